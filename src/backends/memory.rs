@@ -1,0 +1,414 @@
+//! The in-memory backend: a thread-safe ordered map of objects.
+//!
+//! It keeps every contract of [`Backend`] (atomic commit, byte-ordered listing, `CreateNew`
+//! checked atomically), modification times to the nanosecond, content types and user metadata.
+//! It is an object store: an object `a` and an object `a/b` may both exist, directories are
+//! implied by the objects under them (`stat` reports one where objects lie beneath), and
+//! `create_dir` / `remove_dir` do nothing.
+//!
+//! Listings are lazy and read the map a page at a time, so a listing sees writes made while
+//! it runs if they sort after the point it has reached; it never yields a path twice or out of
+//! order.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, SystemTime};
+
+use crate::backend::{Backend, ExtendedBackend, List};
+use crate::entry::{Capabilities, Entry, HashKinds};
+use crate::error::{Error, ErrorKind, Result};
+use crate::io::{Reader, WriteSink, Writer};
+use crate::options::{ReadOptions, WriteMode, WriteOptions};
+use crate::path::Path;
+
+const NAME: &str = "mem";
+const LIST_PAGE: usize = 256;
+
+/// A store of objects in memory. `Clone` shares the store (and closing one closes all).
+///
+/// ```
+/// use omnistorage::{BackendExt, MemoryBackend};
+///
+/// let store = MemoryBackend::new();
+/// let shared = store.clone();
+/// store.write_all("k", b"v")?;
+/// assert_eq!(shared.read_to_vec("k")?, b"v");
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryBackend {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    objects: RwLock<BTreeMap<Path, Object>>,
+    closed: AtomicBool,
+}
+
+#[derive(Clone)]
+struct Object {
+    data: Arc<[u8]>,
+    modified: SystemTime,
+    content_type: Option<String>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl Object {
+    fn entry(&self, path: &Path) -> Entry {
+        Entry::file(path.clone(), self.data.len() as u64)
+            .with_modified(Some(self.modified))
+            .with_content_type(self.content_type.clone())
+            .with_metadata(self.metadata.clone())
+    }
+}
+
+impl std::fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryBackend")
+            .field("objects", &self.read().len())
+            .finish()
+    }
+}
+
+fn err(kind: ErrorKind, msg: &'static str, op: &'static str, path: &Path) -> Error {
+    Error::new(kind, msg).context(op, path.as_str(), NAME)
+}
+
+impl MemoryBackend {
+    /// A new, empty store.
+    pub fn new() -> MemoryBackend {
+        MemoryBackend::default()
+    }
+
+    /// The number of objects.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the store holds no objects.
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    // A panic while holding the lock cannot leave the map half-updated (every update is one
+    // insert or remove), so a poisoned lock is still safe to use.
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Path, Object>> {
+        self.shared
+            .objects
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<Path, Object>> {
+        self.shared
+            .objects
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn check_open(&self, op: &'static str) -> Result<()> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::closed(op).with_backend(NAME));
+        }
+        Ok(())
+    }
+
+    fn object_path(&self, op: &'static str, path: &Path) -> Result<()> {
+        self.check_open(op)?;
+        if path.is_root() {
+            return Err(err(
+                ErrorKind::InvalidPath,
+                "the root is not an object",
+                op,
+                path,
+            ));
+        }
+        Ok(())
+    }
+
+    fn get(&self, op: &'static str, path: &Path) -> Result<Object> {
+        self.read()
+            .get(path)
+            .cloned()
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, path))
+    }
+
+    /// Whether any object lies under `dir/`.
+    fn has_children(&self, dir: &Path) -> bool {
+        let map = self.read();
+        let start = Bound::Excluded(dir.clone());
+        map.range((start, Bound::Unbounded))
+            .take_while(|(k, _)| k.as_str().starts_with(dir.as_str()))
+            .any(|(k, _)| k.starts_with(dir))
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
+        const OP: &str = "read";
+        self.object_path(OP, path)?;
+        let object = self.get(OP, path)?;
+        let (start, end) = opts.clamp(object.data.len() as u64);
+        // Both fit in usize: they are at most the length of an in-memory slice.
+        let (start, end) = (start as usize, end as usize);
+        Ok(Reader::new(SliceReader {
+            data: object.data,
+            pos: start,
+            end,
+        })
+        .with_size((end - start) as u64))
+    }
+
+    fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
+        const OP: &str = "write";
+        self.object_path(OP, path)?;
+        if opts.mode == WriteMode::CreateNew && self.read().contains_key(path) {
+            return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
+        }
+        Ok(Writer::new(MemorySink {
+            buf: Vec::new(),
+            path: path.clone(),
+            opts: opts.clone(),
+            store: self.clone(),
+        }))
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool> {
+        self.check_open("exists")?;
+        Ok(self.read().contains_key(path))
+    }
+
+    fn delete(&self, path: &Path) -> Result<()> {
+        self.object_path("delete", path)?;
+        self.write().remove(path);
+        Ok(())
+    }
+
+    fn list(&self, prefix: &Path) -> Result<List> {
+        self.check_open("list")?;
+        Ok(Box::new(MemoryList {
+            store: self.clone(),
+            prefix: prefix.clone(),
+            next: Bound::Included(prefix.clone()),
+            page: Vec::new().into_iter(),
+            done: false,
+        }))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            read: true,
+            range_read: true,
+            write: true,
+            create_new: true,
+            list: true,
+            delete: true,
+            stat: true,
+            directories: false,
+            server_side_copy: true,
+            server_side_move: true,
+            modified_time: Some(Duration::from_nanos(1)),
+            metadata: true,
+            hashes: HashKinds::NONE,
+        }
+    }
+
+    fn close(&self) -> Result<()> {
+        self.shared.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
+        Some(self)
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(format!("mem://@{:p}", Arc::as_ptr(&self.shared)))
+    }
+}
+
+impl ExtendedBackend for MemoryBackend {
+    fn stat(&self, path: &Path) -> Result<Entry> {
+        const OP: &str = "stat";
+        self.check_open(OP)?;
+        if !path.is_root() {
+            if let Some(object) = self.read().get(path) {
+                return Ok(object.entry(path));
+            }
+        }
+        if path.is_root() || self.has_children(path) {
+            return Ok(Entry::dir(path.clone()));
+        }
+        Err(err(ErrorKind::NotFound, "no such object", OP, path))
+    }
+
+    fn create_dir(&self, _path: &Path) -> Result<()> {
+        self.check_open("create_dir")
+    }
+
+    fn remove_dir(&self, _path: &Path) -> Result<()> {
+        self.check_open("remove_dir")
+    }
+
+    fn copy(&self, from: &Path, to: &Path) -> Result<()> {
+        const OP: &str = "copy";
+        self.object_path(OP, from)?;
+        self.object_path(OP, to)?;
+        let mut map = self.write();
+        let object = map
+            .get(from)
+            .cloned()
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
+        map.insert(to.clone(), object);
+        Ok(())
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        const OP: &str = "rename";
+        self.object_path(OP, from)?;
+        self.object_path(OP, to)?;
+        let mut map = self.write();
+        if !map.contains_key(from) {
+            return Err(err(ErrorKind::NotFound, "no such object", OP, from));
+        }
+        if from != to {
+            if let Some(object) = map.remove(from) {
+                map.insert(to.clone(), object);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a shared slice without copying it first.
+struct SliceReader {
+    data: Arc<[u8]>,
+    pos: usize,
+    end: usize,
+}
+
+impl Read for SliceReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.data.get(self.pos..self.end).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+struct MemorySink {
+    buf: Vec<u8>,
+    path: Path,
+    opts: WriteOptions,
+    store: MemoryBackend,
+}
+
+impl Write for MemorySink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl WriteSink for MemorySink {
+    fn finish(self: Box<Self>) -> Result<Entry> {
+        const OP: &str = "write";
+        let MemorySink {
+            buf,
+            path,
+            opts,
+            store,
+        } = *self;
+        opts.check_size(buf.len() as u64)
+            .map_err(|e| e.context(OP, path.as_str(), NAME))?;
+        let object = Object {
+            data: buf.into(),
+            modified: opts.modified.unwrap_or_else(SystemTime::now),
+            content_type: opts.content_type,
+            metadata: opts.metadata,
+        };
+        let entry = object.entry(&path);
+        let mut map = store.write();
+        store.check_open(OP)?;
+        if opts.mode == WriteMode::CreateNew && map.contains_key(&path) {
+            return Err(err(
+                ErrorKind::AlreadyExists,
+                "the object exists",
+                OP,
+                &path,
+            ));
+        }
+        map.insert(path, object);
+        Ok(entry)
+    }
+
+    fn abort(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A lazy listing: one page of the map per lock.
+struct MemoryList {
+    store: MemoryBackend,
+    prefix: Path,
+    next: Bound<Path>,
+    page: std::vec::IntoIter<Entry>,
+    done: bool,
+}
+
+impl Iterator for MemoryList {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        loop {
+            if let Err(e) = self.store.check_open("list") {
+                if self.done {
+                    return None;
+                }
+                self.done = true;
+                return Some(Err(e));
+            }
+            if let Some(entry) = self.page.next() {
+                return Some(Ok(entry));
+            }
+            if self.done {
+                return None;
+            }
+            let map = self.store.read();
+            let mut page = Vec::with_capacity(LIST_PAGE);
+            let mut last = None;
+            let mut scanned = 0;
+            for (path, object) in map.range((self.next.clone(), Bound::Unbounded)) {
+                // Keys that share the prefix's bytes but not its segments (`a/b-x` for
+                // `a/b`) sort between `a/b` and `a/b/`; skip them, stop past them all.
+                if !path.as_str().starts_with(self.prefix.as_str()) {
+                    self.done = true;
+                    break;
+                }
+                last = Some(path);
+                scanned += 1;
+                if path.starts_with(&self.prefix) {
+                    page.push(object.entry(path));
+                }
+                if scanned == LIST_PAGE {
+                    break;
+                }
+            }
+            match last {
+                Some(path) if scanned == LIST_PAGE => self.next = Bound::Excluded(path.clone()),
+                _ => self.done = true,
+            }
+            drop(map);
+            self.page = page.into_iter();
+        }
+    }
+}

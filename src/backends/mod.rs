@@ -1,0 +1,9 @@
+//! The backends that ship with the crate.
+//!
+//! | backend | type | feature | URL |
+//! | --- | --- | --- | --- |
+//! | local files | [`FileBackend`](file::FileBackend) | (always) | `file:///abs`, `/abs`, `rel` |
+//! | memory | [`MemoryBackend`](memory::MemoryBackend) | (always) | `mem://`, `mem://NAME` |
+
+pub mod file;
+pub mod memory;

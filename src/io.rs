@@ -1,0 +1,290 @@
+//! [`Reader`] and [`Writer`]: the concrete stream types every backend returns.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use crate::entry::Entry;
+use crate::error::{Error, ErrorKind, Result};
+
+/// A stream of an object's bytes, as returned by [`Backend::reader`](crate::Backend::reader).
+///
+/// A plain [`Read`]; errors that cross it are this crate's [`Error`] inside an `io::Error`
+/// (get it back with `Error::from(io_err)`).
+pub struct Reader {
+    inner: Box<dyn Read + Send>,
+    size: Option<u64>,
+}
+
+impl Reader {
+    /// Wraps any `Read`.
+    pub fn new(inner: impl Read + Send + 'static) -> Reader {
+        Reader {
+            inner: Box::new(inner),
+            size: None,
+        }
+    }
+
+    /// Records how many bytes this reader will yield, if the backend knows.
+    pub fn with_size(mut self, size: u64) -> Reader {
+        self.size = Some(size);
+        self
+    }
+
+    /// How many bytes this reader will yield, if known when it was opened.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// The wrapped reader.
+    pub fn into_inner(self) -> Box<dyn Read + Send> {
+        self.inner
+    }
+}
+
+impl Read for Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.inner.read_vectored(bufs)
+    }
+
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        if let Some(size) = self.size {
+            buf.reserve(usize::try_from(size).unwrap_or(0));
+        }
+        self.inner.read_to_end(buf)
+    }
+}
+
+impl fmt::Debug for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The backend side of a [`Writer`]: where the bytes go, and how they are committed or
+/// discarded.
+///
+/// Backends implement this and hand it out as `Writer::new(sink)`. Layers (compression, fan-out)
+/// implement it over other `Writer`s.
+pub trait WriteSink: Write + Send {
+    /// Makes everything written visible as one object, atomically, and describes it.
+    fn finish(self: Box<Self>) -> Result<Entry>;
+
+    /// Discards everything written; the path keeps what it had before.
+    fn abort(self: Box<Self>) -> Result<()>;
+}
+
+/// A stream into a new object, as returned by [`Backend::writer`](crate::Backend::writer).
+///
+/// Nothing written is visible until [`finish`](Writer::finish) commits it, whole, in one step.
+/// [`abort`](Writer::abort) discards it, and so does **dropping the writer without calling
+/// `finish`**; either way the path keeps the object it had before, if any.
+///
+/// Once a `write` or `flush` has failed, the writer is *poisoned*: `finish` aborts and returns
+/// an error instead of committing a partial object.
+///
+/// ```
+/// use omnistorage::{BackendExt, MemoryBackend};
+/// use std::io::Write;
+///
+/// let store = MemoryBackend::new();
+/// let mut w = store.open_writer("report.txt")?;
+/// w.write_all(b"hello")?;
+/// assert!(!store.contains("report.txt")?); // not visible yet
+/// let entry = w.finish()?;
+/// assert_eq!(entry.size, 5);
+/// assert!(store.contains("report.txt")?);
+///
+/// let mut w = store.open_writer("draft.txt")?;
+/// w.write_all(b"never mind")?;
+/// drop(w); // aborts
+/// assert!(!store.contains("draft.txt")?);
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+pub struct Writer {
+    sink: Option<Box<dyn WriteSink>>,
+    poisoned: bool,
+}
+
+impl Writer {
+    /// Wraps a backend's sink.
+    pub fn new(sink: impl WriteSink + 'static) -> Writer {
+        Writer::from_box(Box::new(sink))
+    }
+
+    /// Wraps a boxed sink.
+    pub fn from_box(sink: Box<dyn WriteSink>) -> Writer {
+        Writer {
+            sink: Some(sink),
+            poisoned: false,
+        }
+    }
+
+    /// Commits: flushes, then makes the object visible whole and returns its [`Entry`].
+    ///
+    /// If an earlier `write` or `flush` failed, nothing is committed: the writer aborts and
+    /// this returns an error.
+    pub fn finish(mut self) -> Result<Entry> {
+        let Some(sink) = self.sink.take() else {
+            return Err(Error::new(ErrorKind::Closed, "writer already finished"));
+        };
+        if self.poisoned {
+            let _ = sink.abort();
+            return Err(Error::new(
+                ErrorKind::Io,
+                "an earlier write failed; the object was not committed",
+            )
+            .with_operation("finish"));
+        }
+        sink.finish()
+    }
+
+    /// Discards everything written. The path keeps what it had before.
+    pub fn abort(mut self) -> Result<()> {
+        match self.sink.take() {
+            Some(sink) => sink.abort(),
+            None => Ok(()),
+        }
+    }
+
+    fn sink(&mut self) -> io::Result<&mut Box<dyn WriteSink>> {
+        self.sink
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "writer already finished").into())
+    }
+
+    fn track<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.poisoned = true;
+            }
+        }
+        r
+    }
+}
+
+impl Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.sink()?.write(buf);
+        self.track(r)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let r = self.sink()?.write_vectored(bufs);
+        self.track(r)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let r = self.sink()?.write_all(buf);
+        self.track(r)
+    }
+
+    /// Flushes buffers toward the backend. This does **not** make the object visible; only
+    /// [`finish`](Writer::finish) does.
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.sink()?.flush();
+        self.track(r)
+    }
+}
+
+impl Drop for Writer {
+    /// Aborts an unfinished writer.
+    fn drop(&mut self) {
+        if let Some(sink) = self.sink.take() {
+            let _ = sink.abort();
+        }
+    }
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("open", &self.sink.is_some())
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Log(Arc<Mutex<Vec<&'static str>>>);
+
+    struct Sink {
+        log: Arc<Mutex<Vec<&'static str>>>,
+        fail_writes: bool,
+    }
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.fail_writes {
+                return Err(io::Error::other("disk full"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl WriteSink for Sink {
+        fn finish(self: Box<Self>) -> Result<Entry> {
+            self.log.lock().unwrap().push("finish");
+            Ok(Entry::file(crate::Path::root(), 0))
+        }
+        fn abort(self: Box<Self>) -> Result<()> {
+            self.log.lock().unwrap().push("abort");
+            Ok(())
+        }
+    }
+
+    fn writer(log: &Log, fail_writes: bool) -> Writer {
+        Writer::new(Sink {
+            log: log.0.clone(),
+            fail_writes,
+        })
+    }
+
+    fn events(log: &Log) -> Vec<&'static str> {
+        log.0.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn drop_aborts() {
+        let log = Log::default();
+        drop(writer(&log, false));
+        assert_eq!(events(&log), ["abort"]);
+    }
+
+    #[test]
+    fn finish_commits_once() {
+        let log = Log::default();
+        writer(&log, false).finish().unwrap();
+        assert_eq!(events(&log), ["finish"]);
+    }
+
+    #[test]
+    fn failed_write_poisons_finish() {
+        let log = Log::default();
+        let mut w = writer(&log, true);
+        assert!(w.write_all(b"abc").is_err());
+        let err = w.finish().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert_eq!(events(&log), ["abort"]);
+    }
+
+    #[test]
+    fn public_types_are_send() {
+        fn send<T: Send>() {}
+        send::<Reader>();
+        send::<Writer>();
+    }
+}

@@ -1,0 +1,114 @@
+//! One **blocking**, `std::io` interface to many storage systems.
+//!
+//! `omnistorage` is for programs that do not want an async runtime — command-line tools,
+//! batch jobs, small static binaries — and would otherwise shell out to `rclone`. Every
+//! backend is a [`Backend`]: you get a plain [`std::io::Read`] to read an object, a
+//! [`Writer`] (a plain [`std::io::Write`]) to store one, lazy sorted listings, and the same
+//! contracts everywhere.
+//!
+//! # A tour
+//!
+//! ```
+//! use omnistorage::{Backend, BackendExt, FileBackend, MemoryBackend, Path, WriteOptions};
+//! use std::io::{Read, Write};
+//!
+//! # let dir = std::env::temp_dir().join(format!("omnistorage-tour-{}", std::process::id()));
+//! let local = FileBackend::new(&dir)?;
+//!
+//! // Write: nothing is visible until `finish` commits the whole object.
+//! let mut w = local.writer(&Path::parse("logs/app.log")?, &WriteOptions::new())?;
+//! for i in 0..3 {
+//!     writeln!(w, "line {i}")?;
+//! }
+//! let entry = w.finish()?;
+//! assert_eq!(entry.size, 21);
+//!
+//! // Read: a plain `std::io::Read`.
+//! let mut text = String::new();
+//! local.open_reader("logs/app.log")?.read_to_string(&mut text)?;
+//! assert!(text.starts_with("line 0"));
+//!
+//! // List: recursive, lazy, in byte order of the full path.
+//! local.write_all("logs/old/app.log.1", b"older")?;
+//! let paths: Vec<String> = local
+//!     .list(&Path::parse("logs")?)?
+//!     .map(|e| e.map(|e| e.path.to_string()))
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(paths, ["logs/app.log", "logs/old/app.log.1"]);
+//!
+//! // Copy between any two backends (server-side when both are the same store).
+//! let mem = MemoryBackend::new();
+//! local.copy_to("logs/app.log", &mem, "backup/app.log")?;
+//! assert_eq!(mem.read_to_string("backup/app.log")?, text);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Or open a backend by URL with [`open`]: `open("/srv/data")`, `open("file:///srv/data")`,
+//! `open("mem://")`.
+//!
+//! # The pieces
+//!
+//! - [`Path`]: a validated relative path; nothing invalid gets past [`Path::parse`].
+//! - [`Backend`]: `reader`, `writer`, `exists`, `delete`, `list`, `capabilities`, `close`.
+//!   Each method lists its behaviour; the [conformance suite](crate::conformance) tests it.
+//! - [`ExtendedBackend`]: `stat`, directories, server-side `copy` and `rename`; reach it with
+//!   [`Backend::as_extended`]. [`Capabilities`] says what works.
+//! - [`BackendExt`]: sugar for every backend (text paths, whole-object reads and writes).
+//! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible.
+//! - [`Reader`] / [`Writer`]: the stream types; a `Writer` commits on [`Writer::finish`] and
+//!   aborts on drop.
+//!
+//! # Errors
+//!
+//! Every operation returns [`Result`] with one [`Error`] type. Match on
+//! [`Error::kind`] ([`ErrorKind::NotFound`], [`ErrorKind::PermissionDenied`], …); ask
+//! [`Error::is_temporary`] whether a retry may help. An `Error` converts to and from
+//! `std::io::Error` without loss, so errors that cross a `Read` or `Write` come back intact:
+//!
+//! ```
+//! use omnistorage::{BackendExt, Error, ErrorKind, MemoryBackend};
+//!
+//! let store = MemoryBackend::new();
+//! let err = store.read_to_vec("missing").unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::NotFound);
+//! let io: std::io::Error = err.into();
+//! assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+//! assert_eq!(Error::from(io).kind(), ErrorKind::NotFound);
+//! ```
+//!
+//! # Crate features
+//!
+//! With no features (the default) the crate depends on **no other crate**.
+//!
+//! | feature | what it adds | crates it pulls in |
+//! | --- | --- | --- |
+//! | `conformance` | the [shared test suite](crate::conformance) for backends | none |
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod backend;
+pub mod backends;
+mod entry;
+mod error;
+mod helpers;
+mod io;
+mod options;
+mod path;
+pub mod registry;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use backend::{Backend, BackendExt, ExtendedBackend, List};
+pub use backends::file::FileBackend;
+pub use backends::memory::MemoryBackend;
+pub use entry::{Capabilities, Entry, HashKind, HashKinds};
+pub use error::{Error, ErrorKind, Result};
+pub use helpers::{copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
+pub use io::{Reader, WriteSink, Writer};
+pub use options::{ReadOptions, WriteMode, WriteOptions};
+pub use path::{AsPath, Path};
+pub use registry::{open, register};

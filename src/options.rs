@@ -1,0 +1,188 @@
+//! Options for [`Backend::reader`](crate::Backend::reader) and
+//! [`Backend::writer`](crate::Backend::writer).
+
+use std::collections::BTreeMap;
+use std::ops::{Bound, RangeBounds};
+use std::time::SystemTime;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// How to read an object. The default reads all of it.
+///
+/// ```
+/// use omnistorage::ReadOptions;
+///
+/// let opts = ReadOptions::new().range(100..200);
+/// assert_eq!(opts.offset, 100);
+/// assert_eq!(opts.length, Some(100));
+/// let tail = ReadOptions::new().range(1000..);
+/// assert_eq!(tail.length, None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// The first byte to read. Default 0.
+    ///
+    /// An offset at or past the end of the object reads nothing (it is not an error).
+    pub offset: u64,
+    /// How many bytes to read at most, or `None` for everything from `offset` on. A range
+    /// that runs past the end of the object is cut at the end.
+    pub length: Option<u64>,
+}
+
+impl ReadOptions {
+    /// Reads the whole object.
+    pub fn new() -> ReadOptions {
+        ReadOptions::default()
+    }
+
+    /// Reads only the bytes in `range` (`a..b`, `a..`, `..b`, `a..=b`). An empty or inverted
+    /// range reads nothing.
+    pub fn range(mut self, range: impl RangeBounds<u64>) -> ReadOptions {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.saturating_add(1),
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => Some(e.saturating_add(1)),
+            Bound::Excluded(&e) => Some(e),
+            Bound::Unbounded => None,
+        };
+        self.offset = start;
+        self.length = end.map(|e| e.saturating_sub(start));
+        self
+    }
+
+    /// Whether these options read the whole object.
+    pub fn is_whole(&self) -> bool {
+        self.offset == 0 && self.length.is_none()
+    }
+
+    /// The range within an object of `size` bytes: `(start, end)` with `start <= end <= size`.
+    pub fn clamp(&self, size: u64) -> (u64, u64) {
+        let start = self.offset.min(size);
+        let end = match self.length {
+            Some(len) => start.saturating_add(len).min(size),
+            None => size,
+        };
+        (start, end)
+    }
+}
+
+/// What to do when the path being written already holds an object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteMode {
+    /// Replace it (atomically: readers see the old object or the new one). The default.
+    #[default]
+    Overwrite,
+    /// Fail with [`ErrorKind::AlreadyExists`], checked when the writer is made and again,
+    /// atomically where [`Capabilities::create_new`](crate::Capabilities) says so, on `finish`.
+    CreateNew,
+}
+
+/// How to write an object.
+///
+/// ```
+/// use omnistorage::{WriteMode, WriteOptions};
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let opts = WriteOptions::new()
+///     .content_type("application/json")
+///     .metadata("owner", "ops")
+///     .modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+///     .mode(WriteMode::CreateNew);
+/// assert_eq!(opts.metadata.get("owner").map(String::as_str), Some("ops"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WriteOptions {
+    /// The content type to store (`None`: the backend's default, if any).
+    pub content_type: Option<String>,
+    /// User metadata to store.
+    pub metadata: BTreeMap<String, String>,
+    /// The modification time to store (`None`: the time of writing). The sync engine sets it
+    /// to the source's, as rclone does.
+    pub modified: Option<SystemTime>,
+    /// What to do if the object exists. Default [`WriteMode::Overwrite`].
+    pub mode: WriteMode,
+    /// The size of the object, if known in advance. Backends may use it to plan (S3 part
+    /// sizes); a writer that receives a different number of bytes fails on `finish`.
+    pub size_hint: Option<u64>,
+}
+
+impl WriteOptions {
+    /// The defaults: overwrite, no metadata.
+    pub fn new() -> WriteOptions {
+        WriteOptions::default()
+    }
+
+    /// Sets the content type.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> WriteOptions {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Adds one user metadata pair.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> WriteOptions {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the modification time to store.
+    pub fn modified(mut self, modified: SystemTime) -> WriteOptions {
+        self.modified = Some(modified);
+        self
+    }
+
+    /// Sets the write mode.
+    pub fn mode(mut self, mode: WriteMode) -> WriteOptions {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the expected size.
+    pub fn size_hint(mut self, size: u64) -> WriteOptions {
+        self.size_hint = Some(size);
+        self
+    }
+
+    /// Checks `written` against [`size_hint`](WriteOptions::size_hint); writers call this in
+    /// `finish`.
+    pub fn check_size(&self, written: u64) -> Result<()> {
+        match self.size_hint {
+            Some(expected) if expected != written => Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("size hint was {expected} bytes but {written} were written"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_convert() {
+        let r = ReadOptions::new().range(5..=9);
+        assert_eq!((r.offset, r.length), (5, Some(5)));
+        let r = ReadOptions::new().range(..3);
+        assert_eq!((r.offset, r.length), (0, Some(3)));
+        #[allow(clippy::reversed_empty_ranges)] // that is the case under test
+        let r = ReadOptions::new().range(9..5);
+        assert_eq!((r.offset, r.length), (9, Some(0)));
+        assert!(ReadOptions::new().is_whole());
+        assert!(!ReadOptions::new().range(0..1).is_whole());
+    }
+
+    #[test]
+    fn clamp_cuts_at_the_end() {
+        assert_eq!(ReadOptions::new().range(2..8).clamp(5), (2, 5));
+        assert_eq!(ReadOptions::new().range(7..).clamp(5), (5, 5));
+        assert_eq!(ReadOptions::new().clamp(5), (0, 5));
+        assert_eq!(ReadOptions::new().range(u64::MAX - 1..).clamp(5), (5, 5));
+    }
+}

@@ -1,0 +1,69 @@
+//! The shared conformance suite over every backend and forwarding wrapper.
+
+use omnistorage::conformance::{Fixture, TempDir};
+use omnistorage::{Backend, FileBackend, MemoryBackend};
+use std::sync::Arc;
+
+fn temp_file_backend() -> (FileBackend, TempDir) {
+    let dir = TempDir::new().expect("temp dir");
+    let backend = FileBackend::new(dir.path()).expect("file backend");
+    (backend, dir)
+}
+
+mod file {
+    use super::*;
+    omnistorage::conformance_tests!(|| {
+        let (backend, dir) = temp_file_backend();
+        Fixture::new(backend).with_guard(dir)
+    });
+}
+
+/// The root does not exist until the first write.
+mod file_missing_root {
+    use super::*;
+    omnistorage::conformance_tests!(|| {
+        let dir = TempDir::new().expect("temp dir");
+        let backend = FileBackend::new(dir.path().join("not/yet")).expect("file backend");
+        Fixture::new(backend).with_guard(dir)
+    });
+}
+
+mod memory {
+    use super::*;
+    omnistorage::conformance_tests!(|| Fixture::new(MemoryBackend::new()));
+}
+
+mod arc_file {
+    use super::*;
+    omnistorage::conformance_tests!(|| {
+        let (backend, dir) = temp_file_backend();
+        Fixture::new(Arc::new(backend)).with_guard(dir)
+    });
+}
+
+mod box_memory {
+    use super::*;
+    omnistorage::conformance_tests!(|| Fixture::new(Box::new(MemoryBackend::new())));
+}
+
+mod dyn_box_memory {
+    use super::*;
+    omnistorage::conformance_tests!(|| {
+        let inner: Box<dyn Backend> = Box::new(MemoryBackend::new());
+        Fixture::new(inner)
+    });
+}
+
+mod ref_memory {
+    use super::*;
+    // `&T` forwarding needs a `'static` borrow: leak one small store per case.
+    omnistorage::conformance_tests!(|| {
+        let store: &'static MemoryBackend = Box::leak(Box::new(MemoryBackend::new()));
+        Fixture::new(store)
+    });
+}
+
+#[test]
+fn suite_has_at_least_forty_cases() {
+    assert!(omnistorage::conformance::CASES.len() >= 40);
+}
