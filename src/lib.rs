@@ -91,10 +91,14 @@
 
 mod backend;
 pub mod backends;
+#[cfg(any(feature = "gzip", feature = "zstd"))]
+pub mod compress;
 mod entry;
 mod error;
+pub mod format;
 mod helpers;
 mod io;
+pub mod multi;
 mod options;
 mod path;
 pub mod registry;

@@ -7,3 +7,6 @@
 
 pub mod file;
 pub mod memory;
+
+#[cfg(feature = "channel")]
+pub mod channel;

@@ -1,0 +1,1 @@
+//! gzip compression on flate2.

@@ -1,0 +1,1 @@
+//! CSV records on the csv crate.

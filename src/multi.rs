@@ -1,0 +1,1 @@
+//! Fan-out writers and concatenating readers.
