@@ -367,8 +367,15 @@ impl<R: Read> Reader<R> {
     /// Appends `buf[from..to]`, part of line `line`, to `spill`, unless that makes it longer
     /// than any record can be (one more byte is allowed: it may be the `\r` of a CRLF).
     fn spill(&self, spill: &mut Vec<u8>, from: usize, to: usize, line: u64) -> Result<()> {
-        if spill.len() + (to - from) > self.max.saturating_add(1) {
+        let limit = self.max.saturating_add(1);
+        let need = spill.len() + (to - from);
+        if need > limit {
             return Err(self.too_long(line));
+        }
+        if need > spill.capacity() {
+            // Grow by doubling, as `Vec` does, but never past the longest record possible.
+            let target = spill.capacity().saturating_mul(2).clamp(need, limit);
+            spill.reserve_exact(target - spill.len());
         }
         spill.extend_from_slice(&self.buf[from..to]);
         Ok(())
