@@ -116,3 +116,8 @@ pub use io::{Reader, WriteSink, Writer};
 pub use options::{ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
