@@ -20,7 +20,7 @@ pub type List = Box<dyn Iterator<Item = Result<Entry>> + Send + 'static>;
 /// A storage system, seen through blocking `std::io` streams.
 ///
 /// Every method documents its **behaviour**; that list is also the plan of the
-/// [conformance suite](crate::conformance) that every backend runs. In short:
+/// conformance suite (module `conformance`, feature `conformance`) that every backend runs. In short:
 ///
 /// - paths are [`Path`]s, relative to the backend's root; the root itself is not an object;
 /// - objects become visible whole or not at all ([`Writer::finish`]);

@@ -51,7 +51,7 @@
 //!
 //! - [`Path`]: a validated relative path; nothing invalid gets past [`Path::parse`].
 //! - [`Backend`]: `reader`, `writer`, `exists`, `delete`, `list`, `capabilities`, `close`.
-//!   Each method lists its behaviour; the [conformance suite](crate::conformance) tests it.
+//!   Each method lists its behaviour; the conformance suite (module `conformance`, feature `conformance`) tests it.
 //! - [`ExtendedBackend`]: `stat`, directories, server-side `copy` and `rename`; reach it with
 //!   [`Backend::as_extended`]. [`Capabilities`] says what works.
 //! - [`BackendExt`]: sugar for every backend (text paths, whole-object reads and writes).
@@ -83,7 +83,7 @@
 //!
 //! | feature | what it adds | crates it pulls in |
 //! | --- | --- | --- |
-//! | `conformance` | the [shared test suite](crate::conformance) for backends | none |
+//! | `conformance` | the shared test suite for backends, `omnistorage::conformance` | none |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -116,3 +116,8 @@ pub use io::{Reader, WriteSink, Writer};
 pub use options::{ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
