@@ -2,8 +2,8 @@
 //!
 //! The framing is std only: a [`Writer`] ends each record with `\n`; a [`Reader`] splits on
 //! `\n`, over any [`Read`]. With the `serde` feature, records are typed:
-//! [`Writer::write_value`] serializes a value on one line and [`Reader::values`] parses one
-//! per line.
+//! `Writer::write_value` serializes a value on one line and `Reader::values` parses one per
+//! line.
 //!
 //! ```
 //! use omnistorage::format::{ndjson, RecordReader, RecordWriter};
@@ -214,7 +214,7 @@ enum Line {
 /// newline, blank lines skipped, records up to a maximum size.
 ///
 /// Read with [`RecordReader::read_record`] into one reused buffer (the fast way), iterate
-/// with [`RecordReader::records`], or parse typed values with [`values`](Reader::values)
+/// with [`RecordReader::records`], or parse typed values with `values` and `read_value`
 /// (feature `serde`).
 ///
 /// ```
