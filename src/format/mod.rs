@@ -233,20 +233,61 @@ impl<R: RecordReader> Iterator for Records<R> {
 
 /// The index of the first `needle` in `haystack`.
 ///
-/// As fast as the standard library allows without `unsafe` or SIMD intrinsics: 64-byte blocks
-/// are tested with a branch-free fold that the compiler turns into vector compares, and only
-/// the block that holds the byte is searched byte by byte. About 3× faster than
-/// `iter().position` on lines of a few hundred bytes (measured in `benches/format.rs`).
+/// As fast as the standard library allows without `unsafe`, SIMD intrinsics or a crate: it
+/// tests 8 bytes at a time as one `u64` (the "has a zero byte" bit trick on `word ^ needle`),
+/// four words per step, and finds the byte in the word from the lowest set bit. On lines of a
+/// few hundred bytes it is about 3× faster than `iter().position`, and faster than std's own
+/// `memchr` (reached through `BufRead::skip_until`) or a block-wise `fold` the compiler
+/// vectorizes; measured on this project's machines, see `benches/format.rs`.
 #[inline]
 pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
-    const BLOCK: usize = 64;
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    // Nonzero iff the word holds `needle`; its lowest set bit is in the first such byte
+    // (bits above it may be false positives, so only the lowest one is used).
+    let matches = |word: [u8; 8]| {
+        let v = u64::from_le_bytes(word) ^ pattern;
+        v.wrapping_sub(LO) & !v & HI
+    };
+    let first = |m: u64| (m.trailing_zeros() / 8) as usize;
     let mut offset = 0;
     let mut rest = haystack;
-    while let Some((block, tail)) = rest.split_first_chunk::<BLOCK>() {
-        if block.iter().fold(false, |found, &b| found | (b == needle)) {
-            return block.iter().position(|&b| b == needle).map(|i| offset + i);
+    while let Some((block, tail)) = rest.split_first_chunk::<32>() {
+        let word = |i: usize| {
+            [
+                block[i],
+                block[i + 1],
+                block[i + 2],
+                block[i + 3],
+                block[i + 4],
+                block[i + 5],
+                block[i + 6],
+                block[i + 7],
+            ]
+        };
+        let m = [
+            matches(word(0)),
+            matches(word(8)),
+            matches(word(16)),
+            matches(word(24)),
+        ];
+        if m[0] | m[1] | m[2] | m[3] != 0 {
+            for (k, m) in m.into_iter().enumerate() {
+                if m != 0 {
+                    return Some(offset + k * 8 + first(m));
+                }
+            }
         }
-        offset += BLOCK;
+        offset += 32;
+        rest = tail;
+    }
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let m = matches(*word);
+        if m != 0 {
+            return Some(offset + first(m));
+        }
+        offset += 8;
         rest = tail;
     }
     rest.iter().position(|&b| b == needle).map(|i| offset + i)
@@ -258,19 +299,43 @@ mod tests {
 
     #[test]
     fn find_byte_agrees_with_position() {
-        let mut hay = vec![b'x'; 300];
-        assert_eq!(find_byte(b'\n', &hay), None);
-        for at in [0, 1, 7, 8, 15, 63, 64, 65, 127, 128, 200, 255, 256, 299] {
-            hay[at] = b'\n';
-            for start in [0, 1, 5, 63, 64] {
-                let h = &hay[start.min(at)..];
-                assert_eq!(
-                    find_byte(b'\n', h),
-                    h.iter().position(|&b| b == b'\n'),
-                    "at {at} start {start}"
-                );
+        // Every position of one or two needles, at every alignment, among bytes that are
+        // one bit away from the needle (the bit trick's hard cases), and 0x80/0xff.
+        for needle in [b'\n', 0, 0x80, 0xff] {
+            for fill in [
+                needle ^ 1,
+                needle ^ 0x80,
+                needle.wrapping_add(1),
+                0x80,
+                0xff,
+                0,
+            ] {
+                if fill == needle {
+                    continue;
+                }
+                let mut hay = vec![fill; 100];
+                assert_eq!(find_byte(needle, &hay), None);
+                for at in 0..hay.len() {
+                    hay[at] = needle;
+                    for also in [at + 1, at + 9, at + 40] {
+                        if also < hay.len() {
+                            hay[also] = needle;
+                        }
+                        for start in 0..=at.min(9) {
+                            let h = &hay[start..];
+                            assert_eq!(
+                                find_byte(needle, h),
+                                h.iter().position(|&b| b == needle),
+                                "needle {needle} fill {fill} at {at} also {also} start {start}"
+                            );
+                        }
+                        if also < hay.len() {
+                            hay[also] = fill;
+                        }
+                    }
+                    hay[at] = fill;
+                }
             }
-            hay[at] = b'x';
         }
         assert_eq!(find_byte(b'\n', b""), None);
     }
