@@ -492,6 +492,17 @@ mod ndjson_typed {
     }
 
     #[test]
+    fn ndjson_invalid_utf8_names_line_and_column() {
+        let data = b"\"ok\"\n\"caf\xe9\"\n\"\xc3\xa9\"\n";
+        let got: Vec<Result<String, Error>> = ndjson::Reader::new(&data[..]).values().collect();
+        assert_eq!(got[0].as_ref().unwrap(), "ok");
+        let err = got[1].as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Corrupt);
+        assert_eq!(err.message(), Some("line 2, column 5: invalid UTF-8"));
+        assert_eq!(got[2].as_ref().unwrap(), "é");
+    }
+
+    #[test]
     fn ndjson_unserializable_value_is_refused_whole() {
         use std::collections::BTreeMap;
         let mut w = ndjson::Writer::new(Vec::new());
