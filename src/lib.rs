@@ -109,7 +109,7 @@ pub mod conformance;
 pub use backend::{Backend, BackendExt, ExtendedBackend, List};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
-pub use entry::{Capabilities, Entry, HashKind, HashKinds};
+pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use helpers::{copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
 pub use io::{Reader, WriteSink, Writer};
