@@ -84,6 +84,7 @@
 //! | feature | what it adds | crates it pulls in |
 //! | --- | --- | --- |
 //! | `conformance` | the [shared test suite](crate::conformance) for backends | none |
+//! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -107,6 +108,8 @@ pub mod registry;
 pub mod conformance;
 
 pub use backend::{Backend, BackendExt, ExtendedBackend, List};
+#[cfg(feature = "channel")]
+pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
 pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
