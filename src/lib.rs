@@ -45,7 +45,7 @@
 //! ```
 //!
 //! Or open a backend by URL with [`open`]: `open("/srv/data")`, `open("file:///srv/data")`,
-//! `open("mem://")`.
+//! `open("mem://")`, `open("chan://?persistent=true")` (feature `channel`).
 //!
 //! # The pieces
 //!

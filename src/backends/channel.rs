@@ -65,11 +65,13 @@ pub const DEFAULT_CAPACITY: usize = 64;
 ///   with `AlreadyExists` if the path has a writer or a finished stream, atomically.
 /// - **Readers receive the messages in the order they were sent.** A reader may open the
 ///   path before the writer does and waits for it; one that opens while the stream is being
-///   written receives from there on (or, persistent, from the start). A `read` returns bytes
-///   of one message at a time (a small buffer takes a message in several reads).
-/// - **[`Writer::finish`] ends the stream**: when a reader has received every message, its
+///   written receives what no reader has received yet (persistent: everything, from the
+///   first message). A `read` returns bytes of one message at a time (a small buffer takes a
+///   message in several reads).
+/// - **[`Writer::finish`] ends the stream**: once there is no message left for a reader, its
 ///   next read returns end-of-stream (`Ok(0)`). End-of-stream is only ever seen after
-///   `finish`, so a reader that got it has the whole stream.
+///   `finish`, so a reader that got it knows the stream is complete: it has all of it
+///   (persistent, or the only reader) or its share of it (competing readers).
 /// - **[`Writer::abort`], or dropping the writer, cancels the stream**: readers get an
 ///   [`ErrorKind::Io`] error ("the writer aborted the stream"), never end-of-stream, on their
 ///   next read that needs another message; the messages they have not received are
@@ -108,7 +110,8 @@ pub const DEFAULT_CAPACITY: usize = 64;
 ///
 /// A read waits for a message (or the stream's end); a write to a full consumed stream waits
 /// for room; [`broadcast`](ChannelBackend::broadcast) waits for room in each stream. Each of
-/// these waits ends, without a panic and without losing a message, with:
+/// these waits ends without a panic, and a timed-out wait has neither taken nor sent a
+/// message (a read can simply be tried again), when:
 ///
 /// | what happened | the waiting reader gets | the waiting writer gets |
 /// | --- | --- | --- |
@@ -120,7 +123,7 @@ pub const DEFAULT_CAPACITY: usize = 64;
 /// - **`delete` ends the path's stream now**, finished or not: messages not yet received are
 ///   discarded, its readers that had not reached end-of-stream get `NotFound` (the stream is
 ///   gone before they had it whole; a reader already at end-of-stream keeps it), its writer's
-///   next `write` or `finish` gets `NotFound`. Readers waiting for a writer that never came
+///   next `write`, `flush` or `finish` gets `NotFound`. Readers waiting for a writer that never came
 ///   get `NotFound` too. Deleting a path with no stream is `Ok`. Streams that a later writer
 ///   already replaced are not the path's stream any more, and are not affected.
 /// - **`close` ends every stream**: every blocked reader and writer wakes and gets `Closed`,
@@ -129,28 +132,31 @@ pub const DEFAULT_CAPACITY: usize = 64;
 /// # Listing
 ///
 /// `exists`, `list` and [`stat`](ExtendedBackend::stat) show **finished** streams only
-/// (consumed streams until they are received to their end), with their size in bytes,
-/// modification time (from [`WriteOptions::modified`], or when `finish` was called), content
-/// type and metadata. A stream being written, or one that readers wait on, is not listed.
+/// (consumed streams until they are received to their end), with their size (the bytes
+/// written to them, broadcasts included), modification time (from
+/// [`WriteOptions::modified`], or when `finish` was called), content type and metadata. A
+/// stream being written, or one that readers wait on, is not listed.
 /// Paths match by segment, in byte order, as in every backend; there are no directories
 /// (`stat` reports one where finished streams lie beneath, like the memory backend).
 ///
 /// # Capabilities
 ///
 /// Read, write, `CreateNew` (atomic, on open), list, delete, stat, modification times to the
-/// nanosecond, content type and metadata. Range reads work in both modes; they are served
-/// without copying what comes before only when persistent (a consumed range reader receives,
-/// and so takes from other readers, the messages it skips, and a range ends with
-/// end-of-stream only once the stream is finished). No server-side copy or rename, no
-/// directories (`create_dir` and `remove_dir` do nothing), no hashes.
+/// nanosecond, content type and metadata. Range reads work in both modes, and a range ends
+/// with end-of-stream only once the stream is finished (an error if it is not finished
+/// whole); they are served without going through what comes before only when persistent (a
+/// consumed range reader receives, and so takes from other readers, the messages it skips).
+/// No server-side copy or rename, no directories (`create_dir` and `remove_dir` do nothing),
+/// no hashes.
 ///
 /// # Soundness
 ///
 /// Every operation may race with `delete`, `close`, `finish` and `abort` on other threads:
 /// none of them panics or waits forever because of it. No lock is held while waiting (waits
 /// are crossbeam `select!`s over the stream's queue, a change signal, the close signal and a
-/// deadline), lock scopes are short and never nested the other way round, and a poisoned
-/// lock is used anyway (no update leaves a half-changed state).
+/// deadline), lock scopes are short and nest one way only (the map of paths, then a stream),
+/// and a poisoned lock is used anyway (no update leaves a half-changed state). Nothing is
+/// `unwrap`ped that another thread could make fail.
 #[derive(Clone)]
 pub struct ChannelBackend {
     shared: Arc<Shared>,
