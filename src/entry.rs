@@ -121,7 +121,9 @@ pub struct Capabilities {
     pub range_read: bool,
     /// `writer` works.
     pub write: bool,
-    /// [`WriteMode::CreateNew`](crate::WriteMode) is honoured atomically.
+    /// [`WriteMode::CreateNew`](crate::WriteMode) is decided atomically: of two writers racing
+    /// for a free path, exactly one commits (the check happens when the writer opens, on
+    /// `finish`, or both). Without it, `CreateNew` is a check when the writer opens.
     pub create_new: bool,
     /// `list` works.
     pub list: bool,
