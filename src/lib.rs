@@ -45,7 +45,7 @@
 //! ```
 //!
 //! Or open a backend by URL with [`open`]: `open("/srv/data")`, `open("file:///srv/data")`,
-//! `open("mem://")`.
+//! `open("mem://")`, `open("chan://?persistent=true")` (feature `channel`).
 //!
 //! # The pieces
 //!
@@ -86,8 +86,9 @@
 //! | feature | what it adds | crates it pulls in |
 //! | --- | --- | --- |
 //! | `conformance` | the shared test suite for backends, `omnistorage::conformance` | none |
-//! | `serde` | typed NDJSON records: `ndjson::Writer::write_value`, `ndjson::Reader::values` | serde, serde_json |
-//! | `csv` | CSV rows and typed rows, `format::csv` | csv, serde |
+//! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
+//! | `serde` | typed NDJSON records: `ndjson::Writer::write_value`, `ndjson::Reader::values` | `serde`, `serde_json` |
+//! | `csv` | CSV rows and typed rows, `format::csv` | `csv`, `serde` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -111,9 +112,11 @@ pub mod registry;
 pub mod conformance;
 
 pub use backend::{Backend, BackendExt, ExtendedBackend, List};
+#[cfg(feature = "channel")]
+pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
-pub use entry::{Capabilities, Entry, HashKind, HashKinds};
+pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use helpers::{copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
 pub use io::{Reader, WriteSink, Writer};
