@@ -79,6 +79,36 @@ fn ndjson_records(data: impl Into<Vec<u8>>, step: usize) -> Result<Vec<Vec<u8>>,
         .collect()
 }
 
+#[test]
+fn public_types_are_send_and_sync_where_their_streams_are() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    // Over a backend's streams (which are Send): Send.
+    send::<ndjson::Reader<omnistorage::Reader>>();
+    send::<ndjson::Writer<omnistorage::Writer>>();
+    send::<lengthprefix::Reader<omnistorage::Reader>>();
+    send::<lengthprefix::Writer<omnistorage::Writer>>();
+    send::<omnistorage::format::Records<ndjson::Reader<omnistorage::Reader>>>();
+    // Over Send + Sync streams: Send + Sync.
+    send_sync::<ndjson::Reader<&[u8]>>();
+    send_sync::<ndjson::Writer<Vec<u8>>>();
+    send_sync::<lengthprefix::Reader<&[u8]>>();
+    send_sync::<lengthprefix::Writer<Vec<u8>>>();
+    #[cfg(feature = "serde")]
+    send_sync::<ndjson::Values<&[u8], String>>();
+    #[cfg(feature = "csv")]
+    {
+        use omnistorage::format::csv;
+        send::<csv::Reader<omnistorage::Reader>>();
+        send::<csv::Writer<omnistorage::Writer>>();
+        send_sync::<csv::Reader<&[u8]>>();
+        send_sync::<csv::Writer<Vec<u8>>>();
+        send_sync::<csv::Row>();
+        send_sync::<csv::Rows<&[u8]>>();
+        send_sync::<csv::Values<&[u8], String>>();
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // NDJSON
 
