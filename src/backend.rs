@@ -63,7 +63,9 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Deletes the object at `path`.
     ///
     /// Behaviour: idempotent (a missing object is `Ok`); the root is
-    /// [`ErrorKind::InvalidPath`]; a directory is not deleted.
+    /// [`ErrorKind::InvalidPath`]; a directory is never deleted: where the backend has
+    /// directories it answers [`ErrorKind::IsADirectory`], elsewhere there is no object at
+    /// that path and the answer is `Ok`.
     fn delete(&self, path: &Path) -> Result<()>;
 
     /// Lists the objects under `prefix`, recursively.

@@ -1,0 +1,40 @@
+//! Replays the fuzz targets' regression inputs (`fuzz/regressions/<target>/`) through the same
+//! properties the fuzzer runs (`tests/props/`), so plain `cargo test` keeps every input that
+//! once failed, and the hand-made seeds, passing.
+
+use std::path::PathBuf;
+
+use crate::props;
+
+/// Runs `check` on every file in `fuzz/regressions/<target>/`.
+fn replay(target: &str, check: fn(&[u8])) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|item| item.expect("directory entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    inputs.sort();
+    assert!(
+        !inputs.is_empty(),
+        "no regression inputs in {}",
+        dir.display()
+    );
+    for path in inputs {
+        let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("{target}: {}", path.display());
+        check(&data);
+    }
+}
+
+#[test]
+fn path_parse() {
+    replay("path_parse", props::path_parse::check);
+}
+
+#[test]
+fn backend_model() {
+    replay("backend_model", props::backend_model::check);
+}
