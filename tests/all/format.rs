@@ -9,10 +9,8 @@ use omnistorage::format::{
 };
 use omnistorage::{Backend, BackendExt, Error, ErrorKind, FileBackend, MemoryBackend};
 
-#[path = "../props/lengthprefix.rs"]
-mod lengthprefix_prop;
-#[path = "../props/ndjson_read.rs"]
-mod ndjson_read_prop;
+use crate::props::lengthprefix as lengthprefix_prop;
+use crate::props::ndjson_read as ndjson_read_prop;
 
 /// Runs `test` on a fresh file backend and a fresh memory backend.
 fn on_each_backend(test: impl Fn(&dyn Backend)) {
