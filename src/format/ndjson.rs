@@ -254,9 +254,20 @@ pub struct Reader<R> {
 impl<R: Read> Reader<R> {
     /// A reader of `inner`, with the default maximum record size.
     pub fn new(inner: R) -> Reader<R> {
+        Reader::with_capacity(READ_BUFFER, inner)
+    }
+
+    /// A reader of `inner` that reads `capacity` bytes at a time (at least 1). [`new`] reads
+    /// 64 KiB at a time.
+    ///
+    /// Records longer than the buffer are fine: they are gathered across reads, up to the
+    /// maximum record size.
+    ///
+    /// [`new`]: Reader::new
+    pub fn with_capacity(capacity: usize, inner: R) -> Reader<R> {
         Reader {
             inner,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            buf: vec![0; capacity.max(1)].into_boxed_slice(),
             pos: 0,
             end: 0,
             line: 0,

@@ -388,6 +388,29 @@ fn ndjson_records_straddling_the_read_buffer() {
 }
 
 #[test]
+fn readers_with_tiny_buffers() {
+    // A buffer of 0 is taken as 1 byte; records far longer than the buffer are fine.
+    for capacity in [0, 1, 3] {
+        let mut r = ndjson::Reader::with_capacity(capacity, &b"first
+
+second"[..]);
+        let mut record = Vec::new();
+        assert!(r.read_record(&mut record).unwrap());
+        assert_eq!(record, b"first");
+        assert!(r.read_record(&mut record).unwrap());
+        assert_eq!((record.as_slice(), r.line()), (&b"second"[..], 3));
+        assert!(!r.read_record(&mut record).unwrap());
+
+        let stream = frame(&[b"a longer record", b""]);
+        let back: Vec<Vec<u8>> = lengthprefix::Reader::with_capacity(capacity, &stream[..])
+            .records()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(back, [b"a longer record".to_vec(), Vec::new()]);
+    }
+}
+
+#[test]
 fn ndjson_read_property_on_chosen_inputs() {
     // byte 0: read size, byte 1: max record size (63+ is the default), then the text.
     let cases: &[&[u8]] = &[

@@ -7,7 +7,9 @@
 //! 2. records written and read back are the same records (round trip), and the stream is
 //!    exactly the frames the format documents.
 //!
-//! Input layout: byte 0 picks the size of each read (1..=64, or everything at once), byte 1
+//! Input layout: byte 0 picks the size of each read (low 6 bits: 1..=64, or everything at once
+//! if the byte is 0) and the reader's buffer (high 2 bits: 64 KiB, 1, 5 or 16 bytes; small
+//! buffers take the path that reads long records straight into the caller's buffer), byte 1
 //! the maximum record size (0..=62, or the default); the rest is the stream for (1), and,
 //! split at every `0xFF` byte, the records for (2).
 
@@ -59,42 +61,66 @@ impl Read for Trickle<'_> {
     }
 }
 
-/// Checks both properties on one input; panics if one does not hold.
-pub fn check(data: &[u8]) {
-    let (step, max, rest) = match data {
-        [a, b, rest @ ..] => {
-            let step = if *a == 0 {
-                usize::MAX
-            } else {
-                usize::from(a % 64) + 1
-            };
-            let max = if *b >= 63 {
-                None
-            } else {
-                Some(usize::from(*b))
-            };
-            (step, max, rest)
-        }
-        _ => (usize::MAX, None, data),
+/// Bytes 0 and 1 of the input: the size of each read, the reader's buffer (`None`: the
+/// default), the maximum record size (`None`: the default).
+fn decode(a: u8, b: u8) -> (usize, Option<usize>, Option<usize>) {
+    let step = if a == 0 {
+        usize::MAX
+    } else {
+        usize::from(a % 64) + 1
     };
-    read_agrees_with_model(rest, step, max);
-    round_trip(rest, step);
+    let capacity = [None, Some(1), Some(5), Some(16)][usize::from(a >> 6)];
+    let max = if b >= 63 { None } else { Some(usize::from(b)) };
+    (step, capacity, max)
 }
 
-fn reader(stream: &[u8], step: usize, max: Option<usize>) -> lengthprefix::Reader<Trickle<'_>> {
-    let reader = lengthprefix::Reader::new(Trickle { data: stream, step });
+/// Checks both properties on one input; panics if one does not hold.
+pub fn check(data: &[u8]) {
+    let (shape, max, rest) = match data {
+        [a, b, rest @ ..] => {
+            let (step, capacity, max) = decode(*a, *b);
+            (Shape { step, capacity }, max, rest)
+        }
+        _ => {
+            let shape = Shape {
+                step: usize::MAX,
+                capacity: None,
+            };
+            (shape, None, data)
+        }
+    };
+    read_agrees_with_model(rest, shape, max);
+    round_trip(rest, shape);
+}
+
+/// How the reader sees the stream: the size of each read, and its own buffer.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    step: usize,
+    capacity: Option<usize>,
+}
+
+fn reader(stream: &[u8], shape: Shape, max: Option<usize>) -> lengthprefix::Reader<Trickle<'_>> {
+    let source = Trickle {
+        data: stream,
+        step: shape.step,
+    };
+    let reader = match shape.capacity {
+        Some(capacity) => lengthprefix::Reader::with_capacity(capacity, source),
+        None => lengthprefix::Reader::new(source),
+    };
     match max {
         Some(max) => reader.max_record_size(max),
         None => reader,
     }
 }
 
-fn read_agrees_with_model(stream: &[u8], step: usize, max: Option<usize>) {
+fn read_agrees_with_model(stream: &[u8], shape: Shape, max: Option<usize>) {
     let expected = model(
         stream,
         max.unwrap_or(omnistorage::format::DEFAULT_MAX_RECORD_SIZE),
     );
-    let mut r = reader(stream, step, max);
+    let mut r = reader(stream, shape, max);
     let mut got = Vec::new();
     let mut record = b"left over".to_vec();
     loop {
@@ -123,10 +149,10 @@ fn read_agrees_with_model(stream: &[u8], step: usize, max: Option<usize>) {
             }
         }
     }
-    assert_eq!(got, expected, "step {step}, max {max:?}, stream {stream:?}");
+    assert_eq!(got, expected, "{shape:?}, max {max:?}, stream {stream:?}");
 }
 
-fn round_trip(data: &[u8], step: usize) {
+fn round_trip(data: &[u8], shape: Shape) {
     let records: Vec<&[u8]> = data.split(|&b| b == 0xFF).collect();
     let mut w = lengthprefix::Writer::new(Vec::new());
     for record in &records {
@@ -145,7 +171,7 @@ fn round_trip(data: &[u8], step: usize) {
     }
     assert_eq!(stream, expected, "the documented framing");
 
-    let mut r = reader(&stream, step, None);
+    let mut r = reader(&stream, shape, None);
     let mut back = Vec::new();
     let mut record = Vec::new();
     loop {

@@ -3,7 +3,8 @@
 //! whatever the input, however the input is split into reads, whatever the maximum record
 //! size; and it never panics.
 //!
-//! Input layout: byte 0 picks the size of each read (1..=64, or everything at once), byte 1
+//! Input layout: byte 0 picks the size of each read (low 6 bits: 1..=64, or everything at once
+//! if the byte is 0) and the reader's buffer (high 2 bits: 64 KiB, 1, 5 or 16 bytes), byte 1
 //! the maximum record size (0..=62, or the default); the rest is the NDJSON text.
 
 use std::io::{self, Read};
@@ -56,25 +57,33 @@ impl Read for Trickle<'_> {
     }
 }
 
+/// Bytes 0 and 1 of the input: the size of each read, the reader's buffer (`None`: the
+/// default), the maximum record size (`None`: the default).
+fn decode(a: u8, b: u8) -> (usize, Option<usize>, Option<usize>) {
+    let step = if a == 0 {
+        usize::MAX
+    } else {
+        usize::from(a % 64) + 1
+    };
+    let capacity = [None, Some(1), Some(5), Some(16)][usize::from(a >> 6)];
+    let max = if b >= 63 { None } else { Some(usize::from(b)) };
+    (step, capacity, max)
+}
+
 /// Checks the property on one input; panics if it does not hold.
 pub fn check(data: &[u8]) {
-    let (step, max, text) = match data {
+    let (step, capacity, max, text) = match data {
         [a, b, rest @ ..] => {
-            let step = if *a == 0 {
-                usize::MAX
-            } else {
-                usize::from(a % 64) + 1
-            };
-            let max = if *b >= 63 {
-                None
-            } else {
-                Some(usize::from(*b))
-            };
-            (step, max, rest)
+            let (step, capacity, max) = decode(*a, *b);
+            (step, capacity, max, rest)
         }
-        _ => (usize::MAX, None, data),
+        _ => (usize::MAX, None, None, data),
     };
-    let mut reader = ndjson::Reader::new(Trickle { data: text, step });
+    let source = Trickle { data: text, step };
+    let mut reader = match capacity {
+        Some(capacity) => ndjson::Reader::with_capacity(capacity, source),
+        None => ndjson::Reader::new(source),
+    };
     if let Some(max) = max {
         reader = reader.max_record_size(max);
     }
@@ -107,5 +116,8 @@ pub fn check(data: &[u8]) {
             }
         }
     }
-    assert_eq!(got, expected, "step {step}, max {max:?}, text {text:?}");
+    assert_eq!(
+        got, expected,
+        "step {step}, buffer {capacity:?}, max {max:?}, text {text:?}"
+    );
 }
