@@ -58,6 +58,8 @@
 //! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible.
 //! - [`Reader`] / [`Writer`]: the stream types; a `Writer` commits on [`Writer::finish`] and
 //!   aborts on drop.
+//! - [`format`](mod@format): records over those streams: NDJSON ([`format::ndjson`], typed with `serde`),
+//!   length-prefixed ([`format::lengthprefix`]), CSV (`format::csv`, feature `csv`).
 //!
 //! # Errors
 //!
@@ -85,6 +87,8 @@
 //! | --- | --- | --- |
 //! | `conformance` | the shared test suite for backends, `omnistorage::conformance` | none |
 //! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
+//! | `serde` | typed NDJSON records: `ndjson::Writer::write_value`, `ndjson::Reader::values` | `serde`, `serde_json` |
+//! | `csv` | CSV rows and typed rows, `format::csv` | `csv`, `serde` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -38,3 +38,13 @@ fn path_parse() {
 fn backend_model() {
     replay("backend_model", props::backend_model::check);
 }
+
+#[test]
+fn ndjson_read() {
+    replay("ndjson_read", props::ndjson_read::check);
+}
+
+#[test]
+fn lengthprefix() {
+    replay("lengthprefix", props::lengthprefix::check);
+}

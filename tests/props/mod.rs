@@ -6,4 +6,6 @@
 //! when the property fails. Any byte string is a valid input.
 
 pub mod backend_model;
+pub mod lengthprefix;
+pub mod ndjson_read;
 pub mod path_parse;
