@@ -118,7 +118,7 @@ pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
 pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
-pub use helpers::{copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
+pub use helpers::{copy_entry, copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
 pub use io::{Reader, WriteSink, Writer};
 pub use options::{ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};

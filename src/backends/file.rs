@@ -97,6 +97,9 @@ struct Inner {
     root: PathBuf,
     sync: bool,
     closed: AtomicBool,
+    /// The root is known to exist (a directory removed from under the backend later makes
+    /// writes fail with `NotFound`, not recreate it).
+    root_seen: AtomicBool,
 }
 
 impl std::fmt::Debug for FileBackend {
@@ -139,6 +142,7 @@ impl FileBackend {
                 root,
                 sync: false,
                 closed: AtomicBool::new(false),
+                root_seen: AtomicBool::new(false),
             }),
         })
     }
@@ -151,6 +155,7 @@ impl FileBackend {
                 root: self.inner.root.clone(),
                 sync,
                 closed: AtomicBool::new(self.inner.closed.load(Ordering::Acquire)),
+                root_seen: AtomicBool::new(false),
             }),
         }
     }
@@ -187,7 +192,8 @@ impl FileBackend {
     fn parent_dir(&self, op: &'static str, path: &Path, create: bool) -> Result<Option<PathBuf>> {
         let mut dir = self.inner.root.clone();
         let parent = path.parent().unwrap_or_default();
-        if create {
+        // Once the root is known to exist, writes skip checking it again.
+        if create && !self.inner.root_seen.load(Ordering::Relaxed) {
             match fs::symlink_metadata(&dir) {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => {
@@ -203,6 +209,7 @@ impl FileBackend {
                 }
                 Err(e) => return Err(os_err(e, op, path)),
             }
+            self.inner.root_seen.store(true, Ordering::Relaxed);
         }
         for seg in parent.segments() {
             dir.push(seg);
@@ -310,10 +317,7 @@ impl FileBackend {
             .unwrap_or(0);
         for _ in 0..16 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let tmp = dir.join(format!(
-                "{TEMP_PREFIX}{}-{n}-{nanos:08x}",
-                std::process::id()
-            ));
+            let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}-{nanos:08x}", pid()));
             match fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -339,6 +343,12 @@ impl FileBackend {
             Entry::file(path.clone(), m.len()).with_modified(m.modified().ok())
         }
     }
+}
+
+/// The process id, read once (it is part of every staging file's name).
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// Makes `root` absolute and resolves symlinks in the part of it that exists.
