@@ -6,6 +6,7 @@
 //! | `file:///abs/dir` (or `file://localhost/abs/dir`) | [`FileBackend`] |
 //! | `mem://` | a new, empty [`MemoryBackend`] |
 //! | `mem://NAME` | the process-wide [`MemoryBackend`] called `NAME` (made on first use) |
+//! | `s3://bucket/prefix?endpoint=...` | `S3Backend` (feature `s3`; see `backends::s3` for the parameters) |
 //!
 //! A scheme is one letter followed by letters, digits, `+`, `-` or `.`, then `://`; anything
 //! else is a local path. Percent-escapes in the URL's path, user, password and query are
@@ -43,6 +44,14 @@ fn registry() -> &'static RwLock<BTreeMap<String, Factory>> {
         let mut map: BTreeMap<String, Factory> = BTreeMap::new();
         map.insert("file".into(), Arc::new(open_file));
         map.insert("mem".into(), Arc::new(open_mem));
+        #[cfg(feature = "s3")]
+        map.insert(
+            "s3".into(),
+            Arc::new(|url: &Url| {
+                crate::backends::s3::S3Backend::from_url(url)
+                    .map(|b| Box::new(b) as Box<dyn Backend>)
+            }),
+        );
         RwLock::new(map)
     })
 }
