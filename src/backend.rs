@@ -38,8 +38,8 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Behaviour:
     /// - a missing object: [`ErrorKind::NotFound`] (which becomes `io::ErrorKind::NotFound`
     ///   when converted to an `io::Error`);
-    /// - a directory, or the root: [`ErrorKind::IsADirectory`] where the backend has
-    ///   directories, otherwise `NotFound`;
+    /// - the root: [`ErrorKind::InvalidPath`] (it is not an object); a directory:
+    ///   [`ErrorKind::IsADirectory`] where the backend has directories, otherwise `NotFound`;
     /// - `opts` selects a byte range: an offset at or past the end reads nothing, a range that
     ///   runs past the end is cut there.
     fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader>;

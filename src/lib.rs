@@ -45,7 +45,7 @@
 //! ```
 //!
 //! Or open a backend by URL with [`open`]: `open("/srv/data")`, `open("file:///srv/data")`,
-//! `open("mem://")`.
+//! `open("mem://")`, `open("chan://?persistent=true")` (feature `channel`).
 //!
 //! # The pieces
 //!
@@ -84,6 +84,7 @@
 //! | feature | what it adds | crates it pulls in |
 //! | --- | --- | --- |
 //! | `conformance` | the shared test suite for backends, `omnistorage::conformance` | none |
+//! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -107,9 +108,11 @@ pub mod registry;
 pub mod conformance;
 
 pub use backend::{Backend, BackendExt, ExtendedBackend, List};
+#[cfg(feature = "channel")]
+pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
-pub use entry::{Capabilities, Entry, HashKind, HashKinds};
+pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use helpers::{copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
 pub use io::{Reader, WriteSink, Writer};

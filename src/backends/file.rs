@@ -559,6 +559,7 @@ impl Backend for FileBackend {
             modified_time: Some(Duration::from_nanos(1)),
             metadata: false,
             hashes: HashKinds::NONE,
+            streams: None,
         }
     }
 

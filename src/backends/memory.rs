@@ -214,6 +214,7 @@ impl Backend for MemoryBackend {
             modified_time: Some(Duration::from_nanos(1)),
             metadata: true,
             hashes: HashKinds::NONE,
+            streams: None,
         }
     }
 

@@ -1131,6 +1131,7 @@ impl Backend for S3Backend {
             modified_time: self.inner.read_mtime.then_some(Duration::from_nanos(1)),
             metadata: true,
             hashes: HashKinds::NONE.with(HashKind::Md5),
+            streams: None,
         }
     }
 
