@@ -114,6 +114,9 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 #[test]
 fn wrong_secret_is_unauthenticated() {
     each_server(|env, _, _| {
+        if env.server == "moto" {
+            return; // moto does not check signatures at all
+        }
         let bad = builder(env)
             .credentials(env.access_key.clone(), "not-the-secret")
             .build()

@@ -69,10 +69,10 @@ struct Upload {
 
 impl S3Writer {
     pub(crate) fn new(target: Target) -> S3Writer {
-        let cap = target.part_size.min(8 * 1024 * 1024);
         S3Writer {
             target: Arc::new(target),
-            buf: Vec::with_capacity(cap),
+            // Grows as bytes come: a small object never reserves a whole part.
+            buf: Vec::new(),
             written: 0,
             md5: md5::Digest::new(),
             upload: None,
@@ -101,7 +101,9 @@ impl S3Writer {
                 ),
             )));
         }
-        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.target.part_size));
+        // The next buffer is allocated only when bytes arrive, after the hand-off (which waits
+        // for a free uploader): at most `concurrency` parts in flight plus the one handed over.
+        let data = std::mem::take(&mut self.buf);
         upload.submit(data)
     }
 
@@ -364,6 +366,12 @@ impl Write for S3Writer {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let room = self.target.part_size - self.buf.len();
         let n = room.min(data.len());
+        if self.buf.len() + n > 1024 * 1024 && self.buf.capacity() < self.target.part_size {
+            // Past 1 MiB the object is likely large: take the whole part at once rather than
+            // doubling (and copying) up to it.
+            self.buf
+                .reserve_exact(self.target.part_size - self.buf.len());
+        }
         self.buf.extend_from_slice(&data[..n]);
         md5::Digest::update(&mut self.md5, &data[..n]);
         self.written += n as u64;
