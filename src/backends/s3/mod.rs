@@ -58,17 +58,20 @@
 //! [`S3Builder::provider`] sets the endpoint pattern, addressing and default region of a
 //! well-known service; anything it sets can be overridden.
 //!
-//! | provider | endpoint | addressing | default region |
-//! | --- | --- | --- | --- |
-//! | `Aws` | `https://s3.{region}.amazonaws.com` | virtual host (path for dotted buckets) | `us-east-1` |
-//! | `CloudflareR2 { account_id }` | `https://{account_id}.r2.cloudflarestorage.com` | path | `auto` |
-//! | `Minio` | yours (required) | path | `us-east-1` |
-//! | `BackblazeB2` | `https://s3.{region}.backblazeb2.com` | virtual host | `us-west-004` |
-//! | `Wasabi` | `https://s3.{region}.wasabisys.com` | virtual host | `us-east-1` |
-//! | `DigitalOceanSpaces` | `https://{region}.digitaloceanspaces.com` | virtual host | `nyc3` |
-//! | `GoogleCloudStorage` (XML API, HMAC keys) | `https://storage.googleapis.com` | path | `auto` |
-//! | `Garage` | yours (required) | path | `garage` |
-//! | `Ceph` (RADOS Gateway) | yours (required) | path | `us-east-1` |
+//! | provider | endpoint | addressing | default region | atomic `CreateNew` |
+//! | --- | --- | --- | --- | --- |
+//! | `Aws` | `https://s3.{region}.amazonaws.com` | virtual host (path for dotted buckets) | `us-east-1` | yes |
+//! | `CloudflareR2 { account_id }` | `https://{account_id}.r2.cloudflarestorage.com` | path | `auto` | yes |
+//! | `Minio` | yours (required) | path | `us-east-1` | yes |
+//! | `BackblazeB2` | `https://s3.{region}.backblazeb2.com` | virtual host | `us-west-004` | assumed not |
+//! | `Wasabi` | `https://s3.{region}.wasabisys.com` | virtual host | `us-east-1` | assumed not |
+//! | `DigitalOceanSpaces` | `https://{region}.digitaloceanspaces.com` | virtual host | `nyc3` | assumed not |
+//! | `GoogleCloudStorage` (XML API, HMAC keys) | `https://storage.googleapis.com` | path | `auto` | assumed not |
+//! | `Garage` | yours (required) | path | `garage` | no (ignores `If-None-Match`) |
+//! | `Ceph` (RADOS Gateway) | yours (required) | path | `us-east-1` | yes |
+//!
+//! "Atomic `CreateNew`" is whether the service honours `If-None-Match: *`
+//! ([`S3Builder::conditional_writes`]); without it `CreateNew` is checked before the upload.
 //!
 //! # Credentials
 //!
@@ -190,6 +193,15 @@ impl Provider {
         }
     }
 
+    /// Whether the service honours `If-None-Match: *` on PUT (atomic create-if-absent).
+    /// Garage 2.5 ignores it (seen here); for services not checked, assume not.
+    fn conditional_writes(&self) -> bool {
+        matches!(
+            self,
+            Provider::Aws | Provider::CloudflareR2 { .. } | Provider::Minio | Provider::Ceph
+        )
+    }
+
     fn path_style(&self) -> bool {
         matches!(
             self,
@@ -222,7 +234,7 @@ pub struct S3Builder {
     ca_bundle_from_env: bool,
     insecure: bool,
     read_mtime: bool,
-    conditional_writes: bool,
+    conditional_writes: Option<bool>,
     copy_cutoff: u64,
 }
 
@@ -247,7 +259,7 @@ impl S3Builder {
             ca_bundle_from_env: true,
             insecure: false,
             read_mtime: false,
-            conditional_writes: true,
+            conditional_writes: None,
             copy_cutoff: MAX_COPY,
         }
     }
@@ -381,11 +393,12 @@ impl S3Builder {
         self
     }
 
-    /// Whether the server honours `If-None-Match: *` (AWS does since 2024), which makes
-    /// [`WriteMode::CreateNew`] atomic. Default `true`; with `false`, `CreateNew` is a check
-    /// before the upload, not atomic.
+    /// Whether the server honours `If-None-Match: *`, which makes [`WriteMode::CreateNew`]
+    /// atomic. Default: the provider's (AWS, R2, MinIO and Ceph do; Garage 2.5 ignores it;
+    /// others are assumed not to). Without it, `CreateNew` is a check before the upload, not
+    /// atomic, and [`Capabilities::create_new`] says so.
     pub fn conditional_writes(mut self, yes: bool) -> S3Builder {
-        self.conditional_writes = yes;
+        self.conditional_writes = Some(yes);
         self
     }
 
@@ -475,7 +488,9 @@ impl S3Builder {
                 part_size: self.part_size,
                 concurrency: self.concurrency,
                 read_mtime: self.read_mtime,
-                conditional_writes: self.conditional_writes,
+                conditional_writes: self
+                    .conditional_writes
+                    .unwrap_or_else(|| self.provider.conditional_writes()),
                 copy_cutoff: self.copy_cutoff,
                 closed: Arc::new(AtomicBool::new(false)),
             }),
