@@ -7,3 +7,6 @@ mod file;
 mod format;
 mod multi;
 mod registry;
+#[cfg(feature = "s3")]
+mod s3;
+mod support;
