@@ -13,6 +13,7 @@
 //! `timeout=500ms` (or `5s`, `2m`, a bare number of seconds) and `persistent=true`; an
 //! unknown parameter is an error. Settings given for a named channel that is already open
 //! must match its own.
+//! | `s3://bucket/prefix?endpoint=...` | `S3Backend` (feature `s3`; see `backends::s3` for the parameters) |
 //!
 //! A scheme is one letter followed by letters, digits, `+`, `-` or `.`, then `://`; anything
 //! else is a local path. Percent-escapes in the URL's path, user, password and query are
@@ -52,6 +53,14 @@ fn registry() -> &'static RwLock<BTreeMap<String, Factory>> {
         map.insert("mem".into(), Arc::new(open_mem));
         #[cfg(feature = "channel")]
         map.insert("chan".into(), Arc::new(crate::backends::channel::open_url));
+        #[cfg(feature = "s3")]
+        map.insert(
+            "s3".into(),
+            Arc::new(|url: &Url| {
+                crate::backends::s3::S3Backend::from_url(url)
+                    .map(|b| Box::new(b) as Box<dyn Backend>)
+            }),
+        );
         RwLock::new(map)
     })
 }

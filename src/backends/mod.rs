@@ -5,6 +5,7 @@
 //! | local files | [`FileBackend`](file::FileBackend) | (always) | `file:///abs`, `/abs`, `rel` |
 //! | memory | [`MemoryBackend`](memory::MemoryBackend) | (always) | `mem://`, `mem://NAME` |
 //! | in-process streams | `ChannelBackend` (`channel::ChannelBackend`) | `channel` | `chan://`, `chan://NAME?persistent=true` |
+//! | S3 and S3-compatible | [`S3Backend`](s3::S3Backend) | `s3` | `s3://bucket/prefix?endpoint=...` |
 
 pub mod file;
 pub mod memory;
@@ -12,3 +13,6 @@ pub mod memory;
 #[cfg(feature = "channel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 pub mod channel;
+
+#[cfg(feature = "s3")]
+pub mod s3;

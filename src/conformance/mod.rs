@@ -48,6 +48,7 @@ use crate::{
 pub struct Fixture {
     backend: Box<dyn Backend>,
     cleanup: Option<Box<dyn FnOnce() + Send>>,
+    skips: Vec<(&'static str, &'static str)>,
 }
 
 impl Fixture {
@@ -61,7 +62,29 @@ impl Fixture {
         Fixture {
             backend,
             cleanup: None,
+            skips: Vec::new(),
         }
+    }
+
+    /// Skips `case` for this fixture, for the stated `reason` (printed when it is skipped).
+    ///
+    /// For a test server that deviates from the real service in a way the backend cannot
+    /// paper over (a filesystem-backed S3 emulator that answers HEAD on a directory with a
+    /// 500, say). State the reason, and run the case against a faithful server too.
+    ///
+    /// Panics if `case` is not the name of a case, so that a typo cannot skip nothing.
+    pub fn skip(mut self, case: &'static str, reason: &'static str) -> Fixture {
+        assert!(
+            CASES.iter().any(|(name, _)| *name == case),
+            "no conformance case is called {case:?}"
+        );
+        self.skips.push((case, reason));
+        self
+    }
+
+    /// Why `case` is skipped for this fixture, if it is.
+    pub fn skip_reason(&self, case: &str) -> Option<&'static str> {
+        self.skips.iter().find(|(c, _)| *c == case).map(|(_, r)| *r)
     }
 
     /// Runs `cleanup` when the fixture is dropped (after the backend is dropped).
@@ -160,6 +183,10 @@ macro_rules! __conformance_test_fns {
         #[test]
         fn $case() {
             let fixture: $crate::conformance::Fixture = ($setup)();
+            if let Some(reason) = fixture.skip_reason(stringify!($case)) {
+                eprintln!("SKIPPED {}: {reason}", stringify!($case));
+                return;
+            }
             $crate::conformance::$case(fixture.backend());
         }
     )*};

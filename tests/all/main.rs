@@ -11,3 +11,6 @@ mod format;
 mod fuzz_regressions;
 mod multi;
 mod registry;
+#[cfg(feature = "s3")]
+mod s3;
+mod support;

@@ -1,0 +1,565 @@
+//! The HTTP side: signing with rusty-s3, sending with ureq, mapping every failure to an
+//! [`Error`] in one place, and retrying what is safe to retry.
+
+use std::io::Read;
+use std::time::Duration;
+
+use super::creds::Creds;
+use super::util::{self, backoff};
+use crate::error::{Error, ErrorKind, Result};
+
+pub(crate) const NAME: &str = "s3";
+
+/// How long a signed request stays valid. Requests are signed just before they are sent, so
+/// this only needs to cover clock skew and a slow upload of one part.
+const SIGN_EXPIRY: Duration = Duration::from_secs(3600);
+
+/// Error bodies are read up to this size.
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Head,
+    Put,
+    Post,
+    Delete,
+}
+
+impl Method {
+    fn rusty(self) -> rusty_s3::Method {
+        match self {
+            Method::Get => rusty_s3::Method::Get,
+            Method::Head => rusty_s3::Method::Head,
+            Method::Put => rusty_s3::Method::Put,
+            Method::Post => rusty_s3::Method::Post,
+            Method::Delete => rusty_s3::Method::Delete,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// One request: everything needed to sign and send it (again, on a retry).
+#[derive(Debug, Clone)]
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    /// The object key, or `None` for a bucket-level request.
+    pub(crate) key: Option<&'a str>,
+    pub(crate) query: Vec<(String, String)>,
+    /// Signed headers; names in lower case.
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    pub(crate) fn new(method: Method, key: Option<&'a str>) -> Request<'a> {
+        Request {
+            method,
+            key,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: &[],
+        }
+    }
+
+    pub(crate) fn query(mut self, k: &str, v: impl Into<String>) -> Request<'a> {
+        self.query.push((k.to_owned(), v.into()));
+        self
+    }
+
+    pub(crate) fn header(mut self, k: &str, v: impl Into<String>) -> Request<'a> {
+        self.headers.push((k.to_ascii_lowercase(), v.into()));
+        self
+    }
+
+    pub(crate) fn body(mut self, body: &'a [u8]) -> Request<'a> {
+        self.body = body;
+        self
+    }
+
+    /// Adds `Content-MD5` for the body (signed).
+    pub(crate) fn content_md5(self) -> Request<'a> {
+        let md5 = util::base64(&util::md5(self.body));
+        self.header("content-md5", md5)
+    }
+}
+
+pub(crate) type Response = ureq::http::Response<ureq::Body>;
+
+/// Connection settings the client needs.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientConfig {
+    pub(crate) endpoint: String,
+    pub(crate) path_style: bool,
+    pub(crate) bucket: String,
+    pub(crate) region: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retries: u32,
+    pub(crate) retry_base: Duration,
+    pub(crate) ca_bundle: Option<Vec<u8>>,
+    pub(crate) insecure: bool,
+    pub(crate) max_connections: usize,
+}
+
+pub(crate) struct Client {
+    agent: ureq::Agent,
+    bucket: rusty_s3::Bucket,
+    creds: Option<Creds>,
+    pub(crate) cfg: ClientConfig,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.cfg.endpoint)
+            .field("bucket", &self.cfg.bucket)
+            .field("region", &self.cfg.region)
+            .field("key_id", &self.creds.as_ref().map(|c| c.key.as_str()))
+            .finish_non_exhaustive()
+    }
+}
+
+fn config_err(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::new(ErrorKind::InvalidConfig, msg).with_backend(NAME)
+}
+
+impl Client {
+    pub(crate) fn new(cfg: ClientConfig, creds: Option<Creds>) -> Result<Client> {
+        let endpoint: std::result::Result<_, _> = cfg.endpoint.parse();
+        let endpoint = endpoint.map_err(|e| {
+            config_err(format!("invalid endpoint {:?}", cfg.endpoint)).with_source(Box::new(e))
+        })?;
+        let style = if cfg.path_style {
+            rusty_s3::UrlStyle::Path
+        } else {
+            rusty_s3::UrlStyle::VirtualHost
+        };
+        let bucket = rusty_s3::Bucket::new(endpoint, style, cfg.bucket.clone(), cfg.region.clone())
+            .map_err(|e| {
+                config_err(format!(
+                    "invalid endpoint {:?} or bucket {:?}: {e:?}",
+                    cfg.endpoint, cfg.bucket
+                ))
+            })?;
+        let mut tls = ureq::tls::TlsConfig::builder().disable_verification(cfg.insecure);
+        if let Some(pem) = &cfg.ca_bundle {
+            let mut certs = Vec::new();
+            for item in ureq::tls::parse_pem(pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(
+                            config_err("the CA bundle is not valid PEM").with_source(Box::new(e))
+                        );
+                    }
+                }
+            }
+            if certs.is_empty() {
+                return Err(config_err("the CA bundle holds no certificate"));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_recv_response(Some(cfg.request_timeout))
+            .timeout_per_read(Some(cfg.request_timeout))
+            .timeout_per_write(Some(cfg.request_timeout))
+            .max_idle_connections_per_host(cfg.max_connections)
+            .max_redirects(0)
+            .user_agent(concat!("omnistorage/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls.build())
+            .build()
+            .new_agent();
+        Ok(Client {
+            agent,
+            bucket,
+            creds,
+            cfg,
+        })
+    }
+
+    /// The signed URL of a request.
+    pub(crate) fn sign(&self, req: &Request<'_>, expiry: Duration) -> String {
+        let mut url = match req.key {
+            Some(key) => self.bucket.object_url(key),
+            None => self.bucket.base_url().clone(),
+        };
+        let mut query = req.query.clone();
+        query.sort();
+        let mut headers = req.headers.clone();
+        headers.sort();
+        match &self.creds {
+            Some(creds) => rusty_s3::signing::sign(
+                &jiff::Timestamp::now(),
+                req.method.rusty(),
+                url,
+                &creds.key,
+                &creds.secret.0,
+                creds.token.as_ref().map(|t| t.0.as_str()),
+                &self.cfg.region,
+                expiry.as_secs().max(1),
+                query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .to_string(),
+            None => {
+                if !query.is_empty() {
+                    let q: Vec<String> = query
+                        .iter()
+                        .map(|(k, v)| {
+                            if v.is_empty() {
+                                uri_encode(k)
+                            } else {
+                                format!("{}={}", uri_encode(k), uri_encode(v))
+                            }
+                        })
+                        .collect();
+                    url.set_query(Some(&q.join("&")));
+                }
+                url.to_string()
+            }
+        }
+    }
+
+    /// A presigned URL for `req`, valid for `expiry`.
+    pub(crate) fn presign(&self, req: &Request<'_>, expiry: Duration) -> Result<String> {
+        if !(Duration::from_secs(1)..=Duration::from_secs(7 * 24 * 3600)).contains(&expiry) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a presigned URL must expire after 1 second to 7 days",
+            )
+            .with_backend(NAME));
+        }
+        if self.creds.is_none() {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                "presigned URLs need credentials",
+            )
+            .with_backend(NAME));
+        }
+        Ok(self.sign(req, expiry))
+    }
+
+    /// Sends `req` once. Transport failures become errors; any status comes back as a
+    /// response.
+    pub(crate) fn send_once(&self, req: &Request<'_>) -> Result<Response> {
+        let url = self.sign(req, SIGN_EXPIRY);
+        let result = match req.method {
+            Method::Get | Method::Head | Method::Delete => {
+                let mut b = match req.method {
+                    Method::Get => self.agent.get(&url),
+                    Method::Head => self.agent.head(&url),
+                    _ => self.agent.delete(&url),
+                };
+                for (k, v) in &req.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                b.call()
+            }
+            Method::Put | Method::Post => {
+                let mut b = match req.method {
+                    Method::Put => self.agent.put(&url),
+                    _ => self.agent.post(&url),
+                };
+                for (k, v) in &req.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                b.send(req.body)
+            }
+        };
+        result.map_err(|e| self.transport_error(req.method, e))
+    }
+
+    /// Sends `req` and checks its status; retries temporary failures (with exponential
+    /// backoff and jitter) when `idempotent`.
+    pub(crate) fn call(&self, req: &Request<'_>, idempotent: bool) -> Result<Response> {
+        self.call_accepting(req, idempotent, &[])
+    }
+
+    /// Like [`call`](Self::call), but the statuses in `accept` come back as responses too.
+    pub(crate) fn call_accepting(
+        &self,
+        req: &Request<'_>,
+        idempotent: bool,
+        accept: &[u16],
+    ) -> Result<Response> {
+        let mut attempt = 0;
+        loop {
+            let result = self.send_once(req).and_then(|resp| {
+                if accept.contains(&resp.status().as_u16()) {
+                    Ok(resp)
+                } else {
+                    self.check(req, resp)
+                }
+            });
+            match result {
+                Err(e) if idempotent && e.is_temporary() && attempt < self.cfg.retries => {
+                    std::thread::sleep(backoff(
+                        attempt,
+                        self.cfg.retry_base,
+                        Duration::from_secs(5),
+                    ));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A 2xx response passes; anything else becomes an error (reading the error body).
+    pub(crate) fn check(&self, req: &Request<'_>, resp: Response) -> Result<Response> {
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(resp);
+        }
+        let request_id = header(&resp, "x-amz-request-id");
+        let body = if req.method == Method::Head {
+            String::new()
+        } else {
+            read_small(resp)
+        };
+        Err(self.status_error(req, status, &body, request_id))
+    }
+
+    /// Maps an S3 error response to an [`Error`]: the one place where status codes and S3
+    /// error codes get their meaning.
+    pub(crate) fn status_error(
+        &self,
+        req: &Request<'_>,
+        status: u16,
+        body: &str,
+        request_id: Option<String>,
+    ) -> Error {
+        let code = util::xml_tag(body, "Code").unwrap_or_default();
+        let message = util::xml_tag(body, "Message").unwrap_or_default();
+        let (kind, temporary, what) = classify(status, &code, &message);
+        let mut text = format!("{} {}", req.method.as_str(), what);
+        if !code.is_empty() {
+            text.push_str(&format!(" ({status} {code}"));
+            if !message.is_empty() {
+                text.push_str(&format!(": {message}"));
+            }
+            text.push(')');
+        } else {
+            text.push_str(&format!(" (HTTP {status})"));
+        }
+        if kind == ErrorKind::NotFound && code == "NoSuchBucket" {
+            text.push_str(&format!(": bucket {:?}", self.cfg.bucket));
+        }
+        if matches!(kind, ErrorKind::InvalidConfig) {
+            text.push_str(&format!(" at endpoint {}", self.cfg.endpoint));
+        }
+        if let Some(id) = request_id {
+            text.push_str(&format!(" [request id {id}]"));
+        }
+        Error::new(kind, text)
+            .with_backend(NAME)
+            .with_temporary(temporary)
+    }
+
+    fn transport_error(&self, method: Method, e: ureq::Error) -> Error {
+        let endpoint = &self.cfg.endpoint;
+        let (kind, temporary) = match &e {
+            ureq::Error::Timeout(_) => (ErrorKind::TimedOut, true),
+            ureq::Error::Io(io) => {
+                let err = Error::from(std::io::Error::new(io.kind(), io.to_string()));
+                (err.kind(), err.is_temporary())
+            }
+            ureq::Error::ConnectionFailed | ureq::Error::Protocol(_) => (ErrorKind::Io, true),
+            ureq::Error::HostNotFound => (ErrorKind::Io, false),
+            ureq::Error::BadUri(_) => (ErrorKind::InvalidConfig, false),
+            _ => (ErrorKind::Io, false),
+        };
+        Error::new(
+            kind,
+            format!("{} request to {endpoint} failed: {e}", method.as_str()),
+        )
+        .with_backend(NAME)
+        .with_temporary(temporary)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub(crate) fn uri_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A response header as text.
+pub(crate) fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Reads a (small) response body as text, lossily, up to a limit.
+pub(crate) fn read_small(resp: Response) -> String {
+    let mut buf = Vec::new();
+    let (_, body) = resp.into_parts();
+    let _ = body
+        .into_reader()
+        .take(MAX_ERROR_BODY)
+        .read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Reads a response body that the caller needs whole (XML listings), up to `limit`.
+pub(crate) fn read_body(resp: Response, limit: u64) -> Result<String> {
+    let mut buf = Vec::new();
+    let (_, body) = resp.into_parts();
+    let mut reader = body.into_reader().take(limit + 1);
+    reader.read_to_end(&mut buf).map_err(|e| {
+        Error::from(e)
+            .with_backend(NAME)
+            .with_message("reading the response body failed")
+    })?;
+    if buf.len() as u64 > limit {
+        return Err(Error::new(ErrorKind::Corrupt, "response body too large").with_backend(NAME));
+    }
+    String::from_utf8(buf).map_err(|_| {
+        Error::new(ErrorKind::Corrupt, "response body is not UTF-8").with_backend(NAME)
+    })
+}
+
+/// What an error status and S3 code mean: the kind, whether a retry may help, and a phrase.
+pub(crate) fn classify(status: u16, code: &str, message: &str) -> (ErrorKind, bool, &'static str) {
+    use ErrorKind as K;
+    match code {
+        "NoSuchKey" => return (K::NotFound, false, "no such key"),
+        "NoSuchBucket" => return (K::NotFound, false, "no such bucket"),
+        "NoSuchUpload" => return (K::NotFound, false, "no such upload"),
+        "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "TokenRefreshRequired" => return (K::Unauthenticated, false, "credentials refused"),
+        // Garage answers a bad signature with AccessDenied "Invalid signature".
+        "AccessDenied" if message.to_ascii_lowercase().contains("signature") => {
+            return (K::Unauthenticated, false, "credentials refused");
+        }
+        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => {
+            return (K::PermissionDenied, false, "access denied");
+        }
+        "PreconditionFailed" | "ConditionalRequestConflict" => {
+            return (K::PreconditionFailed, false, "precondition failed");
+        }
+        "SlowDown" | "TooManyRequests" | "RequestLimitExceeded" | "Throttling" => {
+            return (K::RateLimited, true, "slow down");
+        }
+        "RequestTimeout" | "RequestTimeTooSkewed" => {
+            return (K::TimedOut, true, "request timed out");
+        }
+        "InternalError" | "ServiceUnavailable" | "OperationAborted" => {
+            return (K::Io, true, "server error");
+        }
+        "BadDigest" | "InvalidDigest" => return (K::Corrupt, true, "content checksum mismatch"),
+        "NotImplemented" => return (K::Unsupported, false, "not implemented by the server"),
+        "AuthorizationHeaderMalformed"
+        | "AuthorizationQueryParametersError"
+        | "PermanentRedirect"
+        | "IllegalLocationConstraintException" => {
+            return (K::InvalidConfig, false, "wrong region or endpoint");
+        }
+        "EntityTooLarge" | "EntityTooSmall" | "InvalidArgument" | "InvalidRequest"
+        | "InvalidPart" | "InvalidPartOrder" | "KeyTooLongError" | "MetadataTooLarge"
+        | "InvalidBucketName" => return (K::InvalidInput, false, "request refused"),
+        _ => {}
+    }
+    match status {
+        400 => (K::InvalidInput, false, "bad request"),
+        401 => (K::Unauthenticated, false, "unauthenticated"),
+        403 => (K::PermissionDenied, false, "forbidden"),
+        404 => (K::NotFound, false, "not found"),
+        405 | 501 => (K::Unsupported, false, "not supported by the server"),
+        408 => (K::TimedOut, true, "request timed out"),
+        409 => (K::Io, false, "conflict"),
+        412 => (K::PreconditionFailed, false, "precondition failed"),
+        416 => (K::InvalidInput, false, "range not satisfiable"),
+        429 => (K::RateLimited, true, "too many requests"),
+        301 | 307 => (
+            K::InvalidConfig,
+            false,
+            "redirected: wrong region or endpoint",
+        ),
+        500 | 502 | 503 | 504 => (K::Io, true, "server error"),
+        _ => (K::Other, status >= 500, "unexpected status"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_table() {
+        use ErrorKind as K;
+        let cases: &[(u16, &str, &str, K, bool)] = &[
+            (404, "NoSuchKey", "", K::NotFound, false),
+            (404, "NoSuchBucket", "", K::NotFound, false),
+            (404, "", "", K::NotFound, false),
+            (
+                403,
+                "AccessDenied",
+                "Access Denied",
+                K::PermissionDenied,
+                false,
+            ),
+            (
+                403,
+                "AccessDenied",
+                "Forbidden: Invalid signature",
+                K::Unauthenticated,
+                false,
+            ),
+            (403, "InvalidAccessKeyId", "", K::Unauthenticated, false),
+            (403, "SignatureDoesNotMatch", "", K::Unauthenticated, false),
+            (412, "PreconditionFailed", "", K::PreconditionFailed, false),
+            (503, "SlowDown", "", K::RateLimited, true),
+            (503, "", "", K::Io, true),
+            (500, "InternalError", "", K::Io, true),
+            (400, "RequestTimeout", "", K::TimedOut, true),
+            (400, "BadDigest", "", K::Corrupt, true),
+            (
+                400,
+                "AuthorizationHeaderMalformed",
+                "",
+                K::InvalidConfig,
+                false,
+            ),
+            (501, "NotImplemented", "", K::Unsupported, false),
+            (429, "", "", K::RateLimited, true),
+            (301, "", "", K::InvalidConfig, false),
+            (418, "", "", K::Other, false),
+        ];
+        for &(status, code, message, kind, temporary) in cases {
+            let (k, t, _) = classify(status, code, message);
+            assert_eq!((k, t), (kind, temporary), "{status} {code} {message}");
+        }
+    }
+
+    #[test]
+    fn uri_encoding() {
+        assert_eq!(uri_encode("a b/c~d_e.f-g+h%"), "a%20b%2Fc~d_e.f-g%2Bh%25");
+        assert_eq!(uri_encode("é"), "%C3%A9");
+    }
+}
