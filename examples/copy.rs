@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use omnistorage::{Backend, Path, copy_path};
+use omnistorage::{Backend, Path, copy_entry};
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,8 +71,10 @@ fn run(src: &str, dst: &str, transfers: usize) -> omnistorage::Result<usize> {
                 loop {
                     let next = list.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some(item) = next else { return };
+                    // The listed entry already has the size, time and metadata: no second
+                    // lookup of the source.
                     let result = item.and_then(|entry| {
-                        copy_path(&*source, &entry.path, &*target, &entry.path)
+                        copy_entry(&*source, &entry, &*target, &entry.path)
                             .map(|e| (entry.path, e.size))
                     });
                     match result {
