@@ -41,15 +41,15 @@ pub fn write_all<B: Backend + ?Sized>(
 /// backend has it, otherwise as the first entry of `list(path)`. `Ok(None)` if there is no
 /// object (a directory is not one).
 pub fn lookup<B: Backend + ?Sized>(backend: &B, path: &Path) -> Result<Option<Entry>> {
-    if let Some(ext) = backend.as_extended() {
-        if backend.capabilities().stat {
-            return match ext.stat(path) {
-                Ok(entry) if entry.is_dir => Ok(None),
-                Ok(entry) => Ok(Some(entry)),
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e),
-            };
-        }
+    if let Some(ext) = backend.as_extended()
+        && backend.capabilities().stat
+    {
+        return match ext.stat(path) {
+            Ok(entry) if entry.is_dir => Ok(None),
+            Ok(entry) => Ok(Some(entry)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
     }
     // `path` itself, if it is an object, sorts before everything under it.
     match backend.list(path)?.next() {
@@ -111,11 +111,12 @@ pub fn copy_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     if same_object(src, from, dst, to) {
         return lookup(src, from)?.ok_or_else(|| not_found("copy", from));
     }
-    if same_storage(src, dst) && src.capabilities().server_side_copy {
-        if let Some(ext) = src.as_extended() {
-            ext.copy(from, to)?;
-            return lookup(dst, to)?.ok_or_else(|| not_found("copy", to));
-        }
+    if same_storage(src, dst)
+        && src.capabilities().server_side_copy
+        && let Some(ext) = src.as_extended()
+    {
+        ext.copy(from, to)?;
+        return lookup(dst, to)?.ok_or_else(|| not_found("copy", to));
     }
     let source = lookup(src, from)?.ok_or_else(|| not_found("copy", from))?;
     copy_entry(src, &source, dst, to)
@@ -199,11 +200,12 @@ pub fn move_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     if same_object(src, from, dst, to) {
         return lookup(src, from)?.ok_or_else(|| not_found("move", from));
     }
-    if same_storage(src, dst) && src.capabilities().server_side_move {
-        if let Some(ext) = src.as_extended() {
-            ext.rename(from, to)?;
-            return lookup(dst, to)?.ok_or_else(|| not_found("move", to));
-        }
+    if same_storage(src, dst)
+        && src.capabilities().server_side_move
+        && let Some(ext) = src.as_extended()
+    {
+        ext.rename(from, to)?;
+        return lookup(dst, to)?.ok_or_else(|| not_found("move", to));
     }
     let entry = copy_path(src, from, dst, to)?;
     src.delete(from)?;

@@ -160,14 +160,15 @@ impl Writer {
     }
 
     fn track<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &r {
-            if e.kind() != io::ErrorKind::Interrupted && self.poisoned.is_none() {
-                let kind = match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
-                    Some(ours) => ours.kind(),
-                    None => ErrorKind::from_io(e.kind()),
-                };
-                self.poisoned = Some((kind, e.to_string()));
-            }
+        if let Err(e) = &r
+            && e.kind() != io::ErrorKind::Interrupted
+            && self.poisoned.is_none()
+        {
+            let kind = match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+                Some(ours) => ours.kind(),
+                None => ErrorKind::from_io(e.kind()),
+            };
+            self.poisoned = Some((kind, e.to_string()));
         }
         r
     }

@@ -190,10 +190,10 @@ impl MultiWriter {
     fn each(&mut self, mut op: impl FnMut(&mut Writer) -> io::Result<()>) -> Result<()> {
         let mut errors = Vec::new();
         for (i, slot) in self.sinks.iter_mut().enumerate() {
-            if let Some(w) = slot {
-                if let Err(e) = op(w) {
-                    errors.push((i, Error::from(e)));
-                }
+            if let Some(w) = slot
+                && let Err(e) = op(w)
+            {
+                errors.push((i, Error::from(e)));
             }
         }
         for (i, e) in errors {

@@ -1118,10 +1118,10 @@ impl WriteSink for StreamSink {
             entry
         };
         // This stream is the path's stream for good: forget the one it replaced.
-        if let Some(slot) = map.get_mut(&stream.path) {
-            if Arc::ptr_eq(&slot.current, &stream) {
-                slot.previous = None;
-            }
+        if let Some(slot) = map.get_mut(&stream.path)
+            && Arc::ptr_eq(&slot.current, &stream)
+        {
+            slot.previous = None;
         }
         Ok(entry)
     }
@@ -1352,10 +1352,10 @@ impl Iterator for StreamList {
                 }
                 last = Some(path);
                 scanned += 1;
-                if path.starts_with(&self.prefix) {
-                    if let Some(entry) = slot.current.finished_entry() {
-                        page.push(entry);
-                    }
+                if path.starts_with(&self.prefix)
+                    && let Some(entry) = slot.current.finished_entry()
+                {
+                    page.push(entry);
                 }
                 if scanned == LIST_PAGE {
                     break;

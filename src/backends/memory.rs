@@ -236,10 +236,10 @@ impl ExtendedBackend for MemoryBackend {
     fn stat(&self, path: &Path) -> Result<Entry> {
         const OP: &str = "stat";
         self.check_open(OP)?;
-        if !path.is_root() {
-            if let Some(object) = self.read().get(path) {
-                return Ok(object.entry(path));
-            }
+        if !path.is_root()
+            && let Some(object) = self.read().get(path)
+        {
+            return Ok(object.entry(path));
         }
         if path.is_root() || self.has_children(path) {
             return Ok(Entry::dir(path.clone()));
@@ -276,10 +276,10 @@ impl ExtendedBackend for MemoryBackend {
         if !map.contains_key(from) {
             return Err(err(ErrorKind::NotFound, "no such object", OP, from));
         }
-        if from != to {
-            if let Some(object) = map.remove(from) {
-                map.insert(to.clone(), object);
-            }
+        if from != to
+            && let Some(object) = map.remove(from)
+        {
+            map.insert(to.clone(), object);
         }
         Ok(())
     }

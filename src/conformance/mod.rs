@@ -1061,10 +1061,10 @@ pub fn modified_time_is_kept(b: &dyn Backend) {
     if caps(b).list {
         close(b.list_all("timed").expect("list")[0].modified, "list");
     }
-    if caps(b).stat {
-        if let Some(ext) = ext(b) {
-            close(ext.stat(&p("timed")).expect("stat").modified, "stat");
-        }
+    if caps(b).stat
+        && let Some(ext) = ext(b)
+    {
+        close(ext.stat(&p("timed")).expect("stat").modified, "stat");
     }
 }
 
@@ -1138,19 +1138,19 @@ pub fn server_side_copy(b: &dyn Backend) {
     ext.copy(&p("src"), &p("new/dir/copy"))
         .expect("copy into new dir");
     assert_eq!(get(b, "new/dir/copy"), b"payload");
-    if let Some(precision) = caps(b).modified_time {
-        if caps(b).stat {
-            let got = ext
-                .stat(&p("new/dir/copy"))
-                .expect("stat")
-                .modified
-                .expect("mtime");
-            let diff = got.duration_since(when).unwrap_or_else(|e| e.duration());
-            assert!(
-                diff < precision.max(Duration::from_secs(1)),
-                "copy keeps mtime"
-            );
-        }
+    if let Some(precision) = caps(b).modified_time
+        && caps(b).stat
+    {
+        let got = ext
+            .stat(&p("new/dir/copy"))
+            .expect("stat")
+            .modified
+            .expect("mtime");
+        let diff = got.duration_since(when).unwrap_or_else(|e| e.duration());
+        assert!(
+            diff < precision.max(Duration::from_secs(1)),
+            "copy keeps mtime"
+        );
     }
 }
 
@@ -1437,10 +1437,10 @@ pub fn close_then_use_is_closed(b: &dyn Backend) {
         closed(b.remove("before-close"), "delete");
     }
     closed(b.contains("before-close").map(|_| ()), "exists");
-    if let Some(ext) = ext(b) {
-        if caps(b).stat {
-            closed(ext.stat(&p("before-close")).map(|_| ()), "stat");
-        }
+    if let Some(ext) = ext(b)
+        && caps(b).stat
+    {
+        closed(ext.stat(&p("before-close")).map(|_| ()), "stat");
     }
 }
 

@@ -47,10 +47,10 @@ impl Trickle {
 impl Read for Trickle {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.step.min(buf.len()).min(self.data.len() - self.pos);
-        if n == 0 {
-            if let Some(e) = self.error.take() {
-                return Err(e.into());
-            }
+        if n == 0
+            && let Some(e) = self.error.take()
+        {
+            return Err(e.into());
         }
         buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
         self.pos += n;

@@ -501,9 +501,9 @@ fn a_connection_that_keeps_breaking_fails_cleanly() {
             .unwrap();
         b.write_all("kept", b"old content").unwrap();
         proxy.refuse_next_connections(1000);
-        let err = through.write_all("kept", &pattern(MIB, 4)).unwrap_err();
+        let err = through.write_all("kept", pattern(MIB, 4)).unwrap_err();
         assert!(err.is_temporary(), "{}: {err}", env.server);
-        let err = through.write_all("new", &pattern(MIB, 4)).unwrap_err();
+        let err = through.write_all("new", pattern(MIB, 4)).unwrap_err();
         assert!(err.is_temporary(), "{}: {err}", env.server);
         assert_eq!(
             b.read_to_vec("kept").unwrap(),

@@ -269,7 +269,7 @@ impl Input<'_> {
             0 => Path::root(),
             1 | 2 => self.dir_path(),
             3 => {
-                let p = if self.arg() % 2 == 0 {
+                let p = if self.arg().is_multiple_of(2) {
                     self.dir_path()
                 } else {
                     self.file_path()
@@ -415,7 +415,7 @@ impl Subject {
 fn step(run: &mut Run, op: u8, input: &mut Input<'_>) {
     match op % 20 {
         0 | 1 => {
-            let mode = if op % 20 == 0 {
+            let mode = if op.is_multiple_of(20) {
                 WriteMode::Overwrite
             } else {
                 WriteMode::CreateNew
@@ -644,7 +644,7 @@ fn discard_pending(run: &mut Run, which: u8) {
         return;
     }
     let pending = run.pending.remove(usize::from(which) % run.pending.len());
-    let abort = which % 2 == 0;
+    let abort = which.is_multiple_of(2);
     run.log.op(format_args!(
         "{} writer {:?}",
         if abort { "abort" } else { "drop" },
@@ -738,14 +738,14 @@ fn read_range(run: &mut Run, p: Path, offset: u8, length: u8, form: u8) {
             continue;
         };
         let want = &run.model.get(&p).expect("read ok").data[start as usize..end as usize];
-        if let Some(size) = reader.size() {
-            if size != want.len() as u64 {
-                run.log.fail(format!(
-                    "{}: {what}: the reader's size is {size}; want {}",
-                    s.name,
-                    want.len()
-                ));
-            }
+        if let Some(size) = reader.size()
+            && size != want.len() as u64
+        {
+            run.log.fail(format!(
+                "{}: {what}: the reader's size is {size}; want {}",
+                s.name,
+                want.len()
+            ));
         }
         let mut data = Vec::new();
         let read = if bytewise {
@@ -904,13 +904,13 @@ fn stat(run: &mut Run, p: Path) {
             p.is_root() || run.model.has_children(&p)
         };
         let want = if is_dir { Want::Ok } else { NOT_FOUND };
-        if let Some(entry) = outcome(&run.log, s.name, "stat", got, want) {
-            if !entry.is_dir || entry.path != p || entry.size != 0 {
-                run.log.fail(format!(
-                    "{}: stat {p:?} gave {entry:?}; want a directory",
-                    s.name
-                ));
-            }
+        if let Some(entry) = outcome(&run.log, s.name, "stat", got, want)
+            && (!entry.is_dir || entry.path != p || entry.size != 0)
+        {
+            run.log.fail(format!(
+                "{}: stat {p:?} gave {entry:?}; want a directory",
+                s.name
+            ));
         }
     }
 }

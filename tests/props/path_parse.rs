@@ -130,11 +130,11 @@ fn check_valid(s: &str, p: &Path) {
         );
     }
     // A byte prefix that ends inside the last segment is not a prefix by segment.
-    if let Some((cut, _)) = s.char_indices().next_back().filter(|&(cut, _)| cut > 0) {
-        if let Ok(shorter) = Path::parse(&s[..cut]) {
-            assert!(!p.starts_with(&shorter), "{s:?} starts with {shorter:?}");
-            assert_eq!(p.strip_prefix(&shorter), None, "{s:?} minus {shorter:?}");
-        }
+    if let Some((cut, _)) = s.char_indices().next_back().filter(|&(cut, _)| cut > 0)
+        && let Ok(shorter) = Path::parse(&s[..cut])
+    {
+        assert!(!p.starts_with(&shorter), "{s:?} starts with {shorter:?}");
+        assert_eq!(p.strip_prefix(&shorter), None, "{s:?} minus {shorter:?}");
     }
 }
 

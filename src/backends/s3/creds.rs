@@ -87,12 +87,12 @@ pub(crate) fn ini_section(text: &str, section: &str) -> Option<Vec<(String, Stri
             }
             continue;
         }
-        if current.as_deref() == Some(section) {
-            if let Some((k, v)) = line.split_once('=') {
-                found
-                    .get_or_insert_with(Vec::new)
-                    .push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
+        if current.as_deref() == Some(section)
+            && let Some((k, v)) = line.split_once('=')
+        {
+            found
+                .get_or_insert_with(Vec::new)
+                .push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
     }
     found
@@ -148,12 +148,11 @@ pub(crate) fn resolve(cfg: &CredsConfig, env: &dyn Env) -> Result<Option<Creds>>
         "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".to_owned(),
     ];
     if let Some(path) = credentials_file(env) {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Some(pairs) = ini_section(&text, &profile) {
-                if let Some(c) = from_pairs(&pairs, format!("{} [{profile}]", path.display())) {
-                    return Ok(Some(c));
-                }
-            }
+        if let Ok(text) = std::fs::read_to_string(&path)
+            && let Some(pairs) = ini_section(&text, &profile)
+            && let Some(c) = from_pairs(&pairs, format!("{} [{profile}]", path.display()))
+        {
+            return Ok(Some(c));
         }
         looked.push(format!("{} [{profile}]", path.display()));
     }
@@ -163,12 +162,11 @@ pub(crate) fn resolve(cfg: &CredsConfig, env: &dyn Env) -> Result<Option<Creds>>
         } else {
             format!("profile {profile}")
         };
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Some(pairs) = ini_section(&text, &section) {
-                if let Some(c) = from_pairs(&pairs, format!("{} [{section}]", path.display())) {
-                    return Ok(Some(c));
-                }
-            }
+        if let Ok(text) = std::fs::read_to_string(&path)
+            && let Some(pairs) = ini_section(&text, &section)
+            && let Some(c) = from_pairs(&pairs, format!("{} [{section}]", path.display()))
+        {
+            return Ok(Some(c));
         }
         looked.push(format!("{} [{section}]", path.display()));
     }

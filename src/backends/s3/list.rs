@@ -95,10 +95,10 @@ impl Pager {
                 }
             };
             let mut entry = Entry::file(path, object.size.unwrap_or(0));
-            if let Some(etag) = object.etag.as_deref().map(util::unquote_etag) {
-                if util::etag_is_md5(&etag) {
-                    entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
-                }
+            if let Some(etag) = object.etag.as_deref().map(util::unquote_etag)
+                && util::etag_is_md5(&etag)
+            {
+                entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
             }
             if self.read_mtime {
                 entry.modified = super::head_modified(&self.client, &object.key);

@@ -1019,10 +1019,10 @@ fn entry_from_head(path: &Path, resp: &client::Response) -> Entry {
         .with_modified(modified)
         .with_content_type(client::header(resp, "content-type"))
         .with_metadata(metadata);
-    if let Some(etag) = client::header(resp, "etag").map(|e| util::unquote_etag(&e)) {
-        if util::etag_is_md5(&etag) {
-            entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
-        }
+    if let Some(etag) = client::header(resp, "etag").map(|e| util::unquote_etag(&e))
+        && util::etag_is_md5(&etag)
+    {
+        entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
     }
     entry
 }

@@ -67,10 +67,8 @@ impl S3Reader {
             return Ok((reader, 0));
         }
         let size = reader.request(true)?;
-        if whole {
-            if let Some(etag) = reader.etag.clone().filter(|e| util::etag_is_md5(e)) {
-                reader.md5 = Some((md5::Md5::new(), etag));
-            }
+        if whole && let Some(etag) = reader.etag.clone().filter(|e| util::etag_is_md5(e)) {
+            reader.md5 = Some((md5::Md5::new(), etag));
         }
         Ok((reader, size))
     }
