@@ -15,7 +15,9 @@ use omnistorage::{
 };
 
 fn main() -> ExitCode {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "omnistorage-tour".into());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "omnistorage-tour".into());
     match run(&dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -46,7 +48,10 @@ fn run(dir: &str) -> omnistorage::Result<()> {
     let lines = BufReader::new(reader).lines().count();
     println!("read    {path}: {lines} lines");
     let tail = local.read_range(&path, entry.size - 24..)?;
-    println!("range   last 24 bytes: {:?}", String::from_utf8_lossy(&tail));
+    println!(
+        "range   last 24 bytes: {:?}",
+        String::from_utf8_lossy(&tail)
+    );
 
     // List: recursive, lazy, sorted by full path.
     println!("list    (everything):");
