@@ -84,6 +84,8 @@
 //! | feature | what it adds | crates it pulls in |
 //! | --- | --- | --- |
 //! | `conformance` | the [shared test suite](crate::conformance) for backends | none |
+//! | `gzip` | gzip in `compress` (`compress::gzip`, `CompressBackend`) | `flate2`, `zlib-rs` (pure Rust) |
+//! | `zstd` | zstd in `compress` (`compress::zstd`, `CompressBackend`, multithreaded writers) | `zstd` (libzstd, a C build) |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

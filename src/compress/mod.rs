@@ -228,7 +228,7 @@ impl Compression {
     }
 
     /// The length of the size trailer this crate's writers append, and its parser.
-    pub(crate) fn trailer(self) -> Option<(usize, fn(&[u8]) -> Option<stream::SizeTrailer>)> {
+    pub(crate) fn trailer(self) -> Option<(usize, stream::ParseTrailer)> {
         match self {
             #[cfg(feature = "gzip")]
             Compression::Gzip => Some((gzip::TRAILER_LEN, gzip::parse_trailer)),

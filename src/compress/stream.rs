@@ -147,6 +147,9 @@ pub(crate) struct SizeTrailer {
     pub(crate) compressed: u64,
 }
 
+/// Reads a size trailer from the last bytes of an object.
+pub(crate) type ParseTrailer = fn(&[u8]) -> Option<SizeTrailer>;
+
 impl SizeTrailer {
     /// The uncompressed size, if `tail` (the last bytes of an object of `stored` bytes) is a
     /// trailer that describes all of it.

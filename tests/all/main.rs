@@ -1,9 +1,13 @@
 //! The integration tests, in one binary (build time matters on small machines).
 
+#[path = "../props/mod.rs"]
+mod props;
+
 mod channel;
 mod compress;
 mod conformance;
 mod file;
 mod format;
+mod fuzz_regressions;
 mod multi;
 mod registry;

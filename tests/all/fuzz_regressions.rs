@@ -1,0 +1,50 @@
+//! Replays the fuzz targets' regression inputs (`fuzz/regressions/<target>/`) through the same
+//! properties the fuzzer runs (`tests/props/`), so plain `cargo test` keeps every input that
+//! once failed, and the hand-made seeds, passing.
+
+use std::path::PathBuf;
+
+#[allow(unused_imports)] // every property is behind a feature
+use crate::props;
+
+/// Runs `check` on every file in `fuzz/regressions/<target>/`.
+#[allow(dead_code)]
+fn replay(target: &str, check: fn(&[u8])) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|item| item.expect("directory entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    inputs.sort();
+    assert!(
+        !inputs.is_empty(),
+        "no regression inputs in {}",
+        dir.display()
+    );
+    for path in inputs {
+        let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("{target}: {}", path.display());
+        check(&data);
+    }
+}
+
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+#[test]
+fn gzip_decode() {
+    replay("gzip_decode", props::gzip_decode::check);
+}
+
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+#[test]
+fn zstd_decode() {
+    replay("zstd_decode", props::zstd_decode::check);
+}
+
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+#[test]
+fn compress_roundtrip() {
+    replay("compress_roundtrip", props::compress_roundtrip::check);
+}
