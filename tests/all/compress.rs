@@ -598,6 +598,72 @@ fn garbage_and_empty_input_are_corrupt() {
     assert_corrupt(Compression::Gzip, &packed, "broken deflate");
 }
 
+/// A frame that declares 9 bytes of content and ends with an empty last block (its checksum is
+/// that of no bytes). libzstd's streaming decoder alone accepts it as an empty stream when it
+/// arrives in small pieces; found by the `zstd_decode` fuzz target.
+#[test]
+fn zstd_frame_shorter_than_its_header_says_is_corrupt() {
+    let frame = [
+        0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x09, 0x01, 0x00, 0x00, 0x99, 0xe9, 0xd8, 0x51,
+    ];
+    assert_corrupt(Compression::Zstd, &frame, "whole");
+    for piece in 1..4 {
+        let mut out = Vec::new();
+        let err = Compression::Zstd
+            .reader(OneByOne {
+                data: frame.to_vec(),
+                pos: 0,
+                piece,
+            })
+            .expect("reader")
+            .read_to_end(&mut out)
+            .expect_err("in pieces");
+        assert_eq!(
+            Error::from(err).kind(),
+            ErrorKind::Corrupt,
+            "pieces of {piece}"
+        );
+    }
+}
+
+/// Yields its data `piece` bytes at a time.
+struct OneByOne {
+    data: Vec<u8>,
+    pos: usize,
+    piece: usize,
+}
+
+impl Read for OneByOne {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.piece.min(buf.len()).min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn tiny_pieces_decode_the_same() {
+    let data = datagen::sample(27, 20_000);
+    for c in [Compression::Gzip, Compression::Zstd] {
+        let mut packed = compress(c, 3, &data);
+        packed.extend_from_slice(&compress(c, 1, b"and more"));
+        for piece in [1, 2, 7] {
+            let mut out = Vec::new();
+            c.reader(OneByOne {
+                data: packed.clone(),
+                pos: 0,
+                piece,
+            })
+            .expect("reader")
+            .read_to_end(&mut out)
+            .expect("read");
+            assert_eq!(out.len(), data.len() + 8, "{c} pieces of {piece}");
+            assert!(out.starts_with(&data) && out.ends_with(b"and more"));
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors of the reader underneath pass through unchanged
 
