@@ -20,7 +20,7 @@ pub type List = Box<dyn Iterator<Item = Result<Entry>> + Send + 'static>;
 /// A storage system, seen through blocking `std::io` streams.
 ///
 /// Every method documents its **behaviour**; that list is also the plan of the
-/// [conformance suite](crate::conformance) that every backend runs. In short:
+/// conformance suite (module `conformance`, feature `conformance`) that every backend runs. In short:
 ///
 /// - paths are [`Path`]s, relative to the backend's root; the root itself is not an object;
 /// - objects become visible whole or not at all ([`Writer::finish`]);
@@ -38,8 +38,8 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Behaviour:
     /// - a missing object: [`ErrorKind::NotFound`] (which becomes `io::ErrorKind::NotFound`
     ///   when converted to an `io::Error`);
-    /// - a directory, or the root: [`ErrorKind::IsADirectory`] where the backend has
-    ///   directories, otherwise `NotFound`;
+    /// - the root: [`ErrorKind::InvalidPath`] (it is not an object); a directory:
+    ///   [`ErrorKind::IsADirectory`] where the backend has directories, otherwise `NotFound`;
     /// - `opts` selects a byte range: an offset at or past the end reads nothing, a range that
     ///   runs past the end is cut there.
     fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader>;
@@ -63,7 +63,9 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Deletes the object at `path`.
     ///
     /// Behaviour: idempotent (a missing object is `Ok`); the root is
-    /// [`ErrorKind::InvalidPath`]; a directory is not deleted.
+    /// [`ErrorKind::InvalidPath`]; a directory is never deleted: where the backend has
+    /// directories it answers [`ErrorKind::IsADirectory`], elsewhere there is no object at
+    /// that path and the answer is `Ok`.
     fn delete(&self, path: &Path) -> Result<()>;
 
     /// Lists the objects under `prefix`, recursively.

@@ -121,7 +121,9 @@ pub struct Capabilities {
     pub range_read: bool,
     /// `writer` works.
     pub write: bool,
-    /// [`WriteMode::CreateNew`](crate::WriteMode) is honoured atomically.
+    /// [`WriteMode::CreateNew`](crate::WriteMode) is decided atomically: of two writers racing
+    /// for a free path, exactly one commits (the check happens when the writer opens, on
+    /// `finish`, or both). Without it, `CreateNew` is a check when the writer opens.
     pub create_new: bool,
     /// `list` works.
     pub list: bool,
@@ -143,6 +145,47 @@ pub struct Capabilities {
     pub metadata: bool,
     /// Hashes that listings and `stat` give for free.
     pub hashes: HashKinds,
+    /// Whether objects are **live streams** rather than stored objects, and if so how their
+    /// bytes reach readers. `None` (the default) for stores of objects.
+    ///
+    /// On a backend of streams (the [channel backend](crate::backends), for one):
+    ///
+    /// - a reader may open a path before or while it is written: it waits for the writer and
+    ///   receives the bytes as they are written. So `reader` on a path nobody has written yet
+    ///   waits instead of answering [`NotFound`](crate::ErrorKind::NotFound), and a stream
+    ///   can be read before `finish`. It is still never seen *whole* early: a reader reaches
+    ///   end-of-stream only after [`Writer::finish`](crate::Writer::finish), and gets an
+    ///   error, not end-of-stream, if the writer aborts;
+    /// - a path has one writer at a time: a second writer while one is open is refused with
+    ///   [`AlreadyExists`](crate::ErrorKind::AlreadyExists) when it opens (so
+    ///   [`CreateNew`](crate::WriteMode::CreateNew) is decided there, not on `finish`);
+    /// - `exists`, `list` and `stat` show finished streams only.
+    ///
+    /// With [`StreamDelivery::Consume`], reading takes the bytes away: what was written is
+    /// read back only if a reader receives it, once, and a writer with no reader may wait
+    /// for room. The conformance suite skips the cases that read an object back then.
+    pub streams: Option<StreamDelivery>,
+}
+
+/// How a backend whose objects are live streams hands their bytes to readers; see
+/// [`Capabilities::streams`].
+///
+/// ```
+/// use omnistorage::{Capabilities, StreamDelivery};
+///
+/// let mut caps = Capabilities::default();
+/// assert_eq!(caps.streams, None); // a store of objects
+/// caps.streams = Some(StreamDelivery::Replay);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamDelivery {
+    /// Every reader receives the whole stream from its first byte, however late it opens: a
+    /// finished stream reads back, as often as asked, like a stored object.
+    Replay,
+    /// Each part of a stream goes to one reader, once: the readers of a path share (compete
+    /// for) its bytes, and what a reader has received is gone for the others.
+    Consume,
 }
 
 /// An object (or, from `stat`, a directory) as a backend describes it.

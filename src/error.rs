@@ -103,8 +103,9 @@ impl ErrorKind {
             ErrorKind::TimedOut => K::TimedOut,
             ErrorKind::Closed => K::BrokenPipe,
             ErrorKind::Corrupt => K::InvalidData,
-            ErrorKind::Cancelled => K::Interrupted,
-            ErrorKind::RateLimited
+            // Not `Interrupted`: std's read and write loops retry that forever.
+            ErrorKind::Cancelled
+            | ErrorKind::RateLimited
             | ErrorKind::PreconditionFailed
             | ErrorKind::Io
             | ErrorKind::Other => K::Other,
@@ -515,6 +516,14 @@ mod tests {
             assert_eq!(err.kind(), kind, "{io_kind:?}");
             assert_eq!(err.is_temporary(), temporary, "{io_kind:?}");
         }
+    }
+
+    #[test]
+    fn cancelled_is_not_interrupted() {
+        // std's loops (read_to_end, write_all) retry `Interrupted` forever.
+        assert_ne!(ErrorKind::Cancelled.to_io(), io::ErrorKind::Interrupted);
+        let io: io::Error = Error::from_kind(ErrorKind::Cancelled).into();
+        assert_eq!(Error::from(io).kind(), ErrorKind::Cancelled);
     }
 
     #[test]

@@ -108,7 +108,8 @@ pub trait WriteSink: Write + Send {
 /// ```
 pub struct Writer {
     sink: Option<Box<dyn WriteSink>>,
-    poisoned: bool,
+    /// The first failure of a `write` or `flush`, as (kind, text): `finish` reports it.
+    poisoned: Option<(ErrorKind, String)>,
 }
 
 impl Writer {
@@ -121,23 +122,23 @@ impl Writer {
     pub fn from_box(sink: Box<dyn WriteSink>) -> Writer {
         Writer {
             sink: Some(sink),
-            poisoned: false,
+            poisoned: None,
         }
     }
 
     /// Commits: flushes, then makes the object visible whole and returns its [`Entry`].
     ///
     /// If an earlier `write` or `flush` failed, nothing is committed: the writer aborts and
-    /// this returns an error.
+    /// this returns an error of the same kind as that first failure.
     pub fn finish(mut self) -> Result<Entry> {
         let Some(sink) = self.sink.take() else {
             return Err(Error::new(ErrorKind::Closed, "writer already finished"));
         };
-        if self.poisoned {
+        if let Some((kind, first)) = self.poisoned.take() {
             let _ = sink.abort();
             return Err(Error::new(
-                ErrorKind::Io,
-                "an earlier write failed; the object was not committed",
+                kind,
+                format!("an earlier write failed ({first}); the object was not committed"),
             )
             .with_operation("finish"));
         }
@@ -160,8 +161,12 @@ impl Writer {
 
     fn track<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
         if let Err(e) = &r {
-            if e.kind() != io::ErrorKind::Interrupted {
-                self.poisoned = true;
+            if e.kind() != io::ErrorKind::Interrupted && self.poisoned.is_none() {
+                let kind = match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+                    Some(ours) => ours.kind(),
+                    None => ErrorKind::from_io(e.kind()),
+                };
+                self.poisoned = Some((kind, e.to_string()));
             }
         }
         r
@@ -205,7 +210,7 @@ impl fmt::Debug for Writer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Writer")
             .field("open", &self.sink.is_some())
-            .field("poisoned", &self.poisoned)
+            .field("poisoned", &self.poisoned.is_some())
             .finish()
     }
 }
@@ -272,12 +277,13 @@ mod tests {
     }
 
     #[test]
-    fn failed_write_poisons_finish() {
+    fn failed_write_poisons_finish_with_the_first_errors_kind() {
         let log = Log::default();
         let mut w = writer(&log, true);
         assert!(w.write_all(b"abc").is_err());
         let err = w.finish().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
+        assert!(err.to_string().contains("disk full"), "{err}");
         assert_eq!(events(&log), ["abort"]);
     }
 

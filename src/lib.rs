@@ -45,13 +45,13 @@
 //! ```
 //!
 //! Or open a backend by URL with [`open`]: `open("/srv/data")`, `open("file:///srv/data")`,
-//! `open("mem://")`.
+//! `open("mem://")`, `open("chan://?persistent=true")` (feature `channel`).
 //!
 //! # The pieces
 //!
 //! - [`Path`]: a validated relative path; nothing invalid gets past [`Path::parse`].
 //! - [`Backend`]: `reader`, `writer`, `exists`, `delete`, `list`, `capabilities`, `close`.
-//!   Each method lists its behaviour; the [conformance suite](crate::conformance) tests it.
+//!   Each method lists its behaviour; the conformance suite (module `conformance`, feature `conformance`) tests it.
 //! - [`ExtendedBackend`]: `stat`, directories, server-side `copy` and `rename`; reach it with
 //!   [`Backend::as_extended`]. [`Capabilities`] says what works.
 //! - [`BackendExt`]: sugar for every backend (text paths, whole-object reads and writes).
@@ -83,7 +83,8 @@
 //!
 //! | feature | what it adds | crates it pulls in |
 //! | --- | --- | --- |
-//! | `conformance` | the [shared test suite](crate::conformance) for backends | none |
+//! | `conformance` | the shared test suite for backends, `omnistorage::conformance` | none |
+//! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
 //! | `gzip` | gzip in `compress` (`compress::gzip`, `CompressBackend`) | `flate2`, `zlib-rs` (pure Rust) |
 //! | `zstd` | zstd in `compress` (`compress::zstd`, `CompressBackend`, multithreaded writers) | `zstd` (libzstd, a C build) |
 
@@ -109,12 +110,19 @@ pub mod registry;
 pub mod conformance;
 
 pub use backend::{Backend, BackendExt, ExtendedBackend, List};
+#[cfg(feature = "channel")]
+pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
-pub use entry::{Capabilities, Entry, HashKind, HashKinds};
+pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use helpers::{copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
 pub use io::{Reader, WriteSink, Writer};
 pub use options::{ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -6,6 +6,13 @@
 //! | `file:///abs/dir` (or `file://localhost/abs/dir`) | [`FileBackend`] |
 //! | `mem://` | a new, empty [`MemoryBackend`] |
 //! | `mem://NAME` | the process-wide [`MemoryBackend`] called `NAME` (made on first use) |
+//! | `chan://` | a new `ChannelBackend` (feature `channel`) |
+//! | `chan://NAME` | the process-wide channel backend called `NAME` (made on first use, or anew once closed) |
+//!
+//! A `chan://` URL takes its settings from the query: `capacity=N` (messages),
+//! `timeout=500ms` (or `5s`, `2m`, a bare number of seconds) and `persistent=true`; an
+//! unknown parameter is an error. Settings given for a named channel that is already open
+//! must match its own.
 //!
 //! A scheme is one letter followed by letters, digits, `+`, `-` or `.`, then `://`; anything
 //! else is a local path. Percent-escapes in the URL's path, user, password and query are
@@ -43,6 +50,8 @@ fn registry() -> &'static RwLock<BTreeMap<String, Factory>> {
         let mut map: BTreeMap<String, Factory> = BTreeMap::new();
         map.insert("file".into(), Arc::new(open_file));
         map.insert("mem".into(), Arc::new(open_mem));
+        #[cfg(feature = "channel")]
+        map.insert("chan".into(), Arc::new(crate::backends::channel::open_url));
         RwLock::new(map)
     })
 }

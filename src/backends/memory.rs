@@ -214,6 +214,7 @@ impl Backend for MemoryBackend {
             modified_time: Some(Duration::from_nanos(1)),
             metadata: true,
             hashes: HashKinds::NONE,
+            streams: None,
         }
     }
 
@@ -410,5 +411,37 @@ impl Iterator for MemoryList {
             drop(map);
             self.page = page.into_iter();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BackendExt;
+
+    #[test]
+    fn paging_skips_byte_neighbours_across_page_boundaries() {
+        // Keys that share the prefix's bytes but not its segments (`a/b-…`, `a/b.…`) sort
+        // between `a/b` and `a/b/…`; with more of them than a page holds, the listing must
+        // still skip them all and find every key under `a/b/`.
+        let store = MemoryBackend::new();
+        for i in 0..(LIST_PAGE * 2 + 7) {
+            store.write_all(format!("a/b-{i:04}"), b"").unwrap();
+            store.write_all(format!("a/b.{i:04}"), b"").unwrap();
+        }
+        for i in 0..(LIST_PAGE + 3) {
+            store.write_all(format!("a/b/{i:04}"), b"").unwrap();
+        }
+        store.write_all("a/b", b"itself").unwrap();
+        store.write_all("a/b0", b"").unwrap();
+        let listed: Vec<String> = store
+            .list_all("a/b")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.path.into_string())
+            .collect();
+        let mut expected = vec!["a/b".to_string()];
+        expected.extend((0..(LIST_PAGE + 3)).map(|i| format!("a/b/{i:04}")));
+        assert_eq!(listed, expected);
     }
 }

@@ -4,11 +4,9 @@
 
 use std::path::PathBuf;
 
-#[allow(unused_imports)] // every property is behind a feature
 use crate::props;
 
 /// Runs `check` on every file in `fuzz/regressions/<target>/`.
-#[allow(dead_code)]
 fn replay(target: &str, check: fn(&[u8])) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/regressions")
@@ -29,6 +27,16 @@ fn replay(target: &str, check: fn(&[u8])) {
         eprintln!("{target}: {}", path.display());
         check(&data);
     }
+}
+
+#[test]
+fn path_parse() {
+    replay("path_parse", props::path_parse::check);
+}
+
+#[test]
+fn backend_model() {
+    replay("backend_model", props::backend_model::check);
 }
 
 #[cfg(all(feature = "gzip", feature = "zstd"))]
