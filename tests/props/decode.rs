@@ -93,10 +93,17 @@ pub fn check(c: Compression, data: &[u8]) {
     }
     let capped = matches!(&whole, Ok(out) if out.len() as u64 >= OUTPUT_CAP);
 
-    // The same input in small pieces: the same result.
+    // The same input in small pieces: the same result. One exception, for zstd only: libzstd
+    // rejects a few odd but valid frames when it must buffer them itself (an RLE block of
+    // size 0 in a frame whose window is 0 bytes: the block's one input byte does not fit
+    // the buffer it sizes from the window), and accepts them when the whole input is at hand.
+    // Rejecting is safe; the other way round (pieces accepted what the whole input shows is
+    // corrupt) is exactly the silent short read this property hunts, and fails.
     let steps = vec![1 + usize::from(head & 7), 1, 1 + usize::from(head >> 3)];
     let pieces = decode(c, Pieces::new(body, steps, false));
-    if !capped {
+    let stricter_pieces =
+        c == Compression::Zstd && matches!((&whole, &pieces), (Ok(_), Err(ErrorKind::Corrupt)));
+    if !capped && !stricter_pieces {
         assert_eq!(
             whole, pieces,
             "{c}: the result depends on how the input arrives"
