@@ -1,4 +1,4 @@
-//! gzip ([RFC 1952]) on [flate2]: a [`writer`] that wraps a [`Writer`](crate::Writer) and
+//! gzip ([RFC 1952]) on [flate2]: a [`writer`] that wraps a [`Writer`] and
 //! is one, and a [`Reader`] over any [`Read`] that decodes concatenated (multi-member) files.
 //!
 //! ```

@@ -1,5 +1,5 @@
 //! Zstandard ([RFC 8878]) on the [zstd] crate (libzstd): a [`writer`] that wraps a
-//! [`Writer`](crate::Writer) and is one, optionally multithreaded, and a [`Reader`] over any
+//! [`Writer`] and is one, optionally multithreaded, and a [`Reader`] over any
 //! [`Read`] that decodes every frame of a concatenated file.
 //!
 //! ```
