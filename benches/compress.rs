@@ -15,6 +15,10 @@
 //! - decompress: the same input file (the tool's output) through our reader into a file
 //!   backend writer, against `gzip -d -c` / `zstd -d -c` into a file.
 //!
+//! Before each case, `sync` writes back what the last case left dirty (outside the timing).
+//! Wall time and CPU time (user + system, this process and its children) are both reported:
+//! on a busy machine, CPU time is the steadier of the two.
+//!
 //! `OMNI_BENCH_ONLY=zstd` keeps only the cases whose name contains `zstd`. Needs `gzip` and
 //! `zstd` on the PATH.
 
@@ -193,6 +197,9 @@ fn main() -> Result<(), BoxError> {
     }
     for rep in 0..reps {
         for case in &mut cases {
+            // Write back what the last case left dirty, so that its cost is not charged to
+            // this one (a decompression leaves 256 MiB of dirty pages behind).
+            Command::new("sync").status()?;
             let (start, cpu) = (Instant::now(), cpu_time());
             case.output = (case.run)()?;
             case.times.push(start.elapsed());
