@@ -89,6 +89,9 @@
 //! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
 //! | `serde` | typed NDJSON records: `ndjson::Writer::write_value`, `ndjson::Reader::values` | `serde`, `serde_json` |
 //! | `csv` | CSV rows and typed rows, `format::csv` | `csv`, `serde` |
+//! | `gzip` | gzip in `compress` (`compress::gzip`, `CompressBackend`) | `flate2`, `zlib-rs` (pure Rust) |
+//! | `zstd` | zstd in `compress` (`compress::zstd`, `CompressBackend`, multithreaded writers) | `zstd` (libzstd, a C build) |
+//! | `s3` | `S3Backend`: AWS S3 and S3-compatible stores (`s3://`) | `rusty-s3`, `ureq` (rustls), `md-5`, `jiff` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

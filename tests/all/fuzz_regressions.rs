@@ -48,3 +48,21 @@ fn ndjson_read() {
 fn lengthprefix() {
     replay("lengthprefix", props::lengthprefix::check);
 }
+
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+#[test]
+fn gzip_decode() {
+    replay("gzip_decode", props::gzip_decode::check);
+}
+
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+#[test]
+fn zstd_decode() {
+    replay("zstd_decode", props::zstd_decode::check);
+}
+
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+#[test]
+fn compress_roundtrip() {
+    replay("compress_roundtrip", props::compress_roundtrip::check);
+}

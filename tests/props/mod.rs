@@ -4,8 +4,19 @@
 //! Each property is a `pub fn check(data: &[u8])` that decodes what it needs from the raw
 //! bytes itself (no `arbitrary` crate, so `cargo test` needs no extra dependency) and panics
 //! when the property fails. Any byte string is a valid input.
+//!
+//! The compression properties need the `gzip` and `zstd` features: of the crate under
+//! `cargo test`, of the fuzz crate (which forwards them, on by default) under `cargo fuzz`.
 
 pub mod backend_model;
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+pub mod compress_roundtrip;
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+mod decode;
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+pub mod gzip_decode;
 pub mod lengthprefix;
 pub mod ndjson_read;
 pub mod path_parse;
+#[cfg(all(feature = "gzip", feature = "zstd"))]
+pub mod zstd_decode;
