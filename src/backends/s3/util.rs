@@ -47,16 +47,7 @@ pub(crate) fn xml_tag(xml: &str, tag: &str) -> Option<String> {
 
 /// The texts of every `<tag>...</tag>` in `xml`, unescaped, in order.
 pub(crate) fn xml_tags<'a>(xml: &'a str, tag: &str) -> impl Iterator<Item = String> + 'a {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let mut rest = xml;
-    std::iter::from_fn(move || {
-        let start = rest.find(&open)? + open.len();
-        let len = rest[start..].find(&close)?;
-        let text = &rest[start..start + len];
-        rest = &rest[start + len + close.len()..];
-        Some(xml_unescape(text))
-    })
+    xml_blocks(xml, tag).map(xml_unescape)
 }
 
 /// The XML blocks `<tag>...</tag>` (inner text, raw), in order.
