@@ -590,3 +590,57 @@ fn mtimes_interoperate_with_rclone() {
     assert_eq!(b.read_to_vec("theirs.txt").unwrap(), b"written by rclone");
     cleanup(&env, &prefix);
 }
+
+/// rclone's `--use-server-modtime`: list and stat both report the upload time, to the second,
+/// and agree; the stored time stays there for a backend that reads it.
+#[test]
+fn server_modtime_reports_last_modified_in_list_and_stat() {
+    each_server(|env, _, prefix| {
+        let b = builder(env)
+            .prefix(prefix)
+            .server_modtime(true)
+            .build()
+            .unwrap();
+        assert_eq!(
+            b.capabilities().modified_time,
+            None,
+            "upload times are not the given ones"
+        );
+        let stored = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let mut w = b
+            .writer(
+                &Path::parse("x").unwrap(),
+                &WriteOptions::new().modified(stored),
+            )
+            .unwrap();
+        w.write_all(b"x").unwrap();
+        w.finish().unwrap();
+        let listed = b.list_all("").unwrap();
+        let m = listed[0].modified.expect("listings carry LastModified");
+        assert!(
+            m > UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            "{}: the upload time, not the stored one",
+            env.server
+        );
+        assert_eq!(
+            m.duration_since(UNIX_EPOCH).unwrap().subsec_nanos(),
+            0,
+            "to the second"
+        );
+        assert_eq!(
+            b.info("x").unwrap().modified,
+            Some(m),
+            "{}: stat agrees with list",
+            env.server
+        );
+        let reader = builder(env).prefix(prefix).build().unwrap();
+        assert_eq!(
+            reader.info("x").unwrap().modified,
+            Some(stored),
+            "{}: the stored time is kept",
+            env.server
+        );
+        b.remove("x").unwrap();
+        omnistorage::conformance::stat_agrees_with_list(&b);
+    });
+}

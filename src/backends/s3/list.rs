@@ -23,8 +23,8 @@ pub(crate) struct Pager {
     /// Stop after this many keys (used to probe for one exact key).
     limit: Option<usize>,
     yielded: usize,
-    /// Read each object's stored modification time with a HEAD.
-    read_mtime: bool,
+    /// Where entries' modification times come from.
+    mtime: super::MtimeSource,
 }
 
 impl Pager {
@@ -32,7 +32,7 @@ impl Pager {
         client: Arc<Client>,
         key_prefix: String,
         root_len: usize,
-        read_mtime: bool,
+        mtime: super::MtimeSource,
     ) -> Pager {
         Pager {
             client,
@@ -43,7 +43,7 @@ impl Pager {
             done: false,
             limit: None,
             yielded: 0,
-            read_mtime,
+            mtime,
         }
     }
 
@@ -100,9 +100,14 @@ impl Pager {
             {
                 entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
             }
-            if self.read_mtime {
-                entry.modified = super::head_modified(&self.client, &object.key);
-            }
+            entry.modified = match self.mtime {
+                super::MtimeSource::None => None,
+                super::MtimeSource::Stored => super::head_modified(&self.client, &object.key),
+                super::MtimeSource::Server => object
+                    .last_modified
+                    .as_deref()
+                    .and_then(util::parse_rfc3339_seconds),
+            };
             items.push(Ok(entry));
         }
         self.page = items.into_iter();

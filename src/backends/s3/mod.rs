@@ -41,9 +41,12 @@
 //!   rclone does, so buckets written by either read right in the other.
 //! - **Listing** streams ListObjectsV2 pages (1,000 keys each) as it goes, by segment, in S3's
 //!   (byte) order. Entries carry size and, for single-part objects, the MD5 from the ETag.
-//!   S3 lists only the upload time, not the stored modification time: entries carry
-//!   `modified: None` unless [`S3Builder::read_mtime`] asks for one HEAD per entry (then
-//!   [`Capabilities::modified_time`] is set). [`stat`](ExtendedBackend::stat) always reads it.
+//!   S3 lists only the upload time (`LastModified`), not the stored modification time, so
+//!   `modified` comes from one of three places, one per backend so that `list` and `stat`
+//!   always agree: by default entries carry `modified: None` and `stat` reads the stored
+//!   time; [`S3Builder::read_mtime`] reads it for each listed entry too (one HEAD each, then
+//!   [`Capabilities::modified_time`] is set); [`S3Builder::server_modtime`] makes both
+//!   report the server's `LastModified`, to the second (rclone's `--use-server-modtime`).
 //! - **Directories** are implicit: `create_dir` and `remove_dir` succeed and do nothing.
 //! - **Copy** is server-side (CopyObject, or UploadPartCopy above
 //!   [`S3Builder::copy_cutoff`], 5 GiB by default); **rename** is copy then delete.
@@ -234,8 +237,20 @@ pub struct S3Builder {
     ca_bundle_from_env: bool,
     insecure: bool,
     read_mtime: bool,
+    server_modtime: bool,
     conditional_writes: Option<bool>,
     copy_cutoff: u64,
+}
+
+/// Where objects' modification times come from (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MtimeSource {
+    /// Listings carry none; `stat` reads the stored one.
+    None,
+    /// Listings and `stat` read the stored one (a HEAD per listed entry).
+    Stored,
+    /// Listings and `stat` report the server's `LastModified`, to the second.
+    Server,
 }
 
 impl S3Builder {
@@ -259,6 +274,7 @@ impl S3Builder {
             ca_bundle_from_env: true,
             insecure: false,
             read_mtime: false,
+            server_modtime: false,
             conditional_writes: None,
             copy_cutoff: MAX_COPY,
         }
@@ -393,6 +409,15 @@ impl S3Builder {
         self
     }
 
+    /// Report the server's `LastModified` (the upload time, to the second) as every object's
+    /// modification time, in listings and `stat` alike, ignoring stored times: rclone's
+    /// `--use-server-modtime`. Free in listings. Wins over [`read_mtime`](Self::read_mtime).
+    /// Default `false`.
+    pub fn server_modtime(mut self, yes: bool) -> S3Builder {
+        self.server_modtime = yes;
+        self
+    }
+
     /// Whether the server honours `If-None-Match: *`, which makes [`WriteMode::CreateNew`]
     /// atomic. Default: the provider's (AWS, R2, MinIO and Ceph do; Garage 2.5 ignores it;
     /// others are assumed not to). Without it, `CreateNew` is a check before the upload, not
@@ -487,7 +512,13 @@ impl S3Builder {
                 prefix,
                 part_size: self.part_size,
                 concurrency: self.concurrency,
-                read_mtime: self.read_mtime,
+                mtime: if self.server_modtime {
+                    MtimeSource::Server
+                } else if self.read_mtime {
+                    MtimeSource::Stored
+                } else {
+                    MtimeSource::None
+                },
                 conditional_writes: self
                     .conditional_writes
                     .unwrap_or_else(|| self.provider.conditional_writes()),
@@ -519,7 +550,7 @@ struct Inner {
     prefix: Path,
     part_size: usize,
     concurrency: usize,
-    read_mtime: bool,
+    mtime: MtimeSource,
     conditional_writes: bool,
     copy_cutoff: u64,
     closed: Arc<AtomicBool>,
@@ -547,7 +578,7 @@ impl S3Backend {
 
     /// Opens from a parsed `s3://bucket/prefix?...` URL. Query parameters: `endpoint`,
     /// `region`, `provider`, `account_id`, `path_style`, `access_key_id`,
-    /// `secret_access_key`, `session_token`, `profile`, `anonymous`, `read_mtime`,
+    /// `secret_access_key`, `session_token`, `profile`, `anonymous`, `read_mtime`, `server_modtime`,
     /// `part_size`, `concurrency`, `retries`, `conditional_writes`,
     /// `danger_accept_invalid_certs`. A user and password in the URL are the key id and
     /// secret.
@@ -603,6 +634,9 @@ impl S3Backend {
         }
         if let Some(v) = flag("read_mtime")? {
             b = b.read_mtime(v);
+        }
+        if let Some(v) = flag("server_modtime")? {
+            b = b.server_modtime(v);
         }
         if let Some(v) = flag("conditional_writes")? {
             b = b.conditional_writes(v);
@@ -666,7 +700,11 @@ impl S3Backend {
         let key = self.key(path);
         let req = Request::new(Method::Head, Some(&key));
         match self.client().call(&req, true) {
-            Ok(resp) => Ok(Some(entry_from_head(path, &resp))),
+            Ok(resp) => Ok(Some(entry_from_head(
+                path,
+                &resp,
+                self.inner.mtime == MtimeSource::Server,
+            ))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                 // A HEAD error has no body: ask with a one-byte GET to learn whether the
@@ -685,9 +723,14 @@ impl S3Backend {
     fn has_children(&self, path: &Path) -> Result<bool> {
         let prefix = format!("{}/", self.key(path));
         let root_len = self.root_key().len();
-        match list::Pager::new(Arc::clone(self.client()), prefix, root_len, false)
-            .limit(1)
-            .next()
+        match list::Pager::new(
+            Arc::clone(self.client()),
+            prefix,
+            root_len,
+            MtimeSource::None,
+        )
+        .limit(1)
+        .next()
         {
             Some(Err(e)) => Err(e),
             Some(Ok(_)) => Ok(true),
@@ -997,7 +1040,9 @@ fn parse_size(s: &str) -> Option<u64> {
 }
 
 /// The entry a HEAD response describes.
-fn entry_from_head(path: &Path, resp: &client::Response) -> Entry {
+/// With `server_time`, the modification time is the `Last-Modified` header even when a stored
+/// one exists.
+fn entry_from_head(path: &Path, resp: &client::Response, server_time: bool) -> Entry {
     let size = client::header(resp, "content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -1013,8 +1058,13 @@ fn entry_from_head(path: &Path, resp: &client::Response) -> Entry {
             }
         }
     }
-    let modified = mtime
-        .or_else(|| client::header(resp, "last-modified").and_then(|v| util::parse_http_date(&v)));
+    let last_modified =
+        || client::header(resp, "last-modified").and_then(|v| util::parse_http_date(&v));
+    let modified = if server_time {
+        last_modified()
+    } else {
+        mtime.or_else(last_modified)
+    };
     let mut entry = Entry::file(path.clone(), size)
         .with_modified(modified)
         .with_content_type(client::header(resp, "content-type"))
@@ -1031,7 +1081,7 @@ fn entry_from_head(path: &Path, resp: &client::Response) -> Entry {
 pub(crate) fn head_modified(client: &Client, key: &str) -> Option<std::time::SystemTime> {
     let req = Request::new(Method::Head, Some(key));
     let resp = client.call(&req, true).ok()?;
-    entry_from_head(&Path::root(), &resp).modified
+    entry_from_head(&Path::root(), &resp, false).modified
 }
 
 impl Backend for S3Backend {
@@ -1108,26 +1158,26 @@ impl Backend for S3Backend {
         self.check_open("list")?;
         let root_len = self.root_key().len();
         let client = Arc::clone(self.client());
-        let read_mtime = self.inner.read_mtime;
+        let mtime = self.inner.mtime;
         if prefix.is_root() {
             return Ok(Box::new(list::Pager::new(
                 client,
                 self.root_key(),
                 root_len,
-                read_mtime,
+                mtime,
             )));
         }
         // The object named by the prefix itself (it sorts before everything under it), then
         // everything under `prefix/`.
         let key = self.key(prefix);
         let wanted = prefix.clone();
-        let exact = list::Pager::new(Arc::clone(&client), key.clone(), root_len, read_mtime)
+        let exact = list::Pager::new(Arc::clone(&client), key.clone(), root_len, mtime)
             .limit(1)
             .filter(move |item| match item {
                 Ok(entry) => entry.path == wanted,
                 Err(_) => true,
             });
-        let below = list::Pager::new(client, format!("{key}/"), root_len, read_mtime);
+        let below = list::Pager::new(client, format!("{key}/"), root_len, mtime);
         Ok(Box::new(exact.chain(below)))
     }
 
@@ -1143,7 +1193,9 @@ impl Backend for S3Backend {
             directories: false,
             server_side_copy: true,
             server_side_move: true,
-            modified_time: self.inner.read_mtime.then_some(Duration::from_nanos(1)),
+            // Only stored times keep what the writer gave; server times are upload times.
+            modified_time: (self.inner.mtime == MtimeSource::Stored)
+                .then_some(Duration::from_nanos(1)),
             metadata: true,
             hashes: HashKinds::NONE.with(HashKind::Md5),
             streams: None,

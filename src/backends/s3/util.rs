@@ -140,6 +140,14 @@ pub(crate) fn parse_mtime(s: &str) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
 }
 
+/// Parses an RFC 3339 time (`ListObjectsV2`'s `LastModified`), cut to whole seconds so that
+/// it agrees with the `Last-Modified` header of a HEAD.
+pub(crate) fn parse_rfc3339_seconds(s: &str) -> Option<SystemTime> {
+    let t = SystemTime::from(s.parse::<jiff::Timestamp>().ok()?);
+    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
 /// Parses an HTTP date (`Last-Modified` header).
 pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
     jiff::fmt::rfc2822::DateTimeParser::new()
@@ -249,6 +257,8 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"), Some(t));
         assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_rfc3339_seconds("2023-11-14T22:13:20.789Z"), Some(t));
+        assert_eq!(parse_rfc3339_seconds("yesterday"), None);
     }
 
     #[test]
