@@ -932,37 +932,19 @@ impl S3Backend {
         let mut number = 1u32;
         while offset < source.size {
             let end = (offset + part).min(source.size);
-            let req = Request::new(Method::Put, Some(&to_key))
+            let mut req = Request::new(Method::Put, Some(&to_key))
                 .query("partNumber", number.to_string())
                 .query("uploadId", id.clone())
                 .header("x-amz-copy-source", self.copy_source(&from_key))
                 .header(
                     "x-amz-copy-source-range",
                     format!("bytes={offset}-{}", end - 1),
-                )
-                .header(
-                    "x-amz-copy-source-if-match",
-                    format!(
-                        "\"{}\"",
-                        source
-                            .hash(HashKind::Md5)
-                            .map(str::to_owned)
-                            .unwrap_or_default()
-                    ),
                 );
-            let req = if source.hash(HashKind::Md5).is_some() {
-                req
-            } else {
-                // No plain ETag to pin the source: copy whatever is there.
-                Request {
-                    headers: req
-                        .headers
-                        .into_iter()
-                        .filter(|(k, _)| k != "x-amz-copy-source-if-match")
-                        .collect(),
-                    ..req
-                }
-            };
+            // Pin the source by its ETag where it is a plain MD5, so that an object changed
+            // during the copy fails the copy instead of mixing two versions.
+            if let Some(md5) = source.hash(HashKind::Md5) {
+                req = req.header("x-amz-copy-source-if-match", format!("\"{md5}\""));
+            }
             let result = self
                 .client()
                 .call(&req, true)
