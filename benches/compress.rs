@@ -126,7 +126,7 @@ fn main() -> Result<(), BoxError> {
                 Box::new(move || {
                     let mut r = store.open_reader("data.txt")?;
                     let mut w = f(store.open_writer(out)?)?;
-                    copy_stream(&mut r, &mut w)?;
+                    copy_stream(&mut r, &mut w, None)?;
                     Ok(w.finish()?.size)
                 }),
             )
@@ -143,7 +143,7 @@ fn main() -> Result<(), BoxError> {
                     Box::new(gzip::Reader::new(raw))
                 };
                 let mut w = store.open_writer("out-ours.txt")?;
-                copy_stream(&mut r, &mut w)?;
+                copy_stream(&mut r, &mut w, None)?;
                 Ok(w.finish()?.size)
             }),
         )

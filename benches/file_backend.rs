@@ -395,7 +395,7 @@ impl Op {
             Op::SmallCopy => {
                 let (from, to) = (FileBackend::new(src)?, FileBackend::new(dst)?);
                 let mut total = 0;
-                for entry in from.list(&small)? {
+                for entry in from.list(&small, &omnistorage::ListOptions::new())? {
                     let entry = entry?;
                     total += copy_path(&from, &entry.path, &to, &entry.path)?.size;
                 }
@@ -410,7 +410,7 @@ impl Op {
                 let from = FileBackend::new(src)?;
                 let mut buf = vec![0u8; READ_BUFFER];
                 let mut total = 0;
-                for entry in from.list(&small)? {
+                for entry in from.list(&small, &omnistorage::ListOptions::new())? {
                     total += drain(&mut from.open_reader(&entry?.path)?, &mut buf)?;
                 }
                 Ok(total)
@@ -711,8 +711,8 @@ fn print_header(cfg: &Config, scratch: &Scratch, data: &Data) -> BoxResult<()> {
     );
     println!(
         "  source backend {:?}, destination {:?}: different locations, so copy_path streams",
-        src.location().unwrap_or_default(),
-        dst.location().unwrap_or_default(),
+        src.location().map(|l| l.to_string()).unwrap_or_default(),
+        dst.location().map(|l| l.to_string()).unwrap_or_default(),
     );
     println!(
         "  {} counted repetitions after 1 warm-up (which also verifies every copy), sides alternating",

@@ -61,7 +61,7 @@ fn run(src: &str, dst: &str, transfers: usize) -> omnistorage::Result<usize> {
     let target = omnistorage::open(dst)?;
     let start = Instant::now();
     // The listing streams; the workers take entries from it one at a time.
-    let list = Mutex::new(source.list(&Path::root())?);
+    let list = Mutex::new(source.list(&Path::root(), &omnistorage::ListOptions::new())?);
     let bytes = AtomicU64::new(0);
     let copied = AtomicU64::new(0);
     let failed = AtomicU64::new(0);
@@ -74,7 +74,7 @@ fn run(src: &str, dst: &str, transfers: usize) -> omnistorage::Result<usize> {
                     // The listed entry already has the size, time and metadata: no second
                     // lookup of the source.
                     let result = item.and_then(|entry| {
-                        copy_entry(&*source, &entry, &*target, &entry.path)
+                        copy_entry(&*source, &entry, &*target, &entry.path, None)
                             .map(|e| (entry.path, e.size))
                     });
                     match result {

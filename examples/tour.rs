@@ -11,7 +11,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::ExitCode;
 
 use omnistorage::{
-    Backend, BackendExt, FileBackend, MemoryBackend, Path, WriteOptions, copy_path, move_path,
+    Backend, BackendExt, FileBackend, ListOptions, MemoryBackend, Path, WriteOptions, copy_path,
+    move_path,
 };
 
 fn main() -> ExitCode {
@@ -29,7 +30,10 @@ fn main() -> ExitCode {
 
 fn run(dir: &str) -> omnistorage::Result<()> {
     let local = FileBackend::new(dir)?;
-    println!("backend: {}", local.location().unwrap_or_default());
+    println!(
+        "backend: {}",
+        local.location().map(|l| l.to_string()).unwrap_or_default()
+    );
 
     // Write in pieces; nothing is visible until finish() commits the whole object.
     let path = Path::parse("logs/2026/app.log")?;
@@ -55,7 +59,7 @@ fn run(dir: &str) -> omnistorage::Result<()> {
 
     // List: recursive, lazy, sorted by full path.
     println!("list    (everything):");
-    for item in local.list(&Path::root())? {
+    for item in local.list(&Path::root(), &ListOptions::new())? {
         let e = item?;
         println!("          {:>6}  {}", e.size, e.path);
     }

@@ -1,14 +1,17 @@
-//! The traits: [`Backend`] (every store), [`ExtendedBackend`] (metadata, directories,
-//! server-side copy and move), and [`BackendExt`] (sugar for all of them).
+//! The trait every store implements, [`Backend`], and its sugar, [`BackendExt`].
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use crate::cancel::Cancel;
 use crate::entry::{Capabilities, Entry};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::{Hash, HashKind};
 use crate::helpers;
 use crate::io::{Reader, Writer};
-use crate::options::{ReadOptions, WriteOptions};
+use crate::location::Location;
+use crate::options::{ListOptions, ReadOptions, WriteOptions};
 use crate::path::{AsPath, Path};
 
 /// A listing: one `Result` per entry, so that one bad entry does not end the walk.
@@ -17,20 +20,60 @@ use crate::path::{AsPath, Path};
 /// outlive the borrow of the backend and move to another thread.
 pub type List = Box<dyn Iterator<Item = Result<Entry>> + Send + 'static>;
 
+/// A listing of [pending uploads](Backend::pending_uploads).
+pub type PendingList = Box<dyn Iterator<Item = Result<PendingUpload>> + Send + 'static>;
+
+/// A write that was begun and never finished: an S3 multipart upload that was neither
+/// completed nor aborted, a file backend's staged file left by a process that died.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PendingUpload {
+    /// The object it would have written.
+    pub path: Path,
+    /// The backend's name for it (an upload id, a staged file's name).
+    pub id: String,
+    /// When it began, if known.
+    pub started: Option<SystemTime>,
+}
+
+impl PendingUpload {
+    /// A pending upload.
+    pub fn new(path: Path, id: impl Into<String>, started: Option<SystemTime>) -> PendingUpload {
+        PendingUpload {
+            path,
+            id: id.into(),
+            started,
+        }
+    }
+}
+
+/// What a [presigned URL](Backend::presign) lets its holder do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Presign {
+    /// Read the object (`GET`).
+    Get,
+    /// Store an object (`PUT`).
+    Put,
+}
+
 /// A storage system, seen through blocking `std::io` streams.
 ///
-/// Every method documents its **behaviour**; that list is also the plan of the
-/// conformance suite (module `conformance`, feature `conformance`) that every backend runs. In short:
+/// Every method documents its **behaviour**; that list is also the plan of the conformance
+/// suite (module `conformance`, feature `conformance`) that every backend runs. In short:
 ///
 /// - paths are [`Path`]s, relative to the backend's root; the root itself is not an object;
 /// - objects become visible whole or not at all ([`Writer::finish`]);
-/// - `list` is recursive, matches its prefix by segment, and yields objects in ascending byte
-///   order of their full path;
-/// - what [`capabilities`](Backend::capabilities) says is missing answers
-///   [`ErrorKind::Unsupported`];
+/// - `list` matches its prefix by segment and yields entries in ascending byte order of their
+///   full path;
+/// - optional operations (`stat` onwards) answer [`ErrorKind::Unsupported`] by default, and
+///   [`capabilities`](Backend::capabilities) says which ones a backend has: one trait, one
+///   gate, and every operation reachable through `Box<dyn Backend>` (what
+///   [`open`](crate::open) returns);
 /// - after [`close`](Backend::close), operations answer [`ErrorKind::Closed`].
 ///
-/// Implement this for a new store; use [`BackendExt`] (implemented for every backend) for the
+/// Implement the first six methods for a new store, then the optional ones it can do, and set
+/// its [`Capabilities`] to match; use [`BackendExt`] (implemented for every backend) for the
 /// conveniences.
 pub trait Backend: Send + Sync + fmt::Debug {
     /// Opens the object at `path` for reading.
@@ -68,15 +111,23 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// that path and the answer is `Ok`.
     fn delete(&self, path: &Path) -> Result<()>;
 
-    /// Lists the objects under `prefix`, recursively.
+    /// Lists what is under `prefix`.
     ///
     /// Behaviour:
     /// - `prefix` matches by segment: `a/b` lists `a/b` itself and `a/b/...`, never `a/bc`;
     /// - the root lists everything; a missing prefix lists nothing (not an error);
-    /// - objects only (no directory entries), in **ascending byte order of their full path**;
+    /// - recursive (the default): objects only, no directory entries;
+    /// - not recursive ([`ListOptions::recursive`]): the objects directly under `prefix` (and
+    ///   `prefix` itself if it is an object) and one directory entry for each directory (or
+    ///   common prefix) directly under it;
+    /// - entries come in **ascending byte order of their full path**, a directory sorting as
+    ///   its path followed by `/`;
+    /// - [`ListOptions::start_after`]: only the entries that sort strictly after it;
     /// - lazy: it does not gather the whole tree before yielding the first entry;
-    /// - a problem with one entry is one `Err` item; the walk goes on where it can.
-    fn list(&self, prefix: &Path) -> Result<List>;
+    /// - a problem with one entry is one `Err` item; the walk goes on where it can;
+    /// - cancelled ([`ListOptions::cancel`]): one `Err` of kind [`ErrorKind::Cancelled`],
+    ///   then the end.
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List>;
 
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
@@ -87,62 +138,148 @@ pub trait Backend: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// This backend as an [`ExtendedBackend`], if it is one.
-    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-        None
-    }
-
-    /// A text that names the storage this backend's root addresses, such as
-    /// `file:///srv/data` or `s3://endpoint/bucket/prefix`, or `None` if unknown.
+    /// Where this backend's root is, or `None` if unknown.
     ///
-    /// Two backends with the same location reach the same objects under the same paths. The
+    /// Two backends with equal locations reach the same objects under the same paths; two on
+    /// the [same store](Location::same_store) can copy between each other server-side. The
     /// helpers use it to choose server-side operations and to refuse to move an object onto
     /// itself; the sync engine, to refuse overlapping source and destination.
-    fn location(&self) -> Option<String> {
+    fn location(&self) -> Option<Location> {
         None
     }
-}
 
-/// A [`Backend`] that also knows metadata, directories, and server-side copy and move.
-///
-/// Reach it through [`Backend::as_extended`]. [`Capabilities`] says which of these work; the
-/// others answer [`ErrorKind::Unsupported`].
-pub trait ExtendedBackend: Backend {
-    /// Describes the object (or directory) at `path`.
+    /// Describes the object (or directory) at `path`, with every field the backend stores
+    /// ([`Entry::filled`]). Needs [`Capabilities::stat`].
     ///
     /// Behaviour: missing → [`ErrorKind::NotFound`]; the entry agrees with what `list`
-    /// yields for the same object (size, modification time); a directory gives an entry with
-    /// `is_dir` set.
-    fn stat(&self, path: &Path) -> Result<Entry>;
+    /// yields for the same object (size, and whatever `list` fills); a directory gives an
+    /// entry with `is_dir` set.
+    fn stat(&self, path: &Path) -> Result<Entry> {
+        let _ = path;
+        Err(Error::unsupported("stat"))
+    }
 
-    /// Creates a directory and its parents (`mkdir -p`).
+    /// Creates a directory and its parents (`mkdir -p`). Needs [`Capabilities::stat`].
     ///
     /// Behaviour: `Ok` if it exists already; an object in the way is
     /// [`ErrorKind::AlreadyExists`] or [`ErrorKind::NotADirectory`]; on stores without
     /// directories ([`Capabilities::directories`] is false), `Ok` and nothing happens.
-    fn create_dir(&self, path: &Path) -> Result<()>;
+    fn create_dir(&self, path: &Path) -> Result<()> {
+        let _ = path;
+        Err(Error::unsupported("create_dir"))
+    }
 
-    /// Removes an empty directory.
+    /// Removes an empty directory. Needs [`Capabilities::stat`].
     ///
     /// Behaviour: a missing directory is `Ok`; a non-empty one is
     /// [`ErrorKind::DirectoryNotEmpty`]; an object is [`ErrorKind::NotADirectory`]; on stores
     /// without directories, `Ok` and nothing happens.
-    fn remove_dir(&self, path: &Path) -> Result<()>;
+    fn remove_dir(&self, path: &Path) -> Result<()> {
+        let _ = path;
+        Err(Error::unsupported("remove_dir"))
+    }
 
     /// Copies the object at `from` to `to` inside the store, without streaming it through the
-    /// client. Keeps the modification time.
+    /// client, and returns the new entry. Needs [`Capabilities::server_side_copy`].
     ///
-    /// Behaviour: replaces an object at `to`, atomically; a missing `from` is
-    /// [`ErrorKind::NotFound`] and creates nothing; `from == to` is a no-op (after checking
-    /// that it exists).
-    fn copy(&self, from: &Path, to: &Path) -> Result<()>;
+    /// Behaviour: keeps the modification time, content type and metadata; replaces an object
+    /// at `to`, atomically; a missing `from` is [`ErrorKind::NotFound`] and creates nothing;
+    /// `from == to` is a no-op (after checking that it exists).
+    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
+        let _ = (from, to);
+        Err(Error::unsupported("copy"))
+    }
 
-    /// Moves the object at `from` to `to` inside the store.
+    /// Moves the object at `from` to `to` inside the store, and returns the new entry. Needs
+    /// [`Capabilities::server_side_move`].
     ///
-    /// Behaviour: replaces an object at `to`; afterwards `from` is gone; a missing `from` is
-    /// [`ErrorKind::NotFound`] and changes nothing; `from == to` is a no-op (after checking
-    /// that it exists).
-    fn rename(&self, from: &Path, to: &Path) -> Result<()>;
+    /// Behaviour: keeps the modification time, content type and metadata; replaces an object
+    /// at `to`; afterwards `from` is gone; a missing `from` is [`ErrorKind::NotFound`] and
+    /// changes nothing; `from == to` is a no-op (after checking that it exists).
+    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
+        let _ = (from, to);
+        Err(Error::unsupported("rename"))
+    }
+
+    /// [`copy`](Backend::copy) from another backend on the same store: `from` is a path
+    /// under `src` (another backend's [`location`](Backend::location)), `to` one under this
+    /// backend. Needs [`Capabilities::server_side_copy`].
+    ///
+    /// Behaviour: as `copy`; a `src` that is not on [the same
+    /// store](Location::same_store) is [`ErrorKind::Unsupported`] (copy by streaming then).
+    /// The default serves `src` equal to this backend's location through `copy`.
+    fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        if self.location().as_ref() == Some(src) {
+            return self.copy(from, to);
+        }
+        Err(Error::unsupported("copy_from"))
+    }
+
+    /// [`rename`](Backend::rename) from another backend on the same store; see
+    /// [`copy_from`](Backend::copy_from). Needs [`Capabilities::server_side_move`].
+    fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        if self.location().as_ref() == Some(src) {
+            return self.rename(from, to);
+        }
+        Err(Error::unsupported("rename_from"))
+    }
+
+    /// Sets the stored modification time of the object at `path` without rewriting its data,
+    /// and returns the new entry. Needs [`Capabilities::set_modified`].
+    ///
+    /// Behaviour: the time is kept to [`Capabilities::modified_time`]'s precision; the
+    /// content, content type and metadata are unchanged; a missing object is
+    /// [`ErrorKind::NotFound`].
+    fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
+        let _ = (path, modified);
+        Err(Error::unsupported("set_modified"))
+    }
+
+    /// The hash of the object at `path` in `kind`.
+    ///
+    /// Behaviour: what the backend stores when it has it ([`Capabilities::hashes`]: no read
+    /// of the data); otherwise the object is read and hashed, which needs the hash's feature
+    /// (`md5`, `sha1`, `sha256`; CRC-32C is always there) and is
+    /// [`ErrorKind::Unsupported`] without it; a missing object is [`ErrorKind::NotFound`];
+    /// `cancel` stops the reading ([`ErrorKind::Cancelled`]).
+    fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
+        helpers::hash_object(self, path, kind, cancel)
+    }
+
+    /// Deletes many objects; one result per path, in order.
+    ///
+    /// Behaviour: as [`delete`](Backend::delete) for each path; backends with a batch call
+    /// (S3's DeleteObjects) use it. The default deletes one at a time.
+    fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
+        paths.iter().map(|p| self.delete(p)).collect()
+    }
+
+    /// A URL that lets anyone who holds it read or write the object at `path` until
+    /// `expires` from now, without credentials. Needs [`Capabilities::presign`].
+    fn presign(&self, path: &Path, method: Presign, expires: Duration) -> Result<String> {
+        let _ = (path, method, expires);
+        Err(Error::unsupported("presign"))
+    }
+
+    /// Writes under `prefix` that were begun and never finished, in ascending path order.
+    /// Needs [`Capabilities::pending_uploads`].
+    ///
+    /// Behaviour: a write still in progress, in this process or another, may be listed too:
+    /// check [`PendingUpload::started`] before aborting one.
+    fn pending_uploads(&self, prefix: &Path) -> Result<PendingList> {
+        let _ = prefix;
+        Err(Error::unsupported("pending_uploads"))
+    }
+
+    /// Aborts a [pending upload](Backend::pending_uploads) and frees what it holds. Needs
+    /// [`Capabilities::pending_uploads`].
+    ///
+    /// Behaviour: idempotent (an upload that is gone is `Ok`); the object at its path, if
+    /// any, is untouched.
+    fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
+        let _ = upload;
+        Err(Error::unsupported("abort_upload"))
+    }
 }
 
 macro_rules! forward_backend {
@@ -161,8 +298,8 @@ macro_rules! forward_backend {
             fn delete(&self, path: &Path) -> Result<()> {
                 (**self).delete(path)
             }
-            fn list(&self, prefix: &Path) -> Result<List> {
-                (**self).list(prefix)
+            fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+                (**self).list(prefix, opts)
             }
             fn capabilities(&self) -> Capabilities {
                 (**self).capabilities()
@@ -170,16 +307,9 @@ macro_rules! forward_backend {
             fn close(&self) -> Result<()> {
                 (**self).close()
             }
-            fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-                (**self).as_extended()
-            }
-            fn location(&self) -> Option<String> {
+            fn location(&self) -> Option<Location> {
                 (**self).location()
             }
-        }
-
-        #[deny(clippy::missing_trait_methods)]
-        impl<T: ExtendedBackend + ?Sized> ExtendedBackend for $ty {
             fn stat(&self, path: &Path) -> Result<Entry> {
                 (**self).stat(path)
             }
@@ -189,11 +319,35 @@ macro_rules! forward_backend {
             fn remove_dir(&self, path: &Path) -> Result<()> {
                 (**self).remove_dir(path)
             }
-            fn copy(&self, from: &Path, to: &Path) -> Result<()> {
+            fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
                 (**self).copy(from, to)
             }
-            fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+            fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
                 (**self).rename(from, to)
+            }
+            fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+                (**self).copy_from(src, from, to)
+            }
+            fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+                (**self).rename_from(src, from, to)
+            }
+            fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
+                (**self).set_modified(path, modified)
+            }
+            fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
+                (**self).hash(path, kind, cancel)
+            }
+            fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
+                (**self).delete_many(paths)
+            }
+            fn presign(&self, path: &Path, method: Presign, expires: Duration) -> Result<String> {
+                (**self).presign(path, method, expires)
+            }
+            fn pending_uploads(&self, prefix: &Path) -> Result<PendingList> {
+                (**self).pending_uploads(prefix)
+            }
+            fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
+                (**self).abort_upload(upload)
             }
         }
     )*};
@@ -280,18 +434,19 @@ pub trait BackendExt: Backend {
         self.delete(&*path.as_path()?)
     }
 
-    /// [`Backend::list`] with a text prefix.
+    /// [`Backend::list`] with a text prefix and default options (recursive).
     fn list_at(&self, prefix: impl AsPath) -> Result<List> {
-        self.list(&*prefix.as_path()?)
+        self.list(&*prefix.as_path()?, &ListOptions::default())
     }
 
-    /// Gathers a whole listing into a `Vec`, failing on the first bad entry. Use
+    /// Gathers a whole recursive listing into a `Vec`, failing on the first bad entry. Use
     /// [`Backend::list`] to stream instead.
     fn list_all(&self, prefix: impl AsPath) -> Result<Vec<Entry>> {
-        self.list(&*prefix.as_path()?)?.collect()
+        self.list(&*prefix.as_path()?, &ListOptions::default())?
+            .collect()
     }
 
-    /// Describes the object at `path`: [`ExtendedBackend::stat`] where the backend has it,
+    /// Describes the object at `path`: [`Backend::stat`] where the backend has it,
     /// otherwise found through `list`.
     fn info(&self, path: impl AsPath) -> Result<Entry> {
         let path = path.as_path()?;

@@ -1,98 +1,97 @@
-//! What listings and `stat` return ([`Entry`]), what a backend can do ([`Capabilities`]), and
-//! the hash kinds ([`HashKind`]).
+//! What listings and `stat` return ([`Entry`], with the [`Fields`] it carries), and what a
+//! backend can do ([`Capabilities`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use crate::hash::{Hash, HashKind, HashKinds};
 use crate::path::Path;
 
-/// A content hash algorithm that a backend may know for free.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum HashKind {
-    /// MD5 (S3's ETag of a single-part upload).
-    Md5,
-    /// SHA-1.
-    Sha1,
-    /// SHA-256.
-    Sha256,
-    /// CRC-32C (Castagnoli).
-    Crc32c,
-}
-
-impl HashKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [HashKind; 4] = [
-        HashKind::Md5,
-        HashKind::Sha1,
-        HashKind::Sha256,
-        HashKind::Crc32c,
-    ];
-
-    /// The lower-case name (`md5`, `sha1`, `sha256`, `crc32c`).
-    pub fn name(self) -> &'static str {
-        match self {
-            HashKind::Md5 => "md5",
-            HashKind::Sha1 => "sha1",
-            HashKind::Sha256 => "sha256",
-            HashKind::Crc32c => "crc32c",
-        }
-    }
-
-    fn bit(self) -> u8 {
-        match self {
-            HashKind::Md5 => 1,
-            HashKind::Sha1 => 2,
-            HashKind::Sha256 => 4,
-            HashKind::Crc32c => 8,
-        }
-    }
-}
-
-impl fmt::Display for HashKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A small set of [`HashKind`]s.
+/// Which of an [`Entry`]'s optional fields the backend filled in.
+///
+/// An entry from a listing may leave out what costs an extra request (S3 lists no content
+/// type, no user metadata and, unless asked, no stored modification time); the same entry
+/// from [`stat`](crate::Backend::stat) carries everything the backend stores. A field that is
+/// *not* filled is **unknown**, not empty: a copy that needs it asks the source once
+/// ([`copy_entry`](crate::copy_entry) does).
+///
+/// ```
+/// use omnistorage::{Entry, Fields, Path};
+///
+/// let e = Entry::file(Path::parse("a")?, 1);
+/// assert!(!e.filled.contains(Fields::MODIFIED));
+/// let e = e.with_modified(None); // "the backend keeps no time": known, and empty
+/// assert!(e.filled.contains(Fields::MODIFIED));
+/// assert!(Fields::ALL.contains(Fields::MODIFIED | Fields::METADATA));
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct HashKinds(u8);
+pub struct Fields(u8);
 
-impl HashKinds {
-    /// The empty set.
-    pub const NONE: HashKinds = HashKinds(0);
+impl Fields {
+    /// Nothing beyond path, size and `is_dir` (which every entry has).
+    pub const NONE: Fields = Fields(0);
+    /// [`Entry::modified`]: the object's stored modification time.
+    pub const MODIFIED: Fields = Fields(1);
+    /// [`Entry::content_type`].
+    pub const CONTENT_TYPE: Fields = Fields(2);
+    /// [`Entry::metadata`].
+    pub const METADATA: Fields = Fields(4);
+    /// [`Entry::hashes`]: every hash the backend stores for the object.
+    pub const HASHES: Fields = Fields(8);
+    /// All of them.
+    pub const ALL: Fields = Fields(15);
 
-    /// The set with `kind` added.
-    pub fn with(self, kind: HashKind) -> HashKinds {
-        HashKinds(self.0 | kind.bit())
+    /// Whether every field of `other` is in `self`.
+    pub const fn contains(self, other: Fields) -> bool {
+        self.0 & other.0 == other.0
     }
 
-    /// Whether `kind` is in the set.
-    pub fn contains(self, kind: HashKind) -> bool {
-        self.0 & kind.bit() != 0
+    /// The fields in both.
+    pub const fn intersection(self, other: Fields) -> Fields {
+        Fields(self.0 & other.0)
     }
 
-    /// Whether the set is empty.
-    pub fn is_empty(self) -> bool {
+    /// The fields of `self` that are not in `other`.
+    pub const fn difference(self, other: Fields) -> Fields {
+        Fields(self.0 & !other.0)
+    }
+
+    /// Whether no field is set.
+    pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
+}
 
-    /// The kinds in both sets.
-    pub fn intersection(self, other: HashKinds) -> HashKinds {
-        HashKinds(self.0 & other.0)
-    }
-
-    /// The kinds in the set, in [`HashKind::ALL`] order.
-    pub fn iter(self) -> impl Iterator<Item = HashKind> {
-        HashKind::ALL.into_iter().filter(move |k| self.contains(*k))
+impl std::ops::BitOr for Fields {
+    type Output = Fields;
+    fn bitor(self, rhs: Fields) -> Fields {
+        Fields(self.0 | rhs.0)
     }
 }
 
-impl fmt::Debug for HashKinds {
+impl std::ops::BitOrAssign for Fields {
+    fn bitor_assign(&mut self, rhs: Fields) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Debug for Fields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
+        let names = [
+            (Fields::MODIFIED, "MODIFIED"),
+            (Fields::CONTENT_TYPE, "CONTENT_TYPE"),
+            (Fields::METADATA, "METADATA"),
+            (Fields::HASHES, "HASHES"),
+        ];
+        let mut set = f.debug_set();
+        for (field, name) in names {
+            if self.contains(field) {
+                set.entry(&format_args!("{name}"));
+            }
+        }
+        set.finish()
     }
 }
 
@@ -129,22 +128,39 @@ pub struct Capabilities {
     pub list: bool,
     /// `delete` works.
     pub delete: bool,
-    /// [`ExtendedBackend::stat`](crate::ExtendedBackend::stat) works.
+    /// [`Backend::stat`](crate::Backend::stat) works.
     pub stat: bool,
     /// Directories are real: `create_dir` makes one and `remove_dir` removes one. Where this
-    /// is `false` but the backend is extended, both answer `Ok` and do nothing (object stores).
+    /// is `false` but `stat` works, both answer `Ok` and do nothing (object stores).
     pub directories: bool,
-    /// Server-side [`copy`](crate::ExtendedBackend::copy).
+    /// Server-side [`copy`](crate::Backend::copy), and
+    /// [`copy_from`](crate::Backend::copy_from) a backend on the same store.
     pub server_side_copy: bool,
-    /// Server-side [`rename`](crate::ExtendedBackend::rename).
+    /// Server-side [`rename`](crate::Backend::rename), and
+    /// [`rename_from`](crate::Backend::rename_from) a backend on the same store.
     pub server_side_move: bool,
-    /// The precision with which modification times are stored and listed, or `None` if the
-    /// backend keeps none. A time given in `WriteOptions::modified` is kept to this precision.
+    /// The precision with which modification times are **stored**, or `None` if the backend
+    /// keeps none. A time given in `WriteOptions::modified` is kept to this precision, and
+    /// `stat` returns it. Whether `list` returns it too is [`listed`](Capabilities::listed).
     pub modified_time: Option<Duration>,
+    /// [`set_modified`](crate::Backend::set_modified) changes a stored time without rewriting
+    /// the data.
+    pub set_modified: bool,
     /// Content type and user metadata given in `WriteOptions` are kept and returned by `stat`.
     pub metadata: bool,
-    /// Hashes that listings and `stat` give for free.
+    /// Hashes the backend stores: `stat` returns them, and [`hash`](crate::Backend::hash)
+    /// answers them without reading the object. Other kinds are computed by streaming.
     pub hashes: HashKinds,
+    /// The optional fields that `list` fills in ([`Entry::filled`]); `stat` fills every field
+    /// the backend stores.
+    pub listed: Fields,
+    /// [`presign`](crate::Backend::presign) makes URLs that others can use without
+    /// credentials.
+    pub presign: bool,
+    /// [`pending_uploads`](crate::Backend::pending_uploads) and
+    /// [`abort_upload`](crate::Backend::abort_upload) work: writes that were begun and never
+    /// finished (S3 multipart uploads, the file backend's staged files left by a crash).
+    pub pending_uploads: bool,
     /// Whether objects are **live streams** rather than stored objects, and if so how their
     /// bytes reach readers. `None` (the default) for stores of objects.
     ///
@@ -188,9 +204,10 @@ pub enum StreamDelivery {
     Consume,
 }
 
-/// An object (or, from `stat`, a directory) as a backend describes it.
+/// An object (or a directory) as a backend describes it.
 ///
-/// Backends build one with [`Entry::file`] or [`Entry::dir`] and the `with_*` methods.
+/// Backends build one with [`Entry::file`] or [`Entry::dir`] and the `with_*` methods, which
+/// also record in [`filled`](Entry::filled) which optional fields are known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Entry {
@@ -198,16 +215,25 @@ pub struct Entry {
     pub path: Path,
     /// Its size in bytes (0 for a directory).
     pub size: u64,
-    /// When it was last modified, if the backend knows.
+    /// When it was last modified, if the backend knows ([`Fields::MODIFIED`]).
     pub modified: Option<SystemTime>,
-    /// Whether this is a directory rather than an object. Listings yield objects only.
+    /// Whether this is a directory rather than an object. Recursive listings yield objects
+    /// only; non-recursive ones yield directories too.
     pub is_dir: bool,
-    /// Its content type, if stored.
+    /// Its content type, if stored ([`Fields::CONTENT_TYPE`]).
     pub content_type: Option<String>,
-    /// User metadata, if stored (keys as the backend keeps them; S3 lower-cases them).
+    /// User metadata, if stored (keys as the backend keeps them; S3 lower-cases them)
+    /// ([`Fields::METADATA`]).
     pub metadata: BTreeMap<String, String>,
-    /// Hashes known without reading the content, as lower-case hex.
-    pub hashes: Vec<(HashKind, String)>,
+    /// Hashes of the content that can be **trusted for comparison**: each one is the digest
+    /// of the object's bytes in its kind ([`Fields::HASHES`]). An S3 multipart ETag is not
+    /// an MD5 and is never here; it is in [`etag`](Entry::etag).
+    pub hashes: Vec<Hash>,
+    /// The store's opaque version tag (S3's ETag, quotes removed), if any: equal tags mean
+    /// equal content on that store, but it is not a hash of the content in general.
+    pub etag: Option<String>,
+    /// Which optional fields the backend filled in; the others are unknown.
+    pub filled: Fields,
 }
 
 impl Entry {
@@ -221,6 +247,8 @@ impl Entry {
             content_type: None,
             metadata: BTreeMap::new(),
             hashes: Vec::new(),
+            etag: None,
+            filled: Fields::NONE,
         }
     }
 
@@ -232,36 +260,61 @@ impl Entry {
         }
     }
 
-    /// Sets the modification time.
+    /// Sets the modification time (and marks it filled: `None` then means "none stored").
     pub fn with_modified(mut self, modified: Option<SystemTime>) -> Entry {
         self.modified = modified;
+        self.filled |= Fields::MODIFIED;
         self
     }
 
-    /// Sets the content type.
+    /// Sets the content type (and marks it filled).
     pub fn with_content_type(mut self, content_type: Option<String>) -> Entry {
         self.content_type = content_type;
+        self.filled |= Fields::CONTENT_TYPE;
         self
     }
 
-    /// Sets the user metadata.
+    /// Sets the user metadata (and marks it filled).
     pub fn with_metadata(mut self, metadata: BTreeMap<String, String>) -> Entry {
         self.metadata = metadata;
+        self.filled |= Fields::METADATA;
         self
     }
 
-    /// Adds a known hash (lower-case hex).
-    pub fn with_hash(mut self, kind: HashKind, hex: impl Into<String>) -> Entry {
-        self.hashes.retain(|(k, _)| *k != kind);
-        self.hashes.push((kind, hex.into()));
+    /// Adds a known hash, replacing one of the same kind (and marks hashes filled).
+    pub fn with_hash(mut self, hash: Hash) -> Entry {
+        self.hashes.retain(|h| h.kind() != hash.kind());
+        self.hashes.push(hash);
+        self.filled |= Fields::HASHES;
+        self
+    }
+
+    /// Marks hashes filled: the backend stores none but those given (perhaps none).
+    pub fn with_hashes_filled(mut self) -> Entry {
+        self.filled |= Fields::HASHES;
+        self
+    }
+
+    /// Marks `fields` filled: what they hold now is all the backend stores (for a backend
+    /// that stores no content type, say, an empty one is the whole truth).
+    pub fn with_filled(mut self, fields: Fields) -> Entry {
+        self.filled |= fields;
+        self
+    }
+
+    /// Sets the ETag.
+    pub fn with_etag(mut self, etag: Option<String>) -> Entry {
+        self.etag = etag;
         self
     }
 
     /// The hash of `kind`, if known.
-    pub fn hash(&self, kind: HashKind) -> Option<&str> {
-        self.hashes
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, h)| h.as_str())
+    pub fn hash(&self, kind: HashKind) -> Option<Hash> {
+        self.hashes.iter().find(|h| h.kind() == kind).copied()
+    }
+
+    /// The kinds of [`hashes`](Entry::hashes).
+    pub fn hash_kinds(&self) -> HashKinds {
+        self.hashes.iter().map(|h| h.kind()).collect()
     }
 }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
 /// `Result` with this crate's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -172,9 +173,16 @@ fn io_kind_is_temporary(kind: io::ErrorKind) -> bool {
 /// let err = Error::new(ErrorKind::NotFound, "no such object")
 ///     .with_operation("read")
 ///     .with_path("logs/app.log")
-///     .with_backend("mem");
+///     .with_backend("mem")
+///     .with_source(std::io::Error::other("the bucket is empty"));
 /// assert_eq!(err.kind(), ErrorKind::NotFound);
+/// // `Display` describes this error only; `source()` gives the cause, and
+/// // `display_chain()` prints the whole chain.
 /// assert_eq!(err.to_string(), "mem: read logs/app.log: not found: no such object");
+/// assert_eq!(
+///     err.display_chain().to_string(),
+///     "mem: read logs/app.log: not found: no such object: the bucket is empty"
+/// );
 ///
 /// // Through std::io and back: nothing is lost.
 /// let io: std::io::Error = err.into();
@@ -185,8 +193,15 @@ fn io_kind_is_temporary(kind: io::ErrorKind) -> bool {
 ///
 /// Build one with [`Error::new`] and the `with_*` methods; backends from other crates use the
 /// same constructors.
+///
+/// `Clone` is cheap (the source is shared): a writer keeps its first failure for `finish` and
+/// gives the caller the same error.
+#[derive(Clone)]
 pub struct Error(Box<Inner>);
 
+type Source = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
     operation: Option<&'static str>,
@@ -196,7 +211,7 @@ struct Inner {
     temporary: bool,
     /// The `io::ErrorKind` this error came from, kept so the trip back is lossless.
     io_kind: Option<io::ErrorKind>,
-    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    source: Option<Source>,
 }
 
 impl Error {
@@ -262,7 +277,7 @@ impl Error {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Error {
-        self.0.source = Some(source.into());
+        self.0.source = Some(Arc::from(source.into()));
         self
     }
 
@@ -321,6 +336,13 @@ impl Error {
         self.0.temporary
     }
 
+    /// This error followed by its chain of sources, as `a: b: c`, for people to read. An
+    /// `Error`'s own `Display` describes itself only (the convention of std-style crates:
+    /// whoever prints walks the chain).
+    pub fn display_chain(&self) -> impl fmt::Display + '_ {
+        DisplayChain(self)
+    }
+
     /// The [`io::ErrorKind`] this error maps to: the original one if it came from an
     /// `io::Error`, otherwise [`ErrorKind::to_io`].
     pub fn io_kind(&self) -> io::ErrorKind {
@@ -353,8 +375,29 @@ impl fmt::Debug for Error {
     }
 }
 
+struct DisplayChain<'a>(&'a Error);
+
+impl fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut last = self.0.to_string();
+        let mut next = std::error::Error::source(self.0);
+        while let Some(err) = next {
+            let text = err.to_string();
+            // An `io::Error` that wraps an error displays as it: skip the repeat.
+            if text != last && !text.is_empty() {
+                write!(f, ": {text}")?;
+            }
+            last = text;
+            next = err.source();
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Error {
-    /// `backend: operation path: kind: message: source`, leaving out what is unknown.
+    /// `backend: operation path: kind: message`, leaving out what is unknown. The source is
+    /// not repeated here: see [`Error::display_chain`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.0;
         if let Some(backend) = &inner.backend {
@@ -369,9 +412,6 @@ impl fmt::Display for Error {
         f.write_str(inner.kind.as_str())?;
         if let Some(message) = &inner.message {
             write!(f, ": {message}")?;
-        }
-        if let Some(source) = &inner.source {
-            write!(f, ": {source}")?;
         }
         Ok(())
     }
@@ -395,7 +435,9 @@ impl From<io::Error> for Error {
                 match inner.downcast::<Error>() {
                     Ok(ours) => return *ours,
                     // Unreachable after the `is` check above, but handled without a panic.
-                    Err(other) => return Error::new(ErrorKind::Io, "i/o error").with_source(other),
+                    Err(other) => {
+                        return Error::new(ErrorKind::Io, "i/o error").with_source(other);
+                    }
                 }
             }
             return Error::from_kind(ErrorKind::Io);
@@ -404,7 +446,7 @@ impl From<io::Error> for Error {
         let mut ours = Error::from_kind(ErrorKind::from_io(io_kind));
         ours.0.temporary = io_kind_is_temporary(io_kind);
         ours.0.io_kind = Some(io_kind);
-        ours.0.source = Some(Box::new(err));
+        ours.0.source = Some(Arc::new(err));
         ours
     }
 }
@@ -445,11 +487,48 @@ mod tests {
             .with_source(io::Error::other("inner cause"));
         assert_eq!(
             err.to_string(),
+            "file: write a/b: permission denied: outside the root"
+        );
+        assert_eq!(
+            err.display_chain().to_string(),
             "file: write a/b: permission denied: outside the root: inner cause"
         );
         assert_eq!(
             err.source().map(|s| s.to_string()).as_deref(),
             Some("inner cause")
+        );
+    }
+
+    #[test]
+    fn a_chain_prints_each_cause_once() {
+        // An OS error under our error under an io::Error (as when it crossed a `Read`), under
+        // another error of ours: each text once, outermost first.
+        let os = io::Error::new(io::ErrorKind::ConnectionReset, "connection reset by peer");
+        let inner = Error::new(ErrorKind::Io, "part 3 failed").with_source(os);
+        let crossed: io::Error = inner.into();
+        let outer = Error::new(ErrorKind::Io, "upload failed")
+            .with_path("big.bin")
+            .with_source(crossed);
+        assert_eq!(outer.to_string(), "big.bin: i/o error: upload failed");
+        assert_eq!(
+            outer.display_chain().to_string(),
+            "big.bin: i/o error: upload failed: i/o error: part 3 failed: connection reset by peer"
+        );
+        // Without a source, the chain is the error itself.
+        let lone = Error::from_kind(ErrorKind::NotFound);
+        assert_eq!(lone.display_chain().to_string(), lone.to_string());
+    }
+
+    #[test]
+    fn clones_share_the_source() {
+        let err = Error::from(io::Error::new(io::ErrorKind::TimedOut, "slow"));
+        let copy = err.clone();
+        assert_eq!(copy.kind(), ErrorKind::TimedOut);
+        assert!(copy.is_temporary());
+        assert_eq!(copy.io_kind(), io::ErrorKind::TimedOut);
+        assert_eq!(
+            copy.source().map(|s| s.to_string()).as_deref(),
+            Some("slow")
         );
     }
 

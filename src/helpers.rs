@@ -1,13 +1,14 @@
-//! Operations built from the [`Backend`] methods: whole-object reads and writes, and copying
-//! or moving between any two backends.
+//! Operations built from the [`Backend`] methods: whole-object reads and writes, hashing, and
+//! copying or moving between any two backends.
 
 use std::io::{self, Read, Write};
 
 use crate::backend::Backend;
-use crate::entry::Entry;
+use crate::cancel::{self, Cancel};
+use crate::entry::{Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::Writer;
-use crate::options::{ReadOptions, WriteOptions};
+use crate::hash::{Hash, HashKind, HashKinds, Hasher};
+use crate::options::{ListOptions, ReadOptions, WriteOptions};
 use crate::path::Path;
 
 /// The buffer size used to stream between backends.
@@ -37,14 +38,12 @@ pub fn write_all<B: Backend + ?Sized>(
     writer.finish()
 }
 
-/// Finds the object at `path`: through [`stat`](crate::ExtendedBackend::stat) where the
-/// backend has it, otherwise as the first entry of `list(path)`. `Ok(None)` if there is no
-/// object (a directory is not one).
+/// Finds the object at `path`: through [`stat`](Backend::stat) where the backend has it,
+/// otherwise as the first entry of `list(path)`. `Ok(None)` if there is no object (a
+/// directory is not one).
 pub fn lookup<B: Backend + ?Sized>(backend: &B, path: &Path) -> Result<Option<Entry>> {
-    if let Some(ext) = backend.as_extended()
-        && backend.capabilities().stat
-    {
-        return match ext.stat(path) {
+    if backend.capabilities().stat {
+        return match backend.stat(path) {
             Ok(entry) if entry.is_dir => Ok(None),
             Ok(entry) => Ok(Some(entry)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -52,25 +51,16 @@ pub fn lookup<B: Backend + ?Sized>(backend: &B, path: &Path) -> Result<Option<En
         };
     }
     // `path` itself, if it is an object, sorts before everything under it.
-    match backend.list(path)?.next() {
+    match backend.list(path, &ListOptions::default())?.next() {
         Some(Ok(entry)) if entry.path == *path => Ok(Some(entry)),
         Some(Err(e)) => Err(e),
         _ => Ok(None),
     }
 }
 
-/// Whether `(a, pa)` and `(b, pb)` are known to name the same object: the same backend value,
-/// or backends with the same [`location`](Backend::location), and the same path.
-fn same_object<A: Backend + ?Sized, B: Backend + ?Sized>(
-    a: &A,
-    pa: &Path,
-    b: &B,
-    pb: &Path,
-) -> bool {
-    same_storage(a, b) && pa == pb
-}
-
-fn same_storage<A: Backend + ?Sized, B: Backend + ?Sized>(a: &A, b: &B) -> bool {
+/// Whether `a` and `b` are known to reach the same objects under the same paths: the same
+/// backend value, or backends with equal [`location`](Backend::location)s.
+fn same_backend<A: Backend + ?Sized, B: Backend + ?Sized>(a: &A, b: &B) -> bool {
     if std::ptr::addr_eq(a as *const A, b as *const B) {
         return true;
     }
@@ -83,14 +73,63 @@ fn not_found(op: &'static str, path: &Path) -> Error {
         .with_path(path.as_str())
 }
 
+/// How a copy or move between two backends went server-side, if it could.
+enum ServerSide {
+    Done(Entry),
+    NotPossible,
+}
+
+fn server_side<S: Backend + ?Sized, D: Backend + ?Sized>(
+    src: &S,
+    from: &Path,
+    dst: &D,
+    to: &Path,
+    rename: bool,
+) -> Result<ServerSide> {
+    let caps = dst.capabilities();
+    let able = if rename {
+        caps.server_side_move
+    } else {
+        caps.server_side_copy
+    };
+    if !able {
+        return Ok(ServerSide::NotPossible);
+    }
+    if same_backend(src, dst) {
+        let entry = if rename {
+            dst.rename(from, to)?
+        } else {
+            dst.copy(from, to)?
+        };
+        return Ok(ServerSide::Done(entry));
+    }
+    let (Some(src_loc), Some(dst_loc)) = (src.location(), dst.location()) else {
+        return Ok(ServerSide::NotPossible);
+    };
+    if !src_loc.same_store(&dst_loc) {
+        return Ok(ServerSide::NotPossible);
+    }
+    let r = if rename {
+        dst.rename_from(&src_loc, from, to)
+    } else {
+        dst.copy_from(&src_loc, from, to)
+    };
+    match r {
+        Ok(entry) => Ok(ServerSide::Done(entry)),
+        Err(e) if e.kind() == ErrorKind::Unsupported => Ok(ServerSide::NotPossible),
+        Err(e) => Err(e),
+    }
+}
+
 /// Copies the object at `from` on `src` to `to` on `dst`, and returns the new entry.
 ///
-/// - Within one store (the same backend, or backends with the same
-///   [`location`](Backend::location)) that can copy server-side, it does; otherwise it
-///   streams, keeping the modification time, content type and metadata.
+/// - Within one store (the same backend, or backends on the [same
+///   store](crate::Location::same_store), even with different roots) that can copy
+///   server-side, it does; otherwise it streams, keeping the modification time, content type
+///   and metadata (see [`copy_entry`]).
 /// - Copying an object onto itself is a no-op that returns its entry.
 /// - A missing source is [`ErrorKind::NotFound`] and creates nothing at the destination.
-/// - The destination is written through a [`Writer`], so it appears whole or not at all.
+/// - The destination is written through a [`Writer`](crate::Writer), so it appears whole or not at all.
 ///
 /// ```
 /// use omnistorage::{copy_path, BackendExt, MemoryBackend, Path};
@@ -108,24 +147,24 @@ pub fn copy_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     dst: &D,
     to: &Path,
 ) -> Result<Entry> {
-    if same_object(src, from, dst, to) {
+    if same_backend(src, dst) && from == to {
         return lookup(src, from)?.ok_or_else(|| not_found("copy", from));
     }
-    if same_storage(src, dst)
-        && src.capabilities().server_side_copy
-        && let Some(ext) = src.as_extended()
-    {
-        ext.copy(from, to)?;
-        return lookup(dst, to)?.ok_or_else(|| not_found("copy", to));
+    if let ServerSide::Done(entry) = server_side(src, from, dst, to, false)? {
+        return Ok(entry);
     }
     let source = lookup(src, from)?.ok_or_else(|| not_found("copy", from))?;
-    copy_entry(src, &source, dst, to)
+    copy_entry(src, &source, dst, to, None)
 }
 
 /// Streams the object `source` describes (an entry that `src` listed or `stat`ed) to `to` on
 /// `dst`, keeping its modification time, content type and metadata, and returns the new
-/// entry. Unlike [`copy_path`], it does not look the source up again, which is what a loop
-/// over a listing wants; it never copies server-side.
+/// entry. Unlike [`copy_path`], it never copies server-side.
+///
+/// What the destination stores but `source` did not carry ([`Entry::filled`]: an S3 listing
+/// has no content type, for one) is asked of the source once, with
+/// [`stat`](Backend::stat), and only then. `cancel` stops the copy between buffers; the
+/// destination is then aborted, never committed.
 ///
 /// ```
 /// use omnistorage::{copy_entry, Backend, BackendExt, MemoryBackend, Path};
@@ -134,9 +173,9 @@ pub fn copy_path<S: Backend + ?Sized, D: Backend + ?Sized>(
 /// let b = MemoryBackend::new();
 /// a.write_all("logs/1", b"one")?;
 /// a.write_all("logs/2", b"two")?;
-/// for entry in a.list(&Path::parse("logs")?)? {
+/// for entry in a.list_at("logs")? {
 ///     let entry = entry?;
-///     copy_entry(&a, &entry, &b, &entry.path)?;
+///     copy_entry(&a, &entry, &b, &entry.path, None)?;
 /// }
 /// assert_eq!(b.read_to_vec("logs/2")?, b"two");
 /// # Ok::<(), omnistorage::Error>(())
@@ -146,30 +185,83 @@ pub fn copy_entry<S: Backend + ?Sized, D: Backend + ?Sized>(
     source: &Entry,
     dst: &D,
     to: &Path,
+    cancel: Option<&Cancel>,
 ) -> Result<Entry> {
-    let mut reader = src.reader(&source.path, &ReadOptions::default())?;
+    cancel::check(cancel)?;
+    let source = complete_for(src, source, dst)?;
+    let source = source.as_ref();
+    let mut read_opts = ReadOptions::new();
+    read_opts.cancel = cancel.cloned();
+    let mut reader = src.reader(&source.path, &read_opts)?;
     let mut opts = WriteOptions::new().size_hint(source.size);
     opts.modified = source.modified;
     opts.content_type = source.content_type.clone();
     opts.metadata = source.metadata.clone();
+    opts.cancel = cancel.cloned();
     let mut writer = dst.writer(to, &opts)?;
     // A buffer no larger than the object: zeroing 256 KiB for a 1 KiB file dominates small
     // copies.
     let size = usize::try_from(source.size.saturating_add(1)).unwrap_or(COPY_BUFFER);
-    copy_with_buffer(&mut reader, &mut writer, size.clamp(8 * 1024, COPY_BUFFER))?;
+    copy_with_buffer(
+        &mut reader,
+        &mut writer,
+        size.clamp(8 * 1024, COPY_BUFFER),
+        cancel,
+    )?;
     writer.finish()
 }
 
-/// Copies all of `reader` into `writer` with a large buffer. Errors from either side come
-/// back as this crate's [`Error`], unwrapped from `io::Error`.
-pub fn copy_stream(reader: &mut dyn Read, writer: &mut Writer) -> Result<u64> {
-    copy_with_buffer(reader, writer, COPY_BUFFER)
+/// `source`, with what `dst` would keep but `source` lacks asked of `src` once.
+fn complete_for<'a, S: Backend + ?Sized, D: Backend + ?Sized>(
+    src: &S,
+    source: &'a Entry,
+    dst: &D,
+) -> Result<std::borrow::Cow<'a, Entry>> {
+    let dst_caps = dst.capabilities();
+    let mut wanted = Fields::NONE;
+    if dst_caps.modified_time.is_some() {
+        wanted |= Fields::MODIFIED;
+    }
+    if dst_caps.metadata {
+        wanted |= Fields::CONTENT_TYPE | Fields::METADATA;
+    }
+    let src_caps = src.capabilities();
+    let mut stored = Fields::NONE;
+    if src_caps.modified_time.is_some() {
+        stored |= Fields::MODIFIED;
+    }
+    if src_caps.metadata {
+        stored |= Fields::CONTENT_TYPE | Fields::METADATA;
+    }
+    let missing = wanted.intersection(stored).difference(source.filled);
+    if missing.is_empty() || !src_caps.stat {
+        return Ok(std::borrow::Cow::Borrowed(source));
+    }
+    let full = src.stat(&source.path)?;
+    Ok(std::borrow::Cow::Owned(full))
 }
 
-fn copy_with_buffer(reader: &mut dyn Read, writer: &mut Writer, size: usize) -> Result<u64> {
+/// Copies all of `reader` into `writer` with a large buffer. Errors from either side come
+/// back as this crate's [`Error`], unwrapped from `io::Error`. `cancel` is checked between
+/// buffers.
+pub fn copy_stream(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    cancel: Option<&Cancel>,
+) -> Result<u64> {
+    copy_with_buffer(reader, writer, COPY_BUFFER, cancel)
+}
+
+fn copy_with_buffer(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    size: usize,
+    cancel: Option<&Cancel>,
+) -> Result<u64> {
     let mut buf = vec![0u8; size];
     let mut total = 0u64;
     loop {
+        cancel::check(cancel)?;
         let n = match reader.read(&mut buf) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
@@ -181,9 +273,10 @@ fn copy_with_buffer(reader: &mut dyn Read, writer: &mut Writer, size: usize) -> 
     }
 }
 
-/// Moves the object at `from` on `src` to `to` on `dst`.
+/// Moves the object at `from` on `src` to `to` on `dst`, and returns the new entry.
 ///
-/// - Within one store that can rename server-side, it does.
+/// - Within one store that can rename server-side, it does (between two roots of the same
+///   store too).
 /// - Otherwise it copies (as [`copy_path`]) and deletes the source **only after** the copy
 ///   is committed; if the copy fails, the source is untouched.
 /// - Moving an object onto itself is a no-op (it is never deleted).
@@ -197,17 +290,48 @@ pub fn move_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     dst: &D,
     to: &Path,
 ) -> Result<Entry> {
-    if same_object(src, from, dst, to) {
+    if same_backend(src, dst) && from == to {
         return lookup(src, from)?.ok_or_else(|| not_found("move", from));
     }
-    if same_storage(src, dst)
-        && src.capabilities().server_side_move
-        && let Some(ext) = src.as_extended()
-    {
-        ext.rename(from, to)?;
-        return lookup(dst, to)?.ok_or_else(|| not_found("move", to));
+    if let ServerSide::Done(entry) = server_side(src, from, dst, to, true)? {
+        return Ok(entry);
     }
     let entry = copy_path(src, from, dst, to)?;
     src.delete(from)?;
     Ok(entry)
+}
+
+/// The default of [`Backend::hash`]: the stored hash where the backend has one, otherwise
+/// the object read and hashed.
+pub(crate) fn hash_object<B: Backend + ?Sized>(
+    backend: &B,
+    path: &Path,
+    kind: HashKind,
+    cancel: Option<&Cancel>,
+) -> Result<Hash> {
+    if backend.capabilities().hashes.contains(kind) {
+        let entry = lookup(backend, path)?.ok_or_else(|| not_found("hash", path))?;
+        if let Some(hash) = entry.hash(kind) {
+            return Ok(hash);
+        }
+    }
+    let mut hasher = Hasher::new(HashKinds::NONE.with(kind))?;
+    let mut opts = ReadOptions::new();
+    opts.cancel = cancel.cloned();
+    let mut reader = backend.reader(path, &opts)?;
+    let mut buf = vec![0u8; COPY_BUFFER];
+    loop {
+        cancel::check(cancel)?;
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::from(e)),
+        }
+    }
+    hasher
+        .finish()
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::new(ErrorKind::Other, "the hasher returned nothing"))
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
+use crate::cancel::Cancel;
 use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -79,6 +80,50 @@ pub trait WriteSink: Write + Send {
     fn abort(self: Box<Self>) -> Result<()>;
 }
 
+/// Anything that commits like a [`Writer`]: a stream whose bytes become an object only on
+/// [`finish`](Finish::finish), and are discarded by [`abort`](Finish::abort) or by dropping it.
+///
+/// This is the one rule that lets layers stack: [`Writer`] itself, the compression writers
+/// (which are `Writer`s), [`MultiWriter`](crate::multi::MultiWriter),
+/// [`Tee`](crate::multi::Tee) and [`HashingWriter`](crate::HashingWriter) are `Finish`; the
+/// record writers of [`format`](crate::format) forward `finish` and `abort` to theirs. So
+/// records → compression → fan-out → backends commit with one `finish` at the top, and an
+/// `abort` or a drop at the top aborts every layer down to every backend.
+///
+/// ```
+/// use omnistorage::compress::gzip;
+/// use omnistorage::format::{ndjson, RecordWriter};
+/// use omnistorage::multi::{FanOut, MultiWriter};
+/// use omnistorage::{BackendExt, MemoryBackend};
+///
+/// let (a, b) = (MemoryBackend::new(), MemoryBackend::new());
+/// let fan = MultiWriter::new(FanOut::All, vec![a.open_writer("x.gz")?, b.open_writer("x.gz")?])?;
+/// let mut records = ndjson::Writer::new(gzip::writer(fan.into_writer(), 6)?);
+/// records.write_record(br#"{"n":1}"#)?;
+/// drop(records); // aborts the gzip layer, the fan-out, and both backend writers
+/// assert!(!a.contains("x.gz")? && !b.contains("x.gz")?);
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+pub trait Finish: Write {
+    /// Flushes every layer, then commits, and describes the stored object. On any error
+    /// nothing is committed (except where a layer documents otherwise, like a fan-out whose
+    /// policy allows some sinks to fail).
+    fn finish(self) -> Result<Entry>;
+
+    /// Discards everything written, in every layer below.
+    fn abort(self) -> Result<()>;
+}
+
+impl Finish for Writer {
+    fn finish(self) -> Result<Entry> {
+        Writer::finish(self)
+    }
+
+    fn abort(self) -> Result<()> {
+        Writer::abort(self)
+    }
+}
+
 /// A stream into a new object, as returned by [`Backend::writer`](crate::Backend::writer).
 ///
 /// Nothing written is visible until [`finish`](Writer::finish) commits it, whole, in one step.
@@ -86,7 +131,10 @@ pub trait WriteSink: Write + Send {
 /// `finish`**; either way the path keeps the object it had before, if any.
 ///
 /// Once a `write` or `flush` has failed, the writer is *poisoned*: `finish` aborts and returns
-/// an error instead of committing a partial object.
+/// that first error itself (its kind, whether it is temporary, its source) instead of
+/// committing a partial object. A writer made with a [`Cancel`] token
+/// ([`WriteOptions::cancel`](crate::WriteOptions::cancel)) fails its next `write` or `finish`
+/// with [`ErrorKind::Cancelled`] once the token is cancelled.
 ///
 /// ```
 /// use omnistorage::{BackendExt, MemoryBackend};
@@ -108,8 +156,9 @@ pub trait WriteSink: Write + Send {
 /// ```
 pub struct Writer {
     sink: Option<Box<dyn WriteSink>>,
-    /// The first failure of a `write` or `flush`, as (kind, text): `finish` reports it.
-    poisoned: Option<(ErrorKind, String)>,
+    /// The first failure of a `write` or `flush`: `finish` returns it.
+    poisoned: Option<Error>,
+    cancel: Option<Cancel>,
 }
 
 impl Writer {
@@ -123,24 +172,36 @@ impl Writer {
         Writer {
             sink: Some(sink),
             poisoned: None,
+            cancel: None,
         }
+    }
+
+    /// Observes `cancel` (backends pass [`WriteOptions::cancel`](crate::WriteOptions)): once
+    /// it is cancelled, the next `write`, `flush` or `finish` fails with
+    /// [`ErrorKind::Cancelled`] and nothing is committed.
+    pub fn with_cancel(mut self, cancel: Option<&Cancel>) -> Writer {
+        self.cancel = cancel.cloned();
+        self
     }
 
     /// Commits: flushes, then makes the object visible whole and returns its [`Entry`].
     ///
     /// If an earlier `write` or `flush` failed, nothing is committed: the writer aborts and
-    /// this returns an error of the same kind as that first failure.
+    /// this returns that first error. If the writer's [`Cancel`] token is cancelled, it aborts
+    /// and returns [`ErrorKind::Cancelled`].
     pub fn finish(mut self) -> Result<Entry> {
         let Some(sink) = self.sink.take() else {
             return Err(Error::new(ErrorKind::Closed, "writer already finished"));
         };
-        if let Some((kind, first)) = self.poisoned.take() {
+        let refused = match self.poisoned.take() {
+            Some(first) => Some(first),
+            None => crate::cancel::check(self.cancel.as_ref())
+                .err()
+                .map(|e| e.with_operation("finish")),
+        };
+        if let Some(err) = refused {
             let _ = sink.abort();
-            return Err(Error::new(
-                kind,
-                format!("an earlier write failed ({first}); the object was not committed"),
-            )
-            .with_operation("finish"));
+            return Err(err);
         }
         sink.finish()
     }
@@ -154,23 +215,27 @@ impl Writer {
     }
 
     fn sink(&mut self) -> io::Result<&mut Box<dyn WriteSink>> {
+        if let Err(e) = crate::cancel::check(self.cancel.as_ref()) {
+            let e = e.with_operation("write");
+            self.poisoned.get_or_insert_with(|| e.clone());
+            return Err(e.into());
+        }
         self.sink
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::Closed, "writer already finished").into())
     }
 
+    /// Keeps the first failure (as this crate's `Error`, whole) for `finish`; the caller gets
+    /// the same error.
     fn track<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &r
-            && e.kind() != io::ErrorKind::Interrupted
-            && self.poisoned.is_none()
-        {
-            let kind = match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
-                Some(ours) => ours.kind(),
-                None => ErrorKind::from_io(e.kind()),
-            };
-            self.poisoned = Some((kind, e.to_string()));
+        match r {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted && self.poisoned.is_none() => {
+                let err = Error::from(e);
+                self.poisoned = Some(err.clone());
+                Err(err.into())
+            }
+            r => r,
         }
-        r
     }
 }
 
@@ -278,13 +343,59 @@ mod tests {
     }
 
     #[test]
-    fn failed_write_poisons_finish_with_the_first_errors_kind() {
+    fn failed_write_poisons_finish_with_the_first_error_itself() {
         let log = Log::default();
         let mut w = writer(&log, true);
         assert!(w.write_all(b"abc").is_err());
         let err = w.finish().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
-        assert!(err.to_string().contains("disk full"), "{err}");
+        let source = std::error::Error::source(&err).map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("disk full"));
+        assert_eq!(events(&log), ["abort"]);
+    }
+
+    struct Flaky;
+
+    impl Write for Flaky {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(Error::new(ErrorKind::Io, "connection reset")
+                .with_temporary(true)
+                .into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl WriteSink for Flaky {
+        fn finish(self: Box<Self>) -> Result<Entry> {
+            Ok(Entry::file(crate::Path::root(), 0))
+        }
+        fn abort(self: Box<Self>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_temporary_failure_stays_temporary_at_finish() {
+        let mut w = Writer::new(Flaky);
+        let first = Error::from(w.write_all(b"x").unwrap_err());
+        assert!(first.is_temporary());
+        let err = w.finish().unwrap_err();
+        assert!(err.is_temporary(), "{err:?}");
+        assert_eq!(err.message(), Some("connection reset"));
+    }
+
+    #[test]
+    fn cancel_poisons_and_aborts() {
+        let log = Log::default();
+        let cancel = Cancel::new();
+        let mut w = writer(&log, false).with_cancel(Some(&cancel));
+        w.write_all(b"a").unwrap();
+        cancel.cancel();
+        let err = Error::from(w.write_all(b"b").unwrap_err());
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
+        assert_eq!(w.finish().unwrap_err().kind(), ErrorKind::Cancelled);
         assert_eq!(events(&log), ["abort"]);
     }
 

@@ -9,7 +9,7 @@
 //! # A tour
 //!
 //! ```
-//! use omnistorage::{Backend, BackendExt, FileBackend, MemoryBackend, Path, WriteOptions};
+//! use omnistorage::{Backend, BackendExt, FileBackend, ListOptions, MemoryBackend, Path, WriteOptions};
 //! use std::io::{Read, Write};
 //!
 //! # let dir = std::env::temp_dir().join(format!("omnistorage-tour-{}", std::process::id()));
@@ -31,7 +31,7 @@
 //! // List: recursive, lazy, in byte order of the full path.
 //! local.write_all("logs/old/app.log.1", b"older")?;
 //! let paths: Vec<String> = local
-//!     .list(&Path::parse("logs")?)?
+//!     .list(&Path::parse("logs")?, &ListOptions::new())?
 //!     .map(|e| e.map(|e| e.path.to_string()))
 //!     .collect::<Result<_, _>>()?;
 //! assert_eq!(paths, ["logs/app.log", "logs/old/app.log.1"]);
@@ -50,14 +50,18 @@
 //! # The pieces
 //!
 //! - [`Path`]: a validated relative path; nothing invalid gets past [`Path::parse`].
-//! - [`Backend`]: `reader`, `writer`, `exists`, `delete`, `list`, `capabilities`, `close`.
-//!   Each method lists its behaviour; the conformance suite (module `conformance`, feature `conformance`) tests it.
-//! - [`ExtendedBackend`]: `stat`, directories, server-side `copy` and `rename`; reach it with
-//!   [`Backend::as_extended`]. [`Capabilities`] says what works.
+//! - [`Backend`]: `reader`, `writer`, `exists`, `delete`, `list`, `capabilities`, `close`,
+//!   and the optional operations (`stat`, directories, server-side `copy` and `rename`,
+//!   `set_modified`, `hash`, batch delete, presigned URLs, pending uploads), all reachable
+//!   through `Box<dyn Backend>`; [`Capabilities`] says which work. Each method lists its
+//!   behaviour; the conformance suite (module `conformance`, feature `conformance`) tests it.
+//! - [`Entry`]: what `list` and `stat` return, with [`Fields`] saying which optional fields
+//!   are filled; [`Hash`]: a typed content hash, computed by [`Hasher`].
+//! - [`Cancel`]: a token that long operations observe.
 //! - [`BackendExt`]: sugar for every backend (text paths, whole-object reads and writes).
 //! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible.
 //! - [`Reader`] / [`Writer`]: the stream types; a `Writer` commits on [`Writer::finish`] and
-//!   aborts on drop.
+//!   aborts on drop. [`Finish`] is that rule for every layer that stacks on a `Writer`.
 //! - [`format`](mod@format): records over those streams: NDJSON ([`format::ndjson`], typed with `serde`),
 //!   length-prefixed ([`format::lengthprefix`]), CSV (`format::csv`, feature `csv`).
 //!
@@ -99,13 +103,17 @@
 
 mod backend;
 pub mod backends;
+mod cancel;
 #[cfg(any(feature = "gzip", feature = "zstd"))]
 pub mod compress;
 mod entry;
 mod error;
 pub mod format;
+mod hash;
 mod helpers;
 mod io;
+pub mod listing;
+mod location;
 pub mod multi;
 mod options;
 mod path;
@@ -114,16 +122,19 @@ pub mod registry;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use backend::{Backend, BackendExt, ExtendedBackend, List};
+pub use backend::{Backend, BackendExt, List, PendingList, PendingUpload, Presign};
 #[cfg(feature = "channel")]
 pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
-pub use entry::{Capabilities, Entry, HashKind, HashKinds, StreamDelivery};
+pub use cancel::Cancel;
+pub use entry::{Capabilities, Entry, Fields, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
+pub use hash::{Hash, HashKind, HashKinds, Hasher};
 pub use helpers::{copy_entry, copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
-pub use io::{Reader, WriteSink, Writer};
-pub use options::{ReadOptions, WriteMode, WriteOptions};
+pub use io::{Finish, Reader, WriteSink, Writer};
+pub use location::Location;
+pub use options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
 

@@ -1,11 +1,13 @@
-//! Options for [`Backend::reader`](crate::Backend::reader) and
-//! [`Backend::writer`](crate::Backend::writer).
+//! Options for [`Backend::reader`](crate::Backend::reader),
+//! [`Backend::writer`](crate::Backend::writer) and [`Backend::list`](crate::Backend::list).
 
 use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
 use std::time::SystemTime;
 
+use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
+use crate::path::Path;
 
 /// How to read an object. The default reads all of it.
 ///
@@ -28,6 +30,9 @@ pub struct ReadOptions {
     /// How many bytes to read at most, or `None` for everything from `offset` on. A range
     /// that runs past the end of the object is cut at the end.
     pub length: Option<u64>,
+    /// Stops the read ([`ErrorKind::Cancelled`]) when cancelled: checked by backends that
+    /// retry or resume, and by the copy helpers between buffers.
+    pub cancel: Option<Cancel>,
 }
 
 impl ReadOptions {
@@ -51,6 +56,12 @@ impl ReadOptions {
         };
         self.offset = start;
         self.length = end.map(|e| e.saturating_sub(start));
+        self
+    }
+
+    /// Observes `cancel`.
+    pub fn cancel(mut self, cancel: &Cancel) -> ReadOptions {
+        self.cancel = Some(cancel.clone());
         self
     }
 
@@ -110,6 +121,10 @@ pub struct WriteOptions {
     /// The size of the object, if known in advance. Backends may use it to plan (S3 part
     /// sizes); a writer that receives a different number of bytes fails on `finish`.
     pub size_hint: Option<u64>,
+    /// Stops the write when cancelled: the next `write` (or `finish`) fails with
+    /// [`ErrorKind::Cancelled`] and the writer is aborted, never committed. Backends that
+    /// upload in parts or retry also check it there.
+    pub cancel: Option<Cancel>,
 }
 
 impl WriteOptions {
@@ -142,6 +157,12 @@ impl WriteOptions {
         self
     }
 
+    /// Observes `cancel`.
+    pub fn cancel(mut self, cancel: &Cancel) -> WriteOptions {
+        self.cancel = Some(cancel.clone());
+        self
+    }
+
     /// Sets the expected size.
     pub fn size_hint(mut self, size: u64) -> WriteOptions {
         self.size_hint = Some(size);
@@ -158,6 +179,83 @@ impl WriteOptions {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// How to list.
+///
+/// The default lists recursively from the start.
+///
+/// ```
+/// use omnistorage::{BackendExt, ListOptions, MemoryBackend, Path, Backend};
+///
+/// let store = MemoryBackend::new();
+/// for p in ["a/1", "a/2", "a/sub/3", "b"] {
+///     store.write_all(p, b"x")?;
+/// }
+/// // Resume after "a/2", as a listing that stopped there would.
+/// let rest: Vec<String> = store
+///     .list(&Path::root(), &ListOptions::new().start_after(Path::parse("a/2")?))?
+///     .map(|e| e.map(|e| e.path.to_string()))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(rest, ["a/sub/3", "b"]);
+/// // One level, with the directories.
+/// let top: Vec<(String, bool)> = store
+///     .list(&Path::parse("a")?, &ListOptions::new().recursive(false))?
+///     .map(|e| e.map(|e| (e.path.to_string(), e.is_dir)))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(top, [("a/1".into(), false), ("a/2".into(), false), ("a/sub".into(), true)]);
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListOptions {
+    /// Recursive (the default): every object under the prefix, and no directories. Not
+    /// recursive: the objects and the directories directly under the prefix, a directory as
+    /// an [`Entry::dir`](crate::Entry::dir) (on object stores: each common prefix up to the
+    /// next `/`).
+    pub recursive: bool,
+    /// Only entries that sort strictly after this path (in the listing's order, where a
+    /// directory sorts as its name followed by `/`). For resuming a listing, and for
+    /// splitting one into ranges.
+    pub start_after: Option<Path>,
+    /// Stops the listing when cancelled: the next item is an `Err` of kind
+    /// [`ErrorKind::Cancelled`], and the listing ends.
+    pub cancel: Option<Cancel>,
+}
+
+impl Default for ListOptions {
+    fn default() -> ListOptions {
+        ListOptions {
+            recursive: true,
+            start_after: None,
+            cancel: None,
+        }
+    }
+}
+
+impl ListOptions {
+    /// Recursive, from the start.
+    pub fn new() -> ListOptions {
+        ListOptions::default()
+    }
+
+    /// Sets whether to list recursively.
+    pub fn recursive(mut self, recursive: bool) -> ListOptions {
+        self.recursive = recursive;
+        self
+    }
+
+    /// Lists only what sorts strictly after `path`.
+    pub fn start_after(mut self, path: Path) -> ListOptions {
+        self.start_after = Some(path);
+        self
+    }
+
+    /// Observes `cancel`.
+    pub fn cancel(mut self, cancel: &Cancel) -> ListOptions {
+        self.cancel = Some(cancel.clone());
+        self
     }
 }
 

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError, bounded, select};
 
-use crate::backend::{Backend, ExtendedBackend, List};
-use crate::entry::{Capabilities, Entry, HashKinds, StreamDelivery};
+use crate::backend::{Backend, List};
+use crate::entry::{Capabilities, Entry, Fields, StreamDelivery};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKinds;
 use crate::io::{Reader, WriteSink, Writer};
-use crate::options::{ReadOptions, WriteMode, WriteOptions};
+use crate::location::Location;
+use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 use crate::path::{AsPath, Path};
 use crate::registry::Url;
 
@@ -131,7 +133,7 @@ pub const DEFAULT_CAPACITY: usize = 64;
 ///
 /// # Listing
 ///
-/// `exists`, `list` and [`stat`](ExtendedBackend::stat) show **finished** streams only
+/// `exists`, `list` and [`stat`](Backend::stat) show **finished** streams only
 /// (consumed streams until they are received to their end), with their size (the bytes
 /// written to them, broadcasts included), modification time (from
 /// [`WriteOptions::modified`], or when `finish` was called), content type and metadata. A
@@ -424,6 +426,7 @@ impl Stream {
                 .with_modified(Some(meta.modified))
                 .with_content_type(meta.content_type.clone())
                 .with_metadata(meta.metadata.clone())
+                .with_hashes_filled()
         })
     }
 
@@ -884,7 +887,8 @@ impl Backend for ChannelBackend {
             stream,
             opts: opts.clone(),
             written: 0,
-        }))
+        })
+        .with_cancel(opts.cancel.as_ref()))
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -920,15 +924,20 @@ impl Backend for ChannelBackend {
         Ok(())
     }
 
-    fn list(&self, prefix: &Path) -> Result<List> {
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         self.check_open("list", prefix)?;
-        Ok(Box::new(StreamList {
+        let next = match &opts.start_after {
+            Some(after) if after > prefix => Bound::Excluded(after.clone()),
+            _ => Bound::Included(prefix.clone()),
+        };
+        let recursive = Box::new(StreamList {
             backend: self.clone(),
             prefix: prefix.clone(),
-            next: Bound::Included(prefix.clone()),
+            next,
             page: Vec::new().into_iter(),
             done: false,
-        }))
+        });
+        Ok(crate::listing::adapt(recursive, prefix, opts))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -945,8 +954,12 @@ impl Backend for ChannelBackend {
             server_side_copy: false,
             server_side_move: false,
             modified_time: Some(Duration::from_nanos(1)),
+            set_modified: false,
             metadata: true,
             hashes: HashKinds::NONE,
+            listed: Fields::ALL,
+            presign: false,
+            pending_uploads: false,
             streams: Some(if persistent {
                 StreamDelivery::Replay
             } else {
@@ -974,16 +987,14 @@ impl Backend for ChannelBackend {
         Ok(())
     }
 
-    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-        Some(self)
+    fn location(&self) -> Option<Location> {
+        Some(Location::new(
+            "chan",
+            format!("@{:p}", Arc::as_ptr(&self.shared)),
+            "",
+        ))
     }
 
-    fn location(&self) -> Option<String> {
-        Some(format!("chan://@{:p}", Arc::as_ptr(&self.shared)))
-    }
-}
-
-impl ExtendedBackend for ChannelBackend {
     /// Describes the finished stream at `path`; a directory where finished streams lie
     /// beneath; otherwise [`ErrorKind::NotFound`].
     fn stat(&self, path: &Path) -> Result<Entry> {
@@ -1012,14 +1023,6 @@ impl ExtendedBackend for ChannelBackend {
 
     fn remove_dir(&self, path: &Path) -> Result<()> {
         self.check_open("remove_dir", path)
-    }
-
-    fn copy(&self, _from: &Path, _to: &Path) -> Result<()> {
-        Err(Error::unsupported("copy").with_backend(NAME))
-    }
-
-    fn rename(&self, _from: &Path, _to: &Path) -> Result<()> {
-        Err(Error::unsupported("rename").with_backend(NAME))
     }
 }
 

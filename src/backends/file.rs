@@ -34,7 +34,7 @@
 //! The parent directories a write needs are created when the writer is opened and stay, even
 //! if the write is then aborted, and deleting an object leaves its directory: empty
 //! directories are not objects, are never listed, and removing them while other writers may be
-//! creating files in them would race. [`ExtendedBackend::remove_dir`] removes one on request.
+//! creating files in them would race. [`Backend::remove_dir`] removes one on request.
 //!
 //! # Listing
 //!
@@ -55,11 +55,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::backend::{Backend, ExtendedBackend, List};
-use crate::entry::{Capabilities, Entry, HashKinds};
+use crate::backend::{Backend, List};
+use crate::entry::{Capabilities, Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKinds;
 use crate::io::{Reader, WriteSink, Writer};
-use crate::options::{ReadOptions, WriteMode, WriteOptions};
+use crate::location::Location;
+use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 use crate::path::Path;
 
 const NAME: &str = "file";
@@ -337,11 +339,15 @@ impl FileBackend {
     }
 
     fn entry_from(&self, path: &Path, m: &fs::Metadata) -> Entry {
-        if m.is_dir() {
-            Entry::dir(path.clone()).with_modified(m.modified().ok())
+        // A file stores no content type, metadata or hashes: the entry is complete.
+        let entry = if m.is_dir() {
+            Entry::dir(path.clone())
         } else {
-            Entry::file(path.clone(), m.len()).with_modified(m.modified().ok())
-        }
+            Entry::file(path.clone(), m.len())
+        };
+        entry
+            .with_modified(m.modified().ok())
+            .with_filled(Fields::ALL)
     }
 }
 
@@ -427,6 +433,43 @@ fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
     true
 }
 
+impl FileBackend {
+    /// The recursive listing of `prefix`, in listing order.
+    fn list_recursive(&self, prefix: &Path) -> Result<List> {
+        const OP: &str = "list";
+        self.check_open(OP)?;
+        if prefix.segments().any(|s| s.starts_with(TEMP_PREFIX)) {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let start = if prefix.is_root() {
+            match fs::symlink_metadata(&self.inner.root) {
+                Ok(m) if m.is_dir() => Some((self.inner.root.clone(), m)),
+                Ok(_) => None,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(os_err(e, OP, prefix)),
+            }
+        } else {
+            match self.locate(OP, prefix) {
+                Ok(found) => found,
+                // A symlink on the way: nothing to list, as `list` skips symlinks.
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => None,
+                Err(e) if e.kind() == ErrorKind::NotADirectory => None,
+                Err(e) => return Err(e),
+            }
+        };
+        let walk = match start {
+            None => Walk::empty(self.clone()),
+            Some((_, m)) if m.is_file() => {
+                let entry = self.entry_from(prefix, &m);
+                Walk::single(self.clone(), entry)
+            }
+            Some((full, m)) if m.is_dir() => Walk::dir(self.clone(), prefix.clone(), full),
+            Some(_) => Walk::empty(self.clone()),
+        };
+        Ok(Box::new(walk))
+    }
+}
+
 impl Backend for FileBackend {
     fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
         const OP: &str = "read";
@@ -495,7 +538,8 @@ impl Backend for FileBackend {
             opts: opts.clone(),
             written: 0,
             backend: self.clone(),
-        }))
+        })
+        .with_cancel(opts.cancel.as_ref()))
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -527,38 +571,12 @@ impl Backend for FileBackend {
         }
     }
 
-    fn list(&self, prefix: &Path) -> Result<List> {
-        const OP: &str = "list";
-        self.check_open(OP)?;
-        if prefix.segments().any(|s| s.starts_with(TEMP_PREFIX)) {
-            return Ok(Box::new(std::iter::empty()));
-        }
-        let start = if prefix.is_root() {
-            match fs::symlink_metadata(&self.inner.root) {
-                Ok(m) if m.is_dir() => Some((self.inner.root.clone(), m)),
-                Ok(_) => None,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => return Err(os_err(e, OP, prefix)),
-            }
-        } else {
-            match self.locate(OP, prefix) {
-                Ok(found) => found,
-                // A symlink on the way: nothing to list, as `list` skips symlinks.
-                Err(e) if e.kind() == ErrorKind::PermissionDenied => None,
-                Err(e) if e.kind() == ErrorKind::NotADirectory => None,
-                Err(e) => return Err(e),
-            }
-        };
-        let walk = match start {
-            None => Walk::empty(self.clone()),
-            Some((_, m)) if m.is_file() => {
-                let entry = self.entry_from(prefix, &m);
-                Walk::single(self.clone(), entry)
-            }
-            Some((full, m)) if m.is_dir() => Walk::dir(self.clone(), prefix.clone(), full),
-            Some(_) => Walk::empty(self.clone()),
-        };
-        Ok(Box::new(walk))
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+        Ok(crate::listing::adapt(
+            self.list_recursive(prefix)?,
+            prefix,
+            opts,
+        ))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -574,8 +592,12 @@ impl Backend for FileBackend {
             server_side_copy: true,
             server_side_move: true,
             modified_time: Some(Duration::from_nanos(1)),
+            set_modified: false,
             metadata: false,
             hashes: HashKinds::NONE,
+            listed: Fields::ALL,
+            presign: false,
+            pending_uploads: false,
             streams: None,
         }
     }
@@ -585,16 +607,15 @@ impl Backend for FileBackend {
         Ok(())
     }
 
-    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-        Some(self)
+    fn location(&self) -> Option<Location> {
+        // Every file backend of this process reaches the same local file system.
+        Some(Location::new(
+            "file",
+            "",
+            self.inner.root.to_string_lossy().into_owned(),
+        ))
     }
 
-    fn location(&self) -> Option<String> {
-        Some(format!("file://{}", self.inner.root.display()))
-    }
-}
-
-impl ExtendedBackend for FileBackend {
     fn stat(&self, path: &Path) -> Result<Entry> {
         const OP: &str = "stat";
         self.check_open(OP)?;
@@ -664,7 +685,19 @@ impl ExtendedBackend for FileBackend {
         }
     }
 
-    fn copy(&self, from: &Path, to: &Path) -> Result<()> {
+    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
+        self.copy_within(from, to)?;
+        self.stat(to)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
+        self.rename_within(from, to)?;
+        self.stat(to)
+    }
+}
+
+impl FileBackend {
+    fn copy_within(&self, from: &Path, to: &Path) -> Result<()> {
         const OP: &str = "copy";
         self.object_path(OP, from)?;
         self.object_path(OP, to)?;
@@ -719,7 +752,7 @@ impl ExtendedBackend for FileBackend {
         Ok(())
     }
 
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+    fn rename_within(&self, from: &Path, to: &Path) -> Result<()> {
         const OP: &str = "rename";
         self.object_path(OP, from)?;
         self.object_path(OP, to)?;
@@ -756,7 +789,7 @@ impl ExtendedBackend for FileBackend {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
                 // The root spans file systems: copy, then remove the source.
-                self.copy(from, to)?;
+                self.copy_within(from, to)?;
                 fs::remove_file(&src).map_err(|e| os_err(e, OP, from))
             }
             Err(e) => Err(os_err(e, OP, to)),

@@ -17,11 +17,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
-use crate::backend::{Backend, ExtendedBackend, List};
-use crate::entry::{Capabilities, Entry, HashKinds};
+use crate::backend::{Backend, List};
+use crate::entry::{Capabilities, Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKinds;
 use crate::io::{Reader, WriteSink, Writer};
-use crate::options::{ReadOptions, WriteMode, WriteOptions};
+use crate::listing;
+use crate::location::Location;
+use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 use crate::path::Path;
 
 const NAME: &str = "mem";
@@ -63,6 +66,7 @@ impl Object {
             .with_modified(Some(self.modified))
             .with_content_type(self.content_type.clone())
             .with_metadata(self.metadata.clone())
+            .with_hashes_filled()
     }
 }
 
@@ -174,7 +178,8 @@ impl Backend for MemoryBackend {
             path: path.clone(),
             opts: opts.clone(),
             store: self.clone(),
-        }))
+        })
+        .with_cancel(opts.cancel.as_ref()))
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -188,15 +193,22 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn list(&self, prefix: &Path) -> Result<List> {
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         self.check_open("list")?;
-        Ok(Box::new(MemoryList {
+        // Start at the prefix, or right after `start_after` if that is further on.
+        let next = match &opts.start_after {
+            Some(after) if after > prefix => Bound::Excluded(after.clone()),
+            _ => Bound::Included(prefix.clone()),
+        };
+        let recursive = Box::new(MemoryList {
             store: self.clone(),
             prefix: prefix.clone(),
-            next: Bound::Included(prefix.clone()),
+            next,
             page: Vec::new().into_iter(),
             done: false,
-        }))
+        });
+        // One level and cancellation from the recursive listing.
+        Ok(listing::adapt(recursive, prefix, opts))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -212,8 +224,12 @@ impl Backend for MemoryBackend {
             server_side_copy: true,
             server_side_move: true,
             modified_time: Some(Duration::from_nanos(1)),
+            set_modified: true,
             metadata: true,
             hashes: HashKinds::NONE,
+            listed: Fields::ALL,
+            presign: false,
+            pending_uploads: false,
             streams: None,
         }
     }
@@ -223,16 +239,14 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-        Some(self)
+    fn location(&self) -> Option<Location> {
+        Some(Location::new(
+            NAME,
+            format!("@{:p}", Arc::as_ptr(&self.shared)),
+            "",
+        ))
     }
 
-    fn location(&self) -> Option<String> {
-        Some(format!("mem://@{:p}", Arc::as_ptr(&self.shared)))
-    }
-}
-
-impl ExtendedBackend for MemoryBackend {
     fn stat(&self, path: &Path) -> Result<Entry> {
         const OP: &str = "stat";
         self.check_open(OP)?;
@@ -255,7 +269,7 @@ impl ExtendedBackend for MemoryBackend {
         self.check_open("remove_dir")
     }
 
-    fn copy(&self, from: &Path, to: &Path) -> Result<()> {
+    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
         const OP: &str = "copy";
         self.object_path(OP, from)?;
         self.object_path(OP, to)?;
@@ -264,24 +278,37 @@ impl ExtendedBackend for MemoryBackend {
             .get(from)
             .cloned()
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
+        let entry = object.entry(to);
         map.insert(to.clone(), object);
-        Ok(())
+        Ok(entry)
     }
 
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
         const OP: &str = "rename";
         self.object_path(OP, from)?;
         self.object_path(OP, to)?;
         let mut map = self.write();
-        if !map.contains_key(from) {
-            return Err(err(ErrorKind::NotFound, "no such object", OP, from));
-        }
-        if from != to
-            && let Some(object) = map.remove(from)
-        {
+        let object = map
+            .get(from)
+            .cloned()
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
+        let entry = object.entry(to);
+        if from != to {
+            map.remove(from);
             map.insert(to.clone(), object);
         }
-        Ok(())
+        Ok(entry)
+    }
+
+    fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
+        const OP: &str = "set_modified";
+        self.object_path(OP, path)?;
+        let mut map = self.write();
+        let object = map
+            .get_mut(path)
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, path))?;
+        object.modified = modified;
+        Ok(object.entry(path))
     }
 }
 

@@ -5,12 +5,14 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use super::{Compression, Settings};
-use crate::backend::{Backend, ExtendedBackend, List};
-use crate::entry::{Capabilities, Entry, HashKinds};
+use crate::backend::{Backend, List};
+use crate::entry::{Capabilities, Entry};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKinds;
 use crate::helpers::{self, lookup};
 use crate::io::{Reader, WriteSink, Writer};
-use crate::options::{ReadOptions, WriteOptions};
+use crate::location::Location;
+use crate::options::{ListOptions, ReadOptions, WriteOptions};
 use crate::path::Path;
 
 const NAME: &str = "compress";
@@ -84,7 +86,7 @@ enum Mode {
 ///
 /// # Copy and rename
 ///
-/// Server-side [`copy`](ExtendedBackend::copy) and [`rename`](ExtendedBackend::rename) are
+/// Server-side [`copy`](Backend::copy) and [`rename`](Backend::rename) are
 /// forwarded to the inner backend when the source and the target use the same compression
 /// (always, with one algorithm); in extension mode, between `a.gz` and `a.zst` or `a`, they
 /// stream the object through this layer (decompress, recompress), keeping its modification
@@ -198,7 +200,7 @@ impl<B: Backend + 'static> CompressBackend<B> {
         let source = lookup(self, from)?.ok_or_else(|| {
             Error::new(ErrorKind::NotFound, "no such object").context("copy", from.as_str(), NAME)
         })?;
-        helpers::copy_entry(self, &source, self, to)
+        helpers::copy_entry(self, &source, self, to, None)
     }
 }
 
@@ -245,7 +247,8 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
             written: 0,
             opts: opts.clone(),
             path: path.clone(),
-        }))
+        })
+        .with_cancel(opts.cancel.as_ref()))
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -256,8 +259,8 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
         self.inner.delete(path)
     }
 
-    fn list(&self, prefix: &Path) -> Result<List> {
-        let inner = self.inner.list(prefix)?;
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+        let inner = self.inner.list(prefix, opts)?;
         let this = self.clone();
         Ok(Box::new(
             inner.map(move |item| item.and_then(|e| this.entry(e))),
@@ -269,6 +272,8 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
         if self.mode != Mode::All(Compression::None) {
             caps.range_read = false;
             caps.hashes = HashKinds::NONE;
+            // A presigned URL would hand out the compressed bytes.
+            caps.presign = false;
         }
         caps
     }
@@ -277,66 +282,71 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
         self.inner.close()
     }
 
-    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-        self.inner
-            .as_extended()
-            .map(|_| self as &dyn ExtendedBackend)
-    }
-
-    fn location(&self) -> Option<String> {
+    fn location(&self) -> Option<Location> {
         let mode = match self.mode {
             Mode::All(c) => c.name(),
             Mode::ByExtension => "ext",
         };
-        self.inner
-            .location()
-            .map(|inner| format!("compress+{mode}:{inner}"))
+        self.inner.location().map(|inner| {
+            Location::new(
+                format!("compress+{mode}:{}", inner.scheme()),
+                inner.store(),
+                inner.root(),
+            )
+        })
     }
-}
 
-impl<B: Backend + 'static> ExtendedBackend for CompressBackend<B> {
     fn stat(&self, path: &Path) -> Result<Entry> {
-        let entry = extended(&*self.inner, "stat")?.stat(path)?;
+        let entry = self.inner.stat(path)?;
         self.entry(entry)
     }
 
     fn create_dir(&self, path: &Path) -> Result<()> {
-        extended(&*self.inner, "create_dir")?.create_dir(path)
+        self.inner.create_dir(path)
     }
 
     fn remove_dir(&self, path: &Path) -> Result<()> {
-        extended(&*self.inner, "remove_dir")?.remove_dir(path)
+        self.inner.remove_dir(path)
     }
 
-    fn copy(&self, from: &Path, to: &Path) -> Result<()> {
-        let ext = extended(&*self.inner, "copy")?;
+    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
         if self.compression_for(from) == self.compression_for(to)
             || !self.inner.capabilities().server_side_copy
         {
-            return ext.copy(from, to);
+            let entry = self.inner.copy(from, to)?;
+            return self.entry(entry);
         }
-        self.stream_copy(from, to).map(drop)
+        self.stream_copy(from, to)
     }
 
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        let ext = extended(&*self.inner, "rename")?;
+    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
         if self.compression_for(from) == self.compression_for(to)
             || !self.inner.capabilities().server_side_move
         {
-            return ext.rename(from, to);
+            let entry = self.inner.rename(from, to)?;
+            return self.entry(entry);
         }
-        self.stream_copy(from, to)?;
-        self.inner.delete(from)
+        let entry = self.stream_copy(from, to)?;
+        self.inner.delete(from)?;
+        Ok(entry)
     }
-}
 
-fn extended<'a, B: Backend + ?Sized>(
-    inner: &'a B,
-    operation: &'static str,
-) -> Result<&'a dyn ExtendedBackend> {
-    inner
-        .as_extended()
-        .ok_or_else(|| Error::unsupported(operation).with_backend(NAME))
+    fn set_modified(&self, path: &Path, modified: std::time::SystemTime) -> Result<Entry> {
+        let entry = self.inner.set_modified(path, modified)?;
+        self.entry(entry)
+    }
+
+    fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
+        self.inner.delete_many(paths)
+    }
+
+    fn pending_uploads(&self, prefix: &Path) -> Result<crate::backend::PendingList> {
+        self.inner.pending_uploads(prefix)
+    }
+
+    fn abort_upload(&self, upload: &crate::backend::PendingUpload) -> Result<()> {
+        self.inner.abort_upload(upload)
+    }
 }
 
 /// The part of a decompressed stream that a range asks for: skips `skip` bytes on the first

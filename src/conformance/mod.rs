@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{
-    Backend, BackendExt, Capabilities, Entry, Error, ErrorKind, ExtendedBackend, Path, ReadOptions,
+    Backend, BackendExt, Capabilities, Entry, Error, ErrorKind, ListOptions, Path, ReadOptions,
     Result, StreamDelivery, WriteMode, WriteOptions, copy_path, lookup, move_path,
 };
 
@@ -313,7 +313,7 @@ fn get(b: &dyn Backend, path: &str) -> Vec<u8> {
 }
 
 fn names(b: &dyn Backend, prefix: &str) -> Vec<String> {
-    b.list(&p(prefix))
+    b.list(&p(prefix), &ListOptions::default())
         .unwrap_or_else(|e| panic!("list {prefix}: {e}"))
         .map(|e| {
             e.unwrap_or_else(|e| panic!("list {prefix}: {e}"))
@@ -343,8 +343,8 @@ fn pattern(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn ext(b: &dyn Backend) -> Option<&dyn ExtendedBackend> {
-    b.as_extended()
+fn ext(b: &dyn Backend) -> Option<&dyn Backend> {
+    Some(b)
 }
 
 fn roundtrip(b: &dyn Backend, path: &str, data: &[u8]) {
@@ -1100,8 +1100,8 @@ pub fn metadata_is_kept(b: &dyn Backend) {
 fn ext_for(
     b: &dyn Backend,
     supported: bool,
-    op: fn(&dyn ExtendedBackend) -> Result<()>,
-) -> Option<&dyn ExtendedBackend> {
+    op: fn(&dyn Backend) -> Result<()>,
+) -> Option<&dyn Backend> {
     match (ext(b), supported) {
         (Some(ext), true) => Some(ext),
         (None, true) => panic!("capabilities promise an extended operation, as_extended() is None"),
@@ -1122,7 +1122,9 @@ pub fn server_side_copy(b: &dyn Backend) {
     if !rw(b) {
         return;
     }
-    let Some(ext) = ext_for(b, caps(b).server_side_copy, |e| e.copy(&p("x"), &p("y"))) else {
+    let Some(ext) = ext_for(b, caps(b).server_side_copy, |e| {
+        e.copy(&p("x"), &p("y")).map(drop)
+    }) else {
         return;
     };
     let when = UNIX_EPOCH + Duration::from_secs(1_600_000_000);
@@ -1156,7 +1158,9 @@ pub fn server_side_copy(b: &dyn Backend) {
 
 /// Server-side copy of a missing source is `NotFound` and creates nothing.
 pub fn server_side_copy_missing_source(b: &dyn Backend) {
-    let Some(ext) = ext_for(b, caps(b).server_side_copy, |e| e.copy(&p("x"), &p("y"))) else {
+    let Some(ext) = ext_for(b, caps(b).server_side_copy, |e| {
+        e.copy(&p("x"), &p("y")).map(drop)
+    }) else {
         return;
     };
     expect_kind(
@@ -1172,7 +1176,9 @@ pub fn server_side_copy_onto_itself(b: &dyn Backend) {
     if !rw(b) {
         return;
     }
-    let Some(ext) = ext_for(b, caps(b).server_side_copy, |e| e.copy(&p("x"), &p("y"))) else {
+    let Some(ext) = ext_for(b, caps(b).server_side_copy, |e| {
+        e.copy(&p("x"), &p("y")).map(drop)
+    }) else {
         return;
     };
     put(b, "self", b"precious");
@@ -1185,7 +1191,9 @@ pub fn server_side_rename(b: &dyn Backend) {
     if !rw(b) {
         return;
     }
-    let Some(ext) = ext_for(b, caps(b).server_side_move, |e| e.rename(&p("x"), &p("y"))) else {
+    let Some(ext) = ext_for(b, caps(b).server_side_move, |e| {
+        e.rename(&p("x"), &p("y")).map(drop)
+    }) else {
         return;
     };
     put(b, "from", b"moving");
@@ -1200,7 +1208,9 @@ pub fn server_side_rename(b: &dyn Backend) {
 
 /// Server-side rename of a missing source is `NotFound` and creates nothing.
 pub fn server_side_rename_missing_source(b: &dyn Backend) {
-    let Some(ext) = ext_for(b, caps(b).server_side_move, |e| e.rename(&p("x"), &p("y"))) else {
+    let Some(ext) = ext_for(b, caps(b).server_side_move, |e| {
+        e.rename(&p("x"), &p("y")).map(drop)
+    }) else {
         return;
     };
     expect_kind(
@@ -1216,7 +1226,9 @@ pub fn server_side_rename_onto_itself(b: &dyn Backend) {
     if !rw(b) {
         return;
     }
-    let Some(ext) = ext_for(b, caps(b).server_side_move, |e| e.rename(&p("x"), &p("y"))) else {
+    let Some(ext) = ext_for(b, caps(b).server_side_move, |e| {
+        e.rename(&p("x"), &p("y")).map(drop)
+    }) else {
         return;
     };
     put(b, "self", b"precious");
@@ -1384,7 +1396,10 @@ pub fn capabilities_tell_the_truth(b: &dyn Backend) {
         unsupported(b.open_writer("x").map(|_| ()), "writer");
     }
     if !c.list {
-        unsupported(b.list(&Path::root()).map(|_| ()), "list");
+        unsupported(
+            b.list(&Path::root(), &ListOptions::default()).map(|_| ()),
+            "list",
+        );
     }
     if !c.delete {
         unsupported(b.remove("x"), "delete");
@@ -1395,10 +1410,10 @@ pub fn capabilities_tell_the_truth(b: &dyn Backend) {
                 unsupported(ext.stat(&p("x")).map(|_| ()), "stat");
             }
             if !c.server_side_copy {
-                unsupported(ext.copy(&p("x"), &p("y")), "copy");
+                unsupported(ext.copy(&p("x"), &p("y")).map(drop), "copy");
             }
             if !c.server_side_move {
-                unsupported(ext.rename(&p("x"), &p("y")), "rename");
+                unsupported(ext.rename(&p("x"), &p("y")).map(drop), "rename");
             }
         }
         None => {
@@ -1409,7 +1424,7 @@ pub fn capabilities_tell_the_truth(b: &dyn Backend) {
         }
     }
     if c.list {
-        assert!(b.list(&Path::root()).is_ok());
+        assert!(b.list(&Path::root(), &ListOptions::default()).is_ok());
     }
     if c.create_new {
         assert!(c.write, "create_new without write");
@@ -1431,7 +1446,10 @@ pub fn close_then_use_is_closed(b: &dyn Backend) {
         closed(b.open_writer("after").map(|_| ()), "writer");
     }
     if caps(b).list {
-        closed(b.list(&Path::root()).map(|_| ()), "list");
+        closed(
+            b.list(&Path::root(), &ListOptions::default()).map(|_| ()),
+            "list",
+        );
     }
     if caps(b).delete {
         closed(b.remove("before-close"), "delete");

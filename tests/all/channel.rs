@@ -812,7 +812,7 @@ fn stress(chan: ChannelBackend, close_early: bool) {
         threads.push(spawn(move || {
             for _ in 0..60 {
                 let result = chan.list_all("").map(drop).and_then(|()| {
-                    let ext = chan.as_extended().expect("extended");
+                    let ext = &chan;
                     for path in PATHS {
                         match ext.stat(&p(path)) {
                             Err(e) if e.kind() == ErrorKind::NotFound => {}

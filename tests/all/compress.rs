@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use omnistorage::compress::{CompressBackend, Compression, gzip, zstd};
 use omnistorage::conformance::{Fixture, TempDir};
 use omnistorage::{
-    Backend, BackendExt, Capabilities, Entry, Error, ErrorKind, ExtendedBackend, FileBackend, List,
-    MemoryBackend, Path, ReadOptions, Reader, WriteOptions, Writer,
+    Backend, BackendExt, Capabilities, Entry, Error, ErrorKind, FileBackend, List, MemoryBackend,
+    Path, ReadOptions, Reader, WriteOptions, Writer,
 };
 
 #[path = "../../benches/support/datagen.rs"]
@@ -530,7 +530,10 @@ fn truncated_stored_objects_are_corrupt_through_the_backend() {
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{c}: {err}");
         assert_eq!(err.path(), Some("obj"), "{c}: the error names the object");
         // The listing cannot size it either: one Err item, not a made-up size.
-        let listed: Vec<_> = store.list(&Path::root()).expect("list").collect();
+        let listed: Vec<_> = store
+            .list(&Path::root(), &omnistorage::ListOptions::new())
+            .expect("list")
+            .collect();
         assert_eq!(listed.len(), 1);
         assert_eq!(
             listed[0].as_ref().expect_err("corrupt").kind(),
@@ -732,7 +735,8 @@ fn inner_reader_errors_pass_through() {
                 assert_eq!(got.kind(), io_kind, "{c} cut {cut}: {got}");
                 let got = Error::from(got);
                 assert_eq!(got.kind(), kind, "{c} cut {cut}: {got}");
-                assert!(got.to_string().contains(&message), "{got} vs {message}");
+                let chain = got.display_chain().to_string();
+                assert!(chain.contains(&message), "{chain} vs {message}");
             }
         }
     }
@@ -774,8 +778,8 @@ impl Backend for Flaky {
     fn delete(&self, path: &Path) -> omnistorage::Result<()> {
         self.inner.delete(path)
     }
-    fn list(&self, prefix: &Path) -> omnistorage::Result<List> {
-        self.inner.list(prefix)
+    fn list(&self, prefix: &Path, opts: &omnistorage::ListOptions) -> omnistorage::Result<List> {
+        self.inner.list(prefix, opts)
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()

@@ -42,7 +42,7 @@ fn builder(env: &S3Env) -> S3Builder {
 fn cleanup(env: &S3Env, prefix: &str) {
     if let Ok(b) = builder(env).prefix(prefix).build() {
         let paths: Vec<Path> = b
-            .list(&Path::root())
+            .list(&Path::root(), &omnistorage::ListOptions::new())
             .map(|l| l.filter_map(|e| e.ok()).map(|e| e.path).collect())
             .unwrap_or_default();
         for p in &paths {

@@ -773,8 +773,14 @@ fn read_range(run: &mut Run, p: Path, offset: u8, length: u8, form: u8) {
 /// Lists `prefix` (the first `take` entries, or all if 0) and compares with the model.
 fn check_listing(log: &Log, model: &Model, s: &Subject, prefix: &Path, take: usize) {
     let what = format!("list {prefix:?}");
-    let list = outcome(log, s.name, &what, s.backend.list(prefix), Want::Ok)
-        .expect("Want::Ok gives a value");
+    let list = outcome(
+        log,
+        s.name,
+        &what,
+        s.backend.list(prefix, &omnistorage::ListOptions::new()),
+        Want::Ok,
+    )
+    .expect("Want::Ok gives a value");
     let got: Vec<Entry> = if take == 0 {
         list.collect::<Result<_>>()
     } else {
@@ -832,10 +838,7 @@ fn transfer(run: &mut Run, op: u8, from: Path, to: Path) {
     match op {
         12 | 13 => {
             for s in &run.subjects {
-                let ext = s
-                    .backend
-                    .as_extended()
-                    .unwrap_or_else(|| log.fail(format!("{} is not extended", s.name)));
+                let ext = &s.backend;
                 let got = if op == 12 {
                     ext.copy(&from, &to)
                 } else {
@@ -890,7 +893,7 @@ fn transfer(run: &mut Run, op: u8, from: Path, to: Path) {
 fn stat(run: &mut Run, p: Path) {
     run.log.op(format_args!("stat {p:?}"));
     for s in &run.subjects {
-        let ext = s.backend.as_extended().expect("extended");
+        let ext = &s.backend;
         let got = ext.stat(&p);
         if let Some(obj) = run.model.get(&p) {
             let entry = outcome(&run.log, s.name, "stat", got, Want::Ok).expect("Ok");
@@ -945,7 +948,7 @@ impl Run {
                 .backend
                 .list_all(Path::root())
                 .unwrap_or_else(|e| self.log.fail(format!("{}: list: {e}", s.name)));
-            let ext = s.backend.as_extended().expect("extended");
+            let ext = &s.backend;
             for entry in listed {
                 s.check_content(&self.log, &self.model, &entry.path);
                 let stat = outcome(&self.log, s.name, "stat", ext.stat(&entry.path), Want::Ok)

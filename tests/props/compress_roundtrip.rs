@@ -10,7 +10,7 @@
 use std::io::{Read, Write};
 
 use omnistorage::compress::{CompressBackend, Compression};
-use omnistorage::{BackendExt, ErrorKind, ExtendedBackend, MemoryBackend, Path};
+use omnistorage::{Backend, BackendExt, ErrorKind, MemoryBackend, Path};
 
 /// Checks the property on one input; panics if it fails.
 pub fn check(data: &[u8]) {

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use super::client::{self, Client, Method, Request};
 use super::util;
-use crate::entry::{Entry, HashKind};
+use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKind;
 use crate::path::Path;
 
 /// The most keys one page asks for (S3's maximum).
@@ -95,10 +96,13 @@ impl Pager {
                 }
             };
             let mut entry = Entry::file(path, object.size.unwrap_or(0));
-            if let Some(etag) = object.etag.as_deref().map(util::unquote_etag)
-                && util::etag_is_md5(&etag)
-            {
-                entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
+            if let Some(etag) = object.etag.as_deref().map(util::unquote_etag) {
+                if util::etag_is_md5(&etag)
+                    && let Ok(md5) = crate::hash::Hash::from_hex(HashKind::Md5, &etag)
+                {
+                    entry = entry.with_hash(md5);
+                }
+                entry = entry.with_etag(Some(etag));
             }
             entry.modified = match self.mtime {
                 super::MtimeSource::None => None,

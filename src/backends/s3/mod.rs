@@ -97,11 +97,13 @@ use std::time::Duration;
 
 use self::client::{Client, ClientConfig, Method, NAME, Request};
 use self::creds::{CredsConfig, ProcessEnv, Secret};
-use crate::backend::{Backend, ExtendedBackend, List};
-use crate::entry::{Capabilities, Entry, HashKind, HashKinds};
+use crate::backend::{Backend, List};
+use crate::entry::{Capabilities, Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::{HashKind, HashKinds};
 use crate::io::{Reader, Writer};
-use crate::options::{ReadOptions, WriteMode, WriteOptions};
+use crate::location::Location;
+use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 use crate::path::Path;
 
 const MIB: usize = 1024 * 1024;
@@ -1051,10 +1053,13 @@ fn entry_from_head(path: &Path, resp: &client::Response, server_time: bool) -> E
         .with_modified(modified)
         .with_content_type(client::header(resp, "content-type"))
         .with_metadata(metadata);
-    if let Some(etag) = client::header(resp, "etag").map(|e| util::unquote_etag(&e))
-        && util::etag_is_md5(&etag)
-    {
-        entry = entry.with_hash(HashKind::Md5, etag.to_ascii_lowercase());
+    if let Some(etag) = client::header(resp, "etag").map(|e| util::unquote_etag(&e)) {
+        if util::etag_is_md5(&etag)
+            && let Ok(md5) = crate::hash::Hash::from_hex(HashKind::Md5, &etag)
+        {
+            entry = entry.with_hash(md5);
+        }
+        entry = entry.with_etag(Some(etag));
     }
     entry
 }
@@ -1136,7 +1141,70 @@ impl Backend for S3Backend {
         }
     }
 
-    fn list(&self, prefix: &Path) -> Result<List> {
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+        Ok(crate::listing::adapt(
+            self.list_recursive(prefix)?,
+            prefix,
+            opts,
+        ))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities_now()
+    }
+
+    fn close(&self) -> Result<()> {
+        self.inner.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn location(&self) -> Option<Location> {
+        let cfg = &self.client().cfg;
+        Some(Location::new(
+            NAME,
+            format!("{}/{}", cfg.endpoint, cfg.bucket),
+            self.inner.prefix.clone(),
+        ))
+    }
+
+    fn stat(&self, path: &Path) -> Result<Entry> {
+        self.check_open("stat")?;
+        if path.is_root() {
+            return Ok(Entry::dir(Path::root()));
+        }
+        if let Some(entry) = self.head("stat", path)? {
+            return Ok(entry);
+        }
+        if self.has_children(path)? {
+            return Ok(Entry::dir(path.clone()));
+        }
+        Err(Error::new(ErrorKind::NotFound, "no such object").context("stat", path.as_str(), NAME))
+    }
+
+    fn create_dir(&self, _path: &Path) -> Result<()> {
+        self.check_open("create_dir")
+    }
+
+    fn remove_dir(&self, _path: &Path) -> Result<()> {
+        self.check_open("remove_dir")
+    }
+
+    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
+        self.copy_within(from, to)?;
+        self.stat(to)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
+        let entry = self.copy(from, to)?;
+        if from != to {
+            self.delete(from)?;
+        }
+        Ok(entry)
+    }
+}
+
+impl S3Backend {
+    fn list_recursive(&self, prefix: &Path) -> Result<List> {
         self.check_open("list")?;
         let root_len = self.root_key().len();
         let client = Arc::clone(self.client());
@@ -1163,7 +1231,7 @@ impl Backend for S3Backend {
         Ok(Box::new(exact.chain(below)))
     }
 
-    fn capabilities(&self) -> Capabilities {
+    fn capabilities_now(&self) -> Capabilities {
         Capabilities {
             read: true,
             range_read: true,
@@ -1178,54 +1246,19 @@ impl Backend for S3Backend {
             // Only stored times keep what the writer gave; server times are upload times.
             modified_time: (self.inner.mtime == MtimeSource::Stored)
                 .then_some(Duration::from_nanos(1)),
+            set_modified: false,
             metadata: true,
             hashes: HashKinds::NONE.with(HashKind::Md5),
+            listed: Fields::NONE,
+            presign: false,
+            pending_uploads: false,
             streams: None,
         }
     }
-
-    fn close(&self) -> Result<()> {
-        self.inner.closed.store(true, Ordering::Release);
-        Ok(())
-    }
-
-    fn as_extended(&self) -> Option<&dyn ExtendedBackend> {
-        Some(self)
-    }
-
-    fn location(&self) -> Option<String> {
-        let cfg = &self.client().cfg;
-        Some(format!(
-            "s3://{}/{}/{}",
-            cfg.endpoint, cfg.bucket, self.inner.prefix
-        ))
-    }
 }
 
-impl ExtendedBackend for S3Backend {
-    fn stat(&self, path: &Path) -> Result<Entry> {
-        self.check_open("stat")?;
-        if path.is_root() {
-            return Ok(Entry::dir(Path::root()));
-        }
-        if let Some(entry) = self.head("stat", path)? {
-            return Ok(entry);
-        }
-        if self.has_children(path)? {
-            return Ok(Entry::dir(path.clone()));
-        }
-        Err(Error::new(ErrorKind::NotFound, "no such object").context("stat", path.as_str(), NAME))
-    }
-
-    fn create_dir(&self, _path: &Path) -> Result<()> {
-        self.check_open("create_dir")
-    }
-
-    fn remove_dir(&self, _path: &Path) -> Result<()> {
-        self.check_open("remove_dir")
-    }
-
-    fn copy(&self, from: &Path, to: &Path) -> Result<()> {
+impl S3Backend {
+    fn copy_within(&self, from: &Path, to: &Path) -> Result<()> {
         self.object_path("copy", from)?;
         self.object_path("copy", to)?;
         if from == to {
@@ -1240,13 +1273,5 @@ impl ExtendedBackend for S3Backend {
             };
         }
         self.copy_object(from, to)
-    }
-
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        self.copy(from, to)?;
-        if from != to {
-            self.delete(from)?;
-        }
-        Ok(())
     }
 }

@@ -8,8 +8,9 @@ use std::thread::JoinHandle;
 
 use super::client::{self, Client, Method, Request};
 use super::util;
-use crate::entry::{Entry, HashKind};
+use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKind;
 use crate::io::WriteSink;
 use crate::options::{WriteMode, WriteOptions};
 use crate::path::Path;
@@ -138,8 +139,10 @@ impl S3Writer {
                     .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
                     .collect(),
             );
-        if let Some(md5) = md5_hex {
-            entry = entry.with_hash(HashKind::Md5, md5);
+        if let Some(md5) = md5_hex
+            && let Ok(md5) = crate::hash::Hash::from_hex(HashKind::Md5, &md5)
+        {
+            entry = entry.with_hash(md5);
         }
         entry
     }
