@@ -118,6 +118,9 @@ pub mod multi;
 mod options;
 mod path;
 pub mod registry;
+// Used by the backends that retry (S3 today); unused in builds without them.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+mod retry;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use omnistorage::backends::s3::{S3Backend, S3Builder};
 use omnistorage::conformance::Fixture;
-use omnistorage::{Backend, BackendExt, ErrorKind, Path, WriteMode, WriteOptions};
+use omnistorage::{Backend, BackendExt, ErrorKind, Path, Presign, WriteMode, WriteOptions};
 
 use crate::support::tcp_proxy::TcpProxy;
 use crate::support::{S3Env, require_server};
@@ -201,7 +201,7 @@ fn abort_and_drop_leave_no_object_and_no_pending_upload() {
         let mut w = b.open_writer("aborted").unwrap();
         w.write_all(&data).unwrap();
         assert_eq!(
-            b.pending_uploads().unwrap().len(),
+            b.pending_uploads(&Path::root()).unwrap().count(),
             1,
             "{server}: the multipart upload started"
         );
@@ -212,11 +212,8 @@ fn abort_and_drop_leave_no_object_and_no_pending_upload() {
         }
         assert!(!b.contains("aborted").unwrap(), "{server}");
         assert!(!b.contains("dropped").unwrap(), "{server}");
-        assert_eq!(
-            b.pending_uploads().unwrap(),
-            Vec::<(String, String)>::new(),
-            "{server}"
-        );
+        let pending: Vec<_> = b.pending_uploads(&Path::root()).unwrap().collect();
+        assert!(pending.is_empty(), "{server}: {pending:?}");
         assert!(b.list_all("").unwrap().is_empty(), "{server}");
         cleanup(&env, &prefix);
     }
@@ -327,11 +324,14 @@ fn delete_many_spans_requests() {
         }
     });
     assert_eq!(b.list_all("d").unwrap().len(), 1100);
-    let mut targets: Vec<&Path> = paths.iter().collect();
-    let missing = Path::parse("d/never-existed").unwrap();
-    targets.push(&missing);
-    let failures = b.delete_many(targets).unwrap();
-    assert!(failures.is_empty(), "{failures:?}");
+    let mut targets = paths.clone();
+    targets.push(Path::parse("d/never-existed").unwrap());
+    targets.push(Path::root());
+    let results = b.delete_many(&targets);
+    assert_eq!(results.len(), targets.len());
+    let (root, rest) = results.split_last().unwrap();
+    assert_eq!(root.as_ref().unwrap_err().kind(), ErrorKind::InvalidPath);
+    assert!(rest.iter().all(Result::is_ok), "{rest:?}");
     assert!(b.list_all("d").unwrap().is_empty());
 }
 
@@ -339,8 +339,9 @@ fn delete_many_spans_requests() {
 fn presigned_urls_work_with_a_plain_http_client() {
     each_server(|env, b, _prefix| {
         let put = b
-            .presign_put(
+            .presign(
                 &Path::parse("pre/signed").unwrap(),
+                Presign::Put,
                 Duration::from_secs(300),
             )
             .unwrap();
@@ -360,8 +361,9 @@ fn presigned_urls_work_with_a_plain_http_client() {
         );
         assert_eq!(b.read_to_vec("pre/signed").unwrap(), b"uploaded with curl");
         let get = b
-            .presign_get(
+            .presign(
                 &Path::parse("pre/signed").unwrap(),
+                Presign::Get,
                 Duration::from_secs(300),
             )
             .unwrap();
@@ -376,8 +378,9 @@ fn presigned_urls_work_with_a_plain_http_client() {
             env.server
         );
         let err = b
-            .presign_get(
+            .presign(
                 &Path::parse("x").unwrap(),
+                Presign::Get,
                 Duration::from_secs(8 * 24 * 3600),
             )
             .unwrap_err();

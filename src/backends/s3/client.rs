@@ -5,10 +5,12 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::creds::Creds;
-use super::util::{self, backoff};
+use super::errors;
+pub(crate) use super::errors::NAME;
+use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
-
-pub(crate) const NAME: &str = "s3";
+use crate::hash::base64_encode;
+use crate::retry::Retry;
 
 /// How long a signed request stays valid. Requests are signed just before they are sent, so
 /// this only needs to cover clock skew and a slow upload of one part.
@@ -58,6 +60,8 @@ pub(crate) struct Request<'a> {
     /// Signed headers; names in lower case.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: &'a [u8],
+    /// Observed between attempts and in the retries' sleeps.
+    pub(crate) cancel: Option<&'a Cancel>,
 }
 
 impl<'a> Request<'a> {
@@ -68,7 +72,13 @@ impl<'a> Request<'a> {
             query: Vec::new(),
             headers: Vec::new(),
             body: &[],
+            cancel: None,
         }
+    }
+
+    pub(crate) fn cancel(mut self, cancel: Option<&'a Cancel>) -> Request<'a> {
+        self.cancel = cancel;
+        self
     }
 
     pub(crate) fn query(mut self, k: &str, v: impl Into<String>) -> Request<'a> {
@@ -88,7 +98,7 @@ impl<'a> Request<'a> {
 
     /// Adds `Content-MD5` for the body (signed).
     pub(crate) fn content_md5(self) -> Request<'a> {
-        let md5 = util::base64(&util::md5(self.body));
+        let md5 = base64_encode(&md5_of(self.body));
         self.header("content-md5", md5)
     }
 }
@@ -104,8 +114,7 @@ pub(crate) struct ClientConfig {
     pub(crate) region: String,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
-    pub(crate) retries: u32,
-    pub(crate) retry_base: Duration,
+    pub(crate) retry: Retry,
     pub(crate) ca_bundle: Option<Vec<u8>>,
     pub(crate) insecure: bool,
     pub(crate) max_connections: usize,
@@ -147,9 +156,10 @@ impl Client {
         let bucket = rusty_s3::Bucket::new(endpoint, style, cfg.bucket.clone(), cfg.region.clone())
             .map_err(|e| {
                 config_err(format!(
-                    "invalid endpoint {:?} or bucket {:?}: {e:?}",
+                    "invalid endpoint {:?} or bucket {:?}: {e}",
                     cfg.endpoint, cfg.bucket
                 ))
+                .with_source(e)
             })?;
         let mut tls = ureq::tls::TlsConfig::builder().disable_verification(cfg.insecure);
         if let Some(pem) = &cfg.ca_bundle {
@@ -279,7 +289,7 @@ impl Client {
                 b.send(req.body)
             }
         };
-        result.map_err(|e| self.transport_error(req.method, e))
+        result.map_err(|e| errors::from_transport(req.method.as_str(), &self.cfg.endpoint, e))
     }
 
     /// Sends `req` and checks its status; retries temporary failures (with exponential
@@ -295,27 +305,24 @@ impl Client {
         idempotent: bool,
         accept: &[u16],
     ) -> Result<Response> {
-        let mut attempt = 0;
-        loop {
-            let result = self.send_once(req).and_then(|resp| {
+        let attempts = if idempotent {
+            self.cfg.retry.retries
+        } else {
+            0
+        };
+        let retry = Retry {
+            retries: attempts,
+            ..self.cfg.retry
+        };
+        retry.run(req.cancel, |_| {
+            self.send_once(req).and_then(|resp| {
                 if accept.contains(&resp.status().as_u16()) {
                     Ok(resp)
                 } else {
                     self.check(req, resp)
                 }
-            });
-            match result {
-                Err(e) if idempotent && e.is_temporary() && attempt < self.cfg.retries => {
-                    std::thread::sleep(backoff(
-                        attempt,
-                        self.cfg.retry_base,
-                        Duration::from_secs(5),
-                    ));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+            })
+        })
     }
 
     /// A 2xx response passes; anything else becomes an error (reading the error body).
@@ -333,8 +340,7 @@ impl Client {
         Err(self.status_error(req, status, &body, request_id))
     }
 
-    /// Maps an S3 error response to an [`Error`]: the one place where status codes and S3
-    /// error codes get their meaning.
+    /// The error of an S3 error response to `req`.
     pub(crate) fn status_error(
         &self,
         req: &Request<'_>,
@@ -342,53 +348,27 @@ impl Client {
         body: &str,
         request_id: Option<String>,
     ) -> Error {
-        let code = util::xml_tag(body, "Code").unwrap_or_default();
-        let message = util::xml_tag(body, "Message").unwrap_or_default();
-        let (kind, temporary, what) = classify(status, &code, &message);
-        let mut text = format!("{} {}", req.method.as_str(), what);
-        if !code.is_empty() {
-            text.push_str(&format!(" ({status} {code}"));
-            if !message.is_empty() {
-                text.push_str(&format!(": {message}"));
-            }
-            text.push(')');
-        } else {
-            text.push_str(&format!(" (HTTP {status})"));
-        }
-        if kind == ErrorKind::NotFound && code == "NoSuchBucket" {
-            text.push_str(&format!(": bucket {:?}", self.cfg.bucket));
-        }
-        if matches!(kind, ErrorKind::InvalidConfig) {
-            text.push_str(&format!(" at endpoint {}", self.cfg.endpoint));
-        }
-        if let Some(id) = request_id {
-            text.push_str(&format!(" [request id {id}]"));
-        }
-        Error::new(kind, text)
-            .with_backend(NAME)
-            .with_temporary(temporary)
+        errors::from_response(
+            req.method.as_str(),
+            status,
+            body,
+            request_id.as_deref(),
+            &self.cfg.bucket,
+            &self.cfg.endpoint,
+        )
     }
 
-    fn transport_error(&self, method: Method, e: ureq::Error) -> Error {
-        let endpoint = &self.cfg.endpoint;
-        let (kind, temporary) = match &e {
-            ureq::Error::Timeout(_) => (ErrorKind::TimedOut, true),
-            ureq::Error::Io(io) => {
-                let err = Error::from(std::io::Error::new(io.kind(), io.to_string()));
-                (err.kind(), err.is_temporary())
-            }
-            ureq::Error::ConnectionFailed | ureq::Error::Protocol(_) => (ErrorKind::Io, true),
-            ureq::Error::HostNotFound => (ErrorKind::Io, false),
-            ureq::Error::BadUri(_) => (ErrorKind::InvalidConfig, false),
-            _ => (ErrorKind::Io, false),
-        };
-        Error::new(
-            kind,
-            format!("{} request to {endpoint} failed: {e}", method.as_str()),
-        )
-        .with_backend(NAME)
-        .with_temporary(temporary)
+    /// The error of an `<Error>` body that came with a 2xx (CopyObject, UploadPartCopy and
+    /// CompleteMultipartUpload can fail after their 200).
+    pub(crate) fn body_error(&self, what: &str, body: &super::xml::ErrorBody) -> Error {
+        errors::from_body(what, 500, body, None, &self.cfg.bucket, &self.cfg.endpoint)
     }
+}
+
+/// The MD5 of `data`.
+pub(crate) fn md5_of(data: &[u8]) -> [u8; 16] {
+    use md5::Digest;
+    md5::Md5::digest(data).into()
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -441,121 +421,9 @@ pub(crate) fn read_body(resp: Response, limit: u64) -> Result<String> {
     })
 }
 
-/// What an error status and S3 code mean: the kind, whether a retry may help, and a phrase.
-pub(crate) fn classify(status: u16, code: &str, message: &str) -> (ErrorKind, bool, &'static str) {
-    use ErrorKind as K;
-    match code {
-        "NoSuchKey" => return (K::NotFound, false, "no such key"),
-        "NoSuchBucket" => return (K::NotFound, false, "no such bucket"),
-        "NoSuchUpload" => return (K::NotFound, false, "no such upload"),
-        "InvalidAccessKeyId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken"
-        | "InvalidToken"
-        | "TokenRefreshRequired" => return (K::Unauthenticated, false, "credentials refused"),
-        // Garage answers a bad signature with AccessDenied "Invalid signature".
-        "AccessDenied" if message.to_ascii_lowercase().contains("signature") => {
-            return (K::Unauthenticated, false, "credentials refused");
-        }
-        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => {
-            return (K::PermissionDenied, false, "access denied");
-        }
-        "PreconditionFailed" | "ConditionalRequestConflict" => {
-            return (K::PreconditionFailed, false, "precondition failed");
-        }
-        "SlowDown" | "TooManyRequests" | "RequestLimitExceeded" | "Throttling" => {
-            return (K::RateLimited, true, "slow down");
-        }
-        "RequestTimeout" | "RequestTimeTooSkewed" => {
-            return (K::TimedOut, true, "request timed out");
-        }
-        "InternalError" | "ServiceUnavailable" | "OperationAborted" => {
-            return (K::Io, true, "server error");
-        }
-        "BadDigest" | "InvalidDigest" => return (K::Corrupt, true, "content checksum mismatch"),
-        "NotImplemented" => return (K::Unsupported, false, "not implemented by the server"),
-        "AuthorizationHeaderMalformed"
-        | "AuthorizationQueryParametersError"
-        | "PermanentRedirect"
-        | "IllegalLocationConstraintException" => {
-            return (K::InvalidConfig, false, "wrong region or endpoint");
-        }
-        "EntityTooLarge" | "EntityTooSmall" | "InvalidArgument" | "InvalidRequest"
-        | "InvalidPart" | "InvalidPartOrder" | "KeyTooLongError" | "MetadataTooLarge"
-        | "InvalidBucketName" => return (K::InvalidInput, false, "request refused"),
-        _ => {}
-    }
-    match status {
-        400 => (K::InvalidInput, false, "bad request"),
-        401 => (K::Unauthenticated, false, "unauthenticated"),
-        403 => (K::PermissionDenied, false, "forbidden"),
-        404 => (K::NotFound, false, "not found"),
-        405 | 501 => (K::Unsupported, false, "not supported by the server"),
-        408 => (K::TimedOut, true, "request timed out"),
-        409 => (K::Io, false, "conflict"),
-        412 => (K::PreconditionFailed, false, "precondition failed"),
-        416 => (K::InvalidInput, false, "range not satisfiable"),
-        429 => (K::RateLimited, true, "too many requests"),
-        301 | 307 => (
-            K::InvalidConfig,
-            false,
-            "redirected: wrong region or endpoint",
-        ),
-        500 | 502 | 503 | 504 => (K::Io, true, "server error"),
-        _ => (K::Other, status >= 500, "unexpected status"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classification_table() {
-        use ErrorKind as K;
-        let cases: &[(u16, &str, &str, K, bool)] = &[
-            (404, "NoSuchKey", "", K::NotFound, false),
-            (404, "NoSuchBucket", "", K::NotFound, false),
-            (404, "", "", K::NotFound, false),
-            (
-                403,
-                "AccessDenied",
-                "Access Denied",
-                K::PermissionDenied,
-                false,
-            ),
-            (
-                403,
-                "AccessDenied",
-                "Forbidden: Invalid signature",
-                K::Unauthenticated,
-                false,
-            ),
-            (403, "InvalidAccessKeyId", "", K::Unauthenticated, false),
-            (403, "SignatureDoesNotMatch", "", K::Unauthenticated, false),
-            (412, "PreconditionFailed", "", K::PreconditionFailed, false),
-            (503, "SlowDown", "", K::RateLimited, true),
-            (503, "", "", K::Io, true),
-            (500, "InternalError", "", K::Io, true),
-            (400, "RequestTimeout", "", K::TimedOut, true),
-            (400, "BadDigest", "", K::Corrupt, true),
-            (
-                400,
-                "AuthorizationHeaderMalformed",
-                "",
-                K::InvalidConfig,
-                false,
-            ),
-            (501, "NotImplemented", "", K::Unsupported, false),
-            (429, "", "", K::RateLimited, true),
-            (301, "", "", K::InvalidConfig, false),
-            (418, "", "", K::Other, false),
-        ];
-        for &(status, code, message, kind, temporary) in cases {
-            let (k, t, _) = classify(status, code, message);
-            assert_eq!((k, t), (kind, temporary), "{status} {code} {message}");
-        }
-    }
 
     #[test]
     fn uri_encoding() {

@@ -215,11 +215,10 @@ mod tests {
     }
 
     fn temp_files(creds: &str, config: &str) -> (PathBuf, PathBuf, PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "omni-creds-{}-{}",
-            std::process::id(),
-            super::super::util::random_u64()
-        ));
+        let dir = std::env::temp_dir().join(format!("omni-creds-{}-{}", std::process::id(), {
+            static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        }));
         std::fs::create_dir_all(&dir).unwrap();
         let c = dir.join("credentials");
         let f = dir.join("config");

@@ -6,15 +6,24 @@ use std::sync::Arc;
 use md5::Digest;
 
 use super::client::{self, Client, Method, Request};
-use super::util;
+use super::meta;
+use crate::cancel::{self, Cancel};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hash::hex_encode;
+
+/// After this many bytes read since the last resume, the budget of resumes is full again: a
+/// long download survives any number of well-spaced breaks, a connection that keeps breaking
+/// at once still fails.
+pub(crate) const REFILL_AFTER: u64 = 1024 * 1024;
 
 /// Reads an object's bytes `[pos, end)`, or to the end when `end` is `None`.
 ///
 /// When the connection breaks mid-body, it asks again for the rest with a ranged GET guarded
 /// by `If-Match` on the ETag of the first response, so an object that changed meanwhile is
 /// an error ([`ErrorKind::PreconditionFailed`]), never a splice of two versions. A whole-object
-/// read of a single-part object is checked against the MD5 in its ETag.
+/// read of a single-part object is checked against the MD5 in its ETag. Resumes are limited
+/// to the configured retries in a row; the count starts again after [`REFILL_AFTER`] bytes of
+/// progress.
 pub(crate) struct S3Reader {
     client: Arc<Client>,
     key: String,
@@ -27,6 +36,9 @@ pub(crate) struct S3Reader {
     etag: Option<String>,
     md5: Option<(md5::Md5, String)>,
     resumes: u32,
+    /// Bytes read since the last resume.
+    progress: u64,
+    cancel: Option<Cancel>,
     done: bool,
     /// Set after an error: every later read fails too, so that an error is never followed by
     /// what looks like a clean end of the object.
@@ -41,6 +53,7 @@ impl S3Reader {
         path: String,
         offset: u64,
         len: Option<u64>,
+        cancel: Option<Cancel>,
     ) -> Result<(S3Reader, u64)> {
         let whole = offset == 0 && len.is_none();
         let mut reader = S3Reader {
@@ -57,6 +70,8 @@ impl S3Reader {
             etag: None,
             md5: None,
             resumes: 0,
+            progress: 0,
+            cancel,
             done: false,
             failed: false,
         };
@@ -67,14 +82,14 @@ impl S3Reader {
             return Ok((reader, 0));
         }
         let size = reader.request(true)?;
-        if whole && let Some(etag) = reader.etag.clone().filter(|e| util::etag_is_md5(e)) {
+        if whole && let Some(etag) = reader.etag.clone().filter(|e| meta::etag_md5(e).is_some()) {
             reader.md5 = Some((md5::Md5::new(), etag));
         }
         Ok((reader, size))
     }
 
     fn head_exists(&self) -> Result<()> {
-        let req = Request::new(Method::Head, Some(&self.key));
+        let req = Request::new(Method::Head, Some(&self.key)).cancel(self.cancel.as_ref());
         self.client
             .call(&req, true)
             .map(|_| ())
@@ -83,7 +98,7 @@ impl S3Reader {
 
     /// Sends a GET for `[pos, end)`; returns how many bytes it will yield.
     fn request(&mut self, first: bool) -> Result<u64> {
-        let mut req = Request::new(Method::Get, Some(&self.key));
+        let mut req = Request::new(Method::Get, Some(&self.key)).cancel(self.cancel.as_ref());
         let ranged = self.pos > 0 || self.end.is_some();
         if ranged {
             let range = match self.end {
@@ -112,7 +127,7 @@ impl S3Reader {
             Err(e) => return Err(e.context("read", &self.path, client::NAME)),
         };
         if first {
-            self.etag = client::header(&resp, "etag").map(|e| util::unquote_etag(&e));
+            self.etag = client::header(&resp, "etag").map(|e| meta::unquote_etag(&e));
         }
         let status = resp.status().as_u16();
         let length: Option<u64> =
@@ -151,7 +166,7 @@ impl S3Reader {
     fn finish_checks(&mut self) -> io::Result<()> {
         self.done = true;
         if let Some((hasher, etag)) = self.md5.take() {
-            let got = util::hex(&hasher.finalize());
+            let got = hex_encode(&hasher.finalize());
             if got != etag {
                 self.failed = true;
                 return Err(Error::new(
@@ -210,6 +225,10 @@ impl Read for S3Reader {
                         hasher.update(&buf[..n]);
                     }
                     self.pos += n as u64;
+                    self.progress += n as u64;
+                    if self.progress >= REFILL_AFTER {
+                        self.resumes = 0;
+                    }
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -220,16 +239,21 @@ impl Read for S3Reader {
 }
 
 impl S3Reader {
-    /// After a broken body: asks for the rest, up to the configured number of retries.
+    /// After a broken body: asks for the rest, up to the configured number of retries in a
+    /// row (see [`REFILL_AFTER`]).
     fn resume(&mut self, cause: io::Error) -> io::Result<()> {
         self.body = None;
+        self.progress = 0;
+        let retry = self.client.cfg.retry;
         let mut last: Error = Error::from(cause);
-        while self.resumes < self.client.cfg.retries {
-            std::thread::sleep(util::backoff(
-                self.resumes,
-                self.client.cfg.retry_base,
-                std::time::Duration::from_secs(5),
-            ));
+        while self.resumes < retry.retries {
+            if let Err(e) = retry
+                .sleep(self.resumes, self.cancel.as_ref())
+                .and_then(|()| cancel::check(self.cancel.as_ref()))
+            {
+                self.failed = true;
+                return Err(e.context("read", &self.path, client::NAME).into());
+            }
             self.resumes += 1;
             match self.request(false) {
                 Ok(_) => return Ok(()),
@@ -244,7 +268,7 @@ impl S3Reader {
         Err(Error::new(
             ErrorKind::Io,
             format!(
-                "the connection broke {} times while reading",
+                "the connection broke {} times in a row while reading",
                 self.resumes + 1
             ),
         )

@@ -1,0 +1,162 @@
+//! One retry policy for every backend: exponential backoff with jitter, sleeping through
+//! [`Cancel::sleep`] so that a cancel ends a wait at once.
+//!
+//! An operation is tried again only when its error says so ([`Error::is_temporary`]) and
+//! the caller says it is safe to repeat.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cancel::{self, Cancel};
+use crate::error::Result;
+
+/// How often and how patiently to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Retry {
+    /// Retries after the first attempt (so `retries + 1` attempts in all).
+    pub(crate) retries: u32,
+    /// The first delay; each later one doubles, up to `cap`.
+    pub(crate) base: Duration,
+    /// The longest delay.
+    pub(crate) cap: Duration,
+}
+
+impl Retry {
+    /// `retries` retries, from `base`, capped at 5 s.
+    pub(crate) fn new(retries: u32, base: Duration) -> Retry {
+        Retry {
+            retries,
+            base,
+            cap: Duration::from_secs(5),
+        }
+    }
+
+    /// The delay before retry number `attempt` (0-based): exponential from `base`, capped at
+    /// `cap`, with jitter (a random point between half and all of it, so that clients that
+    /// failed together do not come back together).
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
+        let full = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        let half = full / 2;
+        let span = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX).max(1);
+        half + Duration::from_nanos(random_u64() % span)
+    }
+
+    /// Sleeps before retry number `attempt`; `Err(Cancelled)` at once if `cancel` is (or
+    /// becomes) cancelled.
+    pub(crate) fn sleep(&self, attempt: u32, cancel: Option<&Cancel>) -> Result<()> {
+        let delay = self.delay(attempt);
+        match cancel {
+            Some(c) => c.sleep(delay),
+            None => {
+                std::thread::sleep(delay);
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs `op` (given the attempt number, 0 first) until it succeeds, fails with an error
+    /// that is not temporary, or has used up the retries; sleeps between attempts. Checks
+    /// `cancel` before each attempt.
+    pub(crate) fn run<T>(
+        &self,
+        cancel: Option<&Cancel>,
+        mut op: impl FnMut(u32) -> Result<T>,
+    ) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            cancel::check(cancel)?;
+            match op(attempt) {
+                Err(e) if e.is_temporary() && attempt < self.retries => {
+                    self.sleep(attempt, cancel)?;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// A cheap, non-cryptographic random number (xorshift seeded from the clock and a counter).
+fn random_u64() -> u64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut x = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ nanos;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x | 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+    use std::time::Instant;
+
+    #[test]
+    fn delays_grow_and_are_capped() {
+        let r = Retry {
+            retries: 20,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+        };
+        for attempt in 0..20 {
+            let d = r.delay(attempt);
+            let full = r.base.saturating_mul(1 << attempt.min(16)).min(r.cap);
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn retries_temporary_errors_only() {
+        let r = Retry::new(3, Duration::from_millis(1));
+        let mut calls = 0;
+        let out: Result<()> = r.run(None, |_| {
+            calls += 1;
+            Err(Error::new(ErrorKind::Io, "flaky").with_temporary(true))
+        });
+        assert!(out.is_err());
+        assert_eq!(calls, 4);
+        let mut calls = 0;
+        let out: Result<()> = r.run(None, |_| {
+            calls += 1;
+            Err(Error::new(ErrorKind::NotFound, "gone"))
+        });
+        assert_eq!(out.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(calls, 1);
+        let mut calls = 0;
+        let out = r.run(None, |attempt| {
+            calls += 1;
+            if attempt < 2 {
+                Err(Error::new(ErrorKind::Io, "flaky").with_temporary(true))
+            } else {
+                Ok(attempt)
+            }
+        });
+        assert_eq!(out.unwrap(), 2);
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn a_cancel_ends_the_sleep() {
+        let r = Retry::new(5, Duration::from_secs(60));
+        let cancel = Cancel::new();
+        let other = cancel.clone();
+        let start = Instant::now();
+        let t = std::thread::spawn(move || {
+            r.run(Some(&other), |_| -> Result<()> {
+                Err(Error::new(ErrorKind::Io, "flaky").with_temporary(true))
+            })
+        });
+        cancel.cancel();
+        let err = t.join().expect("no panic").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
+        assert!(start.elapsed() < Duration::from_secs(30));
+    }
+}
