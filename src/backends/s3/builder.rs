@@ -507,109 +507,6 @@ fn valid_bucket(name: &str) -> bool {
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
 }
 
-impl S3Backend {
-    /// Opens from a parsed `s3://bucket/prefix?...` URL. Query parameters: `endpoint`,
-    /// `region`, `provider`, `account_id`, `path_style`, `access_key_id`,
-    /// `secret_access_key`, `session_token`, `profile`, `anonymous`, `read_mtime`, `server_modtime`,
-    /// `part_size`, `concurrency`, `retries`, `conditional_writes`,
-    /// `danger_accept_invalid_certs`. A user and password in the URL are the key id and
-    /// secret.
-    pub fn from_url(url: &crate::registry::Url) -> Result<S3Backend> {
-        let bad = |msg: String| Error::new(ErrorKind::InvalidConfig, msg).with_backend(NAME);
-        let mut b = S3Builder::new(url.host.clone()).prefix(url.path.trim_start_matches('/'));
-        let flag = |key: &str| -> Result<Option<bool>> {
-            match url.param(key) {
-                None => Ok(None),
-                Some("" | "true" | "1" | "yes") => Ok(Some(true)),
-                Some("false" | "0" | "no") => Ok(Some(false)),
-                Some(v) => Err(bad(format!("{key}={v:?} is not true or false"))),
-            }
-        };
-        let number = |key: &str| -> Result<Option<u64>> {
-            url.param(key)
-                .map(|v| parse_size(v).ok_or_else(|| bad(format!("{key}={v:?} is not a size"))))
-                .transpose()
-        };
-        if let Some(p) = url.param("provider") {
-            b = b.provider(Provider::from_name(p, url.param("account_id"))?);
-        }
-        if let Some(e) = url.param("endpoint") {
-            b = b.endpoint(e);
-        }
-        if let Some(r) = url.param("region") {
-            b = b.region(r);
-        }
-        if let Some(v) = flag("path_style")? {
-            b = b.path_style(v);
-        }
-        let key = url
-            .param("access_key_id")
-            .map(str::to_owned)
-            .or(url.user.clone());
-        let secret = url
-            .param("secret_access_key")
-            .map(str::to_owned)
-            .or(url.password.clone());
-        match (key, secret) {
-            (Some(k), Some(s)) => b = b.credentials(k, s),
-            (None, None) => {}
-            _ => return Err(bad("give both access_key_id and secret_access_key".into())),
-        }
-        if let Some(t) = url.param("session_token") {
-            b = b.session_token(t);
-        }
-        if let Some(p) = url.param("profile") {
-            b = b.profile(p);
-        }
-        if let Some(v) = flag("anonymous")? {
-            b = b.anonymous(v);
-        }
-        if let Some(v) = flag("read_mtime")? {
-            b = b.read_mtime(v);
-        }
-        if let Some(v) = flag("server_modtime")? {
-            b = b.server_modtime(v);
-        }
-        if let Some(v) = flag("conditional_writes")? {
-            b = b.conditional_writes(v);
-        }
-        if let Some(v) = flag("danger_accept_invalid_certs")? {
-            b = b.danger_accept_invalid_certs(v);
-        }
-        if let Some(n) = number("part_size")? {
-            b = b.part_size(usize::try_from(n).map_err(|_| bad("part_size too large".into()))?);
-        }
-        if let Some(n) = number("concurrency")? {
-            b = b.concurrency(n as usize);
-        }
-        if let Some(n) = number("retries")? {
-            b = b.retries(u32::try_from(n).unwrap_or(u32::MAX));
-        }
-        b.build()
-    }
-}
-
-/// Parses `8M`, `5MiB`, `1048576`, `1G` (powers of 1024).
-fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    let (n, unit) = s.split_at(digits);
-    let n: u64 = n.parse().ok()?;
-    let mult = match unit
-        .trim()
-        .to_ascii_lowercase()
-        .trim_end_matches("ib")
-        .trim_end_matches('b')
-    {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(mult)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,13 +537,5 @@ mod tests {
             "dotted bucket"
         );
         assert_eq!(endpoint_host("http://u@h:1/x"), "h");
-    }
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("8M"), Some(8 << 20));
-        assert_eq!(parse_size("5MiB"), Some(5 << 20));
-        assert_eq!(parse_size("1048576"), Some(1 << 20));
-        assert_eq!(parse_size("1x"), None);
     }
 }

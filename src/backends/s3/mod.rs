@@ -116,6 +116,7 @@ mod meta;
 mod multipart;
 mod pool;
 mod reader;
+mod url;
 mod writer;
 mod xml;
 
