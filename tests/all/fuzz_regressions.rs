@@ -66,3 +66,21 @@ fn zstd_decode() {
 fn compress_roundtrip() {
     replay("compress_roundtrip", props::compress_roundtrip::check);
 }
+
+#[cfg(feature = "s3")]
+#[test]
+fn s3_xml() {
+    replay("s3_xml", props::s3_xml::check);
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn s3_list() {
+    replay("s3_list", props::s3_list::check);
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn s3_meta() {
+    replay("s3_meta", props::s3_meta::check);
+}

@@ -5,7 +5,8 @@
 //! bytes itself (no `arbitrary` crate, so `cargo test` needs no extra dependency) and panics
 //! when the property fails. Any byte string is a valid input.
 //!
-//! The compression properties need the `gzip` and `zstd` features: of the crate under
+//! The compression properties need the `gzip` and `zstd` features, the `s3_*` ones the `s3`
+//! feature: of the crate under
 //! `cargo test`, of the fuzz crate (which forwards them, on by default) under `cargo fuzz`.
 
 pub mod backend_model;
@@ -18,5 +19,11 @@ pub mod gzip_decode;
 pub mod lengthprefix;
 pub mod ndjson_read;
 pub mod path_parse;
+#[cfg(feature = "s3")]
+pub mod s3_list;
+#[cfg(feature = "s3")]
+pub mod s3_meta;
+#[cfg(feature = "s3")]
+pub mod s3_xml;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;

@@ -1,0 +1,13 @@
+//! ListObjectsV2 pages as the S3 backend lists them. The property is in
+//! `tests/props/s3_list.rs`, shared with `cargo test`.
+
+#![no_main]
+
+// This target uses one of the properties.
+#[allow(dead_code)]
+#[path = "../../tests/props/mod.rs"]
+mod props;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    props::s3_list::check(data);
+});
