@@ -5,8 +5,9 @@ use std::time::SystemTime;
 
 use super::S3Backend;
 use super::client::{self, Method, NAME, Request, uri_encode};
+use super::errors;
 use super::meta::{self, Head};
-use super::multipart::MAX_PARTS;
+use super::multipart::{self, MAX_PARTS};
 use super::xml::{self, Doc};
 use crate::backend::Backend;
 use crate::entry::Entry;
@@ -37,10 +38,15 @@ impl S3Backend {
             Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                 // A HEAD error has no body: ask with a one-byte GET to learn whether the
                 // credentials or the permissions are at fault.
+                // The probe is retried like any GET, and only an answer from the server
+                // replaces the HEAD's error: a broken connection must not turn "credentials
+                // refused" into a transport error.
                 let probe = Request::new(Method::Get, Some(key)).header("range", "bytes=0-0");
-                match self.client().call(&probe, false) {
-                    Err(detail) => Err(detail.context(op, path, NAME)),
-                    Ok(_) => Err(e.context(op, path, NAME)),
+                match self.client().call(&probe, true) {
+                    Err(detail) if errors::code_of(&detail).is_some() => {
+                        Err(detail.context(op, path, NAME))
+                    }
+                    _ => Err(e.context(op, path, NAME)),
                 }
             }
             Err(e) => Err(e.context(op, path, NAME)),
@@ -234,18 +240,8 @@ impl S3Backend {
             offset = end;
             number += 1;
         }
-        let body = xml::complete_request(etags.iter().map(|(n, e)| (*n, e.as_str())));
-        let req = Request::new(Method::Post, Some(to_key))
-            .query("uploadId", id.clone())
-            .body(body.as_bytes());
-        let body = self
-            .client()
-            .call(&req, false)
-            .and_then(|resp| client::read_body(resp, 1024 * 1024))
-            .map_err(abort)?;
-        match xml::parse_doc(&body, "CompleteMultipartUploadResult") {
-            Ok(Doc::Error(err)) => Err(abort(self.client().body_error("complete copy", &err))),
-            _ => Ok(()),
-        }
+        multipart::complete(self.client(), to_key, &id, &etags, Vec::new(), None)
+            .map(|_| ())
+            .map_err(abort)
     }
 }

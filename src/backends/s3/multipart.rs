@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 
-use super::client::{self, Method, Request};
+use super::client::{self, Client, Method, Request};
 use super::meta;
 use super::pool::Permit;
 use super::writer::Target;
 use super::xml::{self, Doc};
-use crate::cancel;
+use crate::cancel::{self, Cancel};
 use crate::error::{Error, ErrorKind, Result};
 
 /// S3's limit on the number of parts of one upload.
@@ -152,67 +152,87 @@ impl Upload {
             let _ = self.abort(t);
             return Err(t.err(Error::new(ErrorKind::Io, "a part upload was lost")));
         }
-        let body = xml::complete_request(self.etags.iter().map(|(n, e)| (*n, e.as_str())));
-        let mut req = Request::new(Method::Post, Some(&t.key))
-            .query("uploadId", self.id.clone())
-            .body(body.as_bytes());
+        let etags: Vec<(u32, String)> = std::mem::take(&mut self.etags).into_iter().collect();
+        let mut headers = Vec::new();
         if t.create_new() && t.conditional {
-            req = req.header("if-none-match", "*");
+            headers.push(("if-none-match".to_owned(), "*".to_owned()));
         }
-        let cancel = t.opts.cancel.as_ref();
-        let retry = t.client.cfg.retry;
-        let mut attempt = 0;
-        loop {
-            if let Err(e) = cancel::check(cancel) {
+        match complete(
+            &t.client,
+            &t.key,
+            &self.id,
+            &etags,
+            headers,
+            t.opts.cancel.as_ref(),
+        ) {
+            Ok(etag) => Ok(etag),
+            Err(e) if e.kind() == ErrorKind::PreconditionFailed && t.create_new() => {
                 let _ = self.abort(t);
-                return Err(t.err(e));
+                Err(t.err(Error::new(ErrorKind::AlreadyExists, "the object exists")))
             }
-            let result = t.client.call(&req, false).and_then(|resp| {
-                // CompleteMultipartUpload can fail after a 200, with an <Error> body.
-                let body = client::read_body(resp, 1024 * 1024)?;
-                match xml::parse_doc(&body, "CompleteMultipartUploadResult") {
-                    Ok(Doc::Error(err)) => Err(t.client.body_error("complete upload", &err)),
-                    Ok(Doc::Result(root)) => Ok(root.text_of("ETag").map(meta::unquote_etag)),
-                    // Not an <Error>: the upload is complete, whatever else the body says.
-                    Err(_) => Ok(None),
-                }
-            });
-            match result {
-                Ok(etag) => return Ok(etag),
-                Err(e) if e.kind() == ErrorKind::PreconditionFailed && t.create_new() => {
-                    let _ = self.abort(t);
-                    return Err(t.err(Error::new(ErrorKind::AlreadyExists, "the object exists")));
-                }
-                Err(e) if e.kind() == ErrorKind::NotFound && attempt > 0 => {
-                    // The upload is gone: an earlier attempt completed it if the object now
-                    // has a multipart ETag for this many parts.
-                    if let Some(etag) = head_etag(t).filter(|e| e.ends_with(&format!("-{parts}"))) {
-                        return Ok(Some(etag));
-                    }
-                    return Err(t.err(e));
-                }
-                Err(e) if e.is_temporary() && attempt < retry.retries => {
-                    if let Err(c) = retry.sleep(attempt, cancel) {
-                        let _ = self.abort(t);
-                        return Err(t.err(c));
-                    }
-                    attempt += 1;
-                }
-                Err(e) => {
-                    let _ = self.abort(t);
-                    return Err(t.err(e));
-                }
+            Err(e) => {
+                let _ = self.abort(t);
+                Err(t.err(e))
             }
         }
     }
 }
 
-fn head_etag(t: &Target) -> Option<String> {
-    let req = Request::new(Method::Head, Some(&t.key));
-    let resp = t.client.call(&req, true).ok()?;
-    client::header(&resp, "etag").map(|e| meta::unquote_etag(&e))
+/// CompleteMultipartUpload, retried on temporary failures: a retry that finds the upload
+/// gone checks whether an earlier attempt completed it (the object then has a multipart ETag
+/// for this many parts). Returns the object's ETag, if known.
+pub(crate) fn complete(
+    client: &Client,
+    key: &str,
+    id: &str,
+    etags: &[(u32, String)],
+    headers: Vec<(String, String)>,
+    cancel: Option<&Cancel>,
+) -> Result<Option<String>> {
+    let body = xml::complete_request(etags.iter().map(|(n, e)| (*n, e.as_str())));
+    let mut req = Request::new(Method::Post, Some(key))
+        .query("uploadId", id)
+        .body(body.as_bytes());
+    req.headers = headers;
+    let parts = etags.len();
+    let retry = client.cfg.retry;
+    let mut attempt = 0;
+    loop {
+        cancel::check(cancel)?;
+        let result = client.call(&req, false).and_then(|resp| {
+            // CompleteMultipartUpload can fail after a 200, with an <Error> body.
+            let body = client::read_body(resp, 1024 * 1024)?;
+            match xml::parse_doc(&body, "CompleteMultipartUploadResult") {
+                Ok(Doc::Error(err)) => Err(client.body_error("complete upload", &err)),
+                Ok(Doc::Result(root)) => Ok(root.text_of("ETag").map(meta::unquote_etag)),
+                // Not an <Error>: the upload is complete, whatever else the body says.
+                Err(_) => Ok(None),
+            }
+        });
+        match result {
+            Ok(etag) => return Ok(etag),
+            Err(e) if e.kind() == ErrorKind::NotFound && attempt > 0 => {
+                if let Some(etag) =
+                    head_etag(client, key).filter(|e| e.ends_with(&format!("-{parts}")))
+                {
+                    return Ok(Some(etag));
+                }
+                return Err(e);
+            }
+            Err(e) if e.is_temporary() && attempt < retry.retries => {
+                retry.sleep(attempt, cancel)?;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
+fn head_etag(client: &Client, key: &str) -> Option<String> {
+    let req = Request::new(Method::Head, Some(key));
+    let resp = client.call(&req, true).ok()?;
+    client::header(&resp, "etag").map(|e| meta::unquote_etag(&e))
+}
 fn upload_part(t: &Target, id: &str, number: u32, data: &[u8]) -> Result<String> {
     let req = Request::new(Method::Put, Some(&t.key))
         .query("partNumber", number.to_string())

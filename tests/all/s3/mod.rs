@@ -15,7 +15,7 @@ mod ops;
 mod rclone;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use omnistorage::backends::s3::{S3Backend, S3Builder};
 use omnistorage::conformance::Fixture;
@@ -46,7 +46,10 @@ pub(crate) fn builder(env: &S3Env) -> S3Builder {
         .path_style(true)
         .credentials(env.access_key.clone(), env.secret_key.clone())
         .part_size(5 * MIB)
-        .retry_base(Duration::from_millis(20))
+        // Enough retries to ride out a loaded server's 500s and 503s (up to ~10 s of backoff):
+        // they only cost time when requests fail.
+        .retries(8)
+        .retry_base(Duration::from_millis(50))
 }
 
 /// Deletes everything under `prefix` (with a fresh backend: the fixture's is closed by now).
@@ -115,4 +118,19 @@ pub(crate) fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 12) as u8)
         .collect()
+}
+
+/// Repeats `op` while it fails with a temporary error (an overloaded server's 500s and 503s,
+/// a dropped connection), for up to a minute: for tests that assert the kind of the server's
+/// settled, permanent answer rather than the first one.
+pub(crate) fn settled<T>(mut op: impl FnMut() -> omnistorage::Result<T>) -> omnistorage::Result<T> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match op() {
+            Err(e) if e.is_temporary() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }

@@ -192,9 +192,18 @@ fn listings_start_after_and_list_one_level_natively() {
             names("", ListOptions::new().start_after(p("a/2"))),
             s(&[("a/sub/3", false), ("b", false)])
         );
+        // "a.txt" sorts after "a"; the directory "a" (as "a/") is "a" itself.
         assert_eq!(
             names("", one.clone().start_after(p("a"))),
-            s(&[("b", false)])
+            s(&[("a.txt", false), ("b", false)]),
+            "{}",
+            env.server
+        );
+        assert_eq!(
+            names("", one.clone().start_after(p("a.txt"))),
+            s(&[("a", true), ("b", false)]),
+            "{}",
+            env.server
         );
         assert_eq!(
             names("a", one.start_after(p("a/1"))),
