@@ -23,7 +23,7 @@ pub(crate) const MAX_COPY: u64 = 5 * 1024 * 1024 * 1024;
 /// The default [`S3Builder::upload_memory`]: 64 MiB.
 pub const DEFAULT_UPLOAD_MEMORY: usize = 64 * MIB;
 
-/// A well-known S3-compatible service. See the [module docs](self) for what each sets.
+/// A well-known S3-compatible service. See the [module docs](super) for what each sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Provider {
@@ -343,10 +343,10 @@ impl S3Builder {
         self
     }
 
-    /// Whether the server honours `If-None-Match: *`, which makes [`WriteMode::CreateNew`]
+    /// Whether the server honours `If-None-Match: *`, which makes [`WriteMode::CreateNew`](crate::WriteMode::CreateNew)
     /// atomic. Default: the provider's (AWS, R2, MinIO and Ceph do; Garage 2.5 ignores it;
     /// others are assumed not to). Without it, `CreateNew` is a check before the upload, not
-    /// atomic, and [`Capabilities::create_new`] says so.
+    /// atomic, and [`Capabilities::create_new`](crate::Capabilities::create_new) says so.
     pub fn conditional_writes(mut self, yes: bool) -> S3Builder {
         self.conditional_writes = Some(yes);
         self

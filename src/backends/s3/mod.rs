@@ -70,7 +70,7 @@
 //!   (`NoSuchKey`/`NoSuchBucket` → [`ErrorKind::NotFound`], `AccessDenied` →
 //!   [`ErrorKind::PermissionDenied`], bad keys or signatures → [`ErrorKind::Unauthenticated`],
 //!   `SlowDown`, 5xx, timeouts and broken connections → temporary). Idempotent requests are
-//!   retried with exponential backoff and jitter; a [`Cancel`](crate::Cancel) in the options
+//!   retried with exponential backoff and jitter; a [`Cancel`] in the options
 //!   ends the waits at once. A transport failure keeps ureq's error as its `source()`.
 //!
 //! # Providers
