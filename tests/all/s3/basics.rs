@@ -313,6 +313,9 @@ fn unreachable_endpoint_fails_fast_naming_it() {
     );
     assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
     assert!(err.is_temporary(), "{err}");
+    // The transport's own error is kept as the source, and not repeated in the message.
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(!err.to_string().contains(&source.to_string()), "{err}");
 }
 
 #[test]
