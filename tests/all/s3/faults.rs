@@ -129,3 +129,76 @@ fn long_downloads_survive_well_spaced_breaks() {
         );
     });
 }
+
+/// With `read_mtime`, a listed entry whose HEAD fails is an `Err` item (not an entry without
+/// a time), and the listing goes on. Against a canned server: the listing names `a` and `b`,
+/// the HEAD of `a` answers 500, that of `b` a stored time.
+#[test]
+fn a_failed_head_in_a_listing_is_an_err_item() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(8) {
+            let Ok(conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut out = conn;
+            loop {
+                let mut first = String::new();
+                if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                    break;
+                }
+                // Skip the headers (these requests have no body).
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let response = if first.starts_with("GET") {
+                    let body = "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                        <IsTruncated>false</IsTruncated>\
+                        <Contents><Key>a</Key><Size>1</Size></Contents>\
+                        <Contents><Key>b</Key><Size>2</Size></Contents></ListBucketResult>";
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else if first.starts_with("HEAD /bucket/a") {
+                    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_owned()
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nx-amz-meta-mtime: 1000000000.5\r\n\r\n"
+                        .to_owned()
+                };
+                if out.write_all(response.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let b = omnistorage::backends::s3::S3Backend::builder("bucket")
+        .endpoint(format!("http://{addr}"))
+        .credentials("key", "secret")
+        .read_mtime(true)
+        .retries(0)
+        .request_timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let items: Vec<_> = omnistorage::Backend::list(
+        &b,
+        &omnistorage::Path::root(),
+        &omnistorage::ListOptions::new(),
+    )
+    .unwrap()
+    .collect();
+    assert_eq!(items.len(), 2, "{items:?}");
+    let err = items[0].as_ref().expect_err("the HEAD of a failed");
+    assert_eq!(err.kind(), omnistorage::ErrorKind::Io, "{err}");
+    assert_eq!(err.path(), Some("a"), "{err}");
+    assert!(err.is_temporary(), "{err}");
+    let b_entry = items[1].as_ref().expect("b is listed");
+    assert_eq!(
+        b_entry.modified,
+        Some(std::time::UNIX_EPOCH + std::time::Duration::new(1_000_000_000, 500_000_000)),
+    );
+}
