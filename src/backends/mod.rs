@@ -16,3 +16,5 @@ pub mod channel;
 
 #[cfg(feature = "s3")]
 pub mod s3;
+
+pub(crate) mod tree;
