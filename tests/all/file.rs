@@ -160,6 +160,17 @@ fn staged_names_are_reserved_and_stale_ones_ignored() {
     assert_eq!(err.kind(), ErrorKind::InvalidPath);
     let err = b.read_to_vec("d/.omnistorage-tmp-123").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidPath);
+    // Errors name entries relative to the root, never by a path on this machine.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bad = std::ffi::OsStr::from_bytes(b"bad\xff");
+        std::fs::create_dir_all(dir.path().join("root/e")).unwrap();
+        std::fs::write(dir.path().join("root/e").join(bad), b"x").unwrap();
+        let err = b.list_all("e").unwrap_err();
+        assert_eq!(err.path(), Some("e/bad\u{fffd}"), "{err:?}");
+        std::fs::remove_dir_all(dir.path().join("root/e")).unwrap();
+    }
     // A staged file left by a crash is neither listed nor an object.
     std::fs::create_dir(dir.path().join("root/d")).unwrap();
     std::fs::write(dir.path().join("root/d/.omnistorage-tmp-1-2-3"), b"partial").unwrap();
@@ -495,4 +506,360 @@ fn permission_denied_stays_permission_denied() {
     }
     assert_eq!(b.read_to_vec("k").unwrap(), b"old");
     assert_eq!(files_on_disk(&root), ["k"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Between two file backends, set_modified, native listing options.
+
+fn names(list: omnistorage::List) -> Vec<(String, bool)> {
+    list.map(|e| e.map(|e| (e.path.to_string(), e.is_dir)))
+        .collect::<omnistorage::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn copy_and_rename_between_two_roots_go_server_side_and_keep_the_time() {
+    let dir = TempDir::new().unwrap();
+    let a = FileBackend::new(dir.path().join("a")).unwrap();
+    let b = FileBackend::new(dir.path().join("b")).unwrap();
+    let (la, lb) = (a.location().unwrap(), b.location().unwrap());
+    assert!(la.same_store(&lb) && la != lb);
+    let when = std::time::UNIX_EPOCH + std::time::Duration::new(1_600_000_000, 7);
+    let p = |s: &str| Path::parse(s).unwrap();
+    omnistorage::write_all(
+        &a,
+        &p("x/one"),
+        &omnistorage::WriteOptions::new().modified(when),
+        b"one",
+    )
+    .unwrap();
+    let copied = b.copy_from(&la, &p("x/one"), &p("y/copy")).unwrap();
+    assert_eq!((copied.size, copied.modified), (3, Some(when)));
+    assert_eq!(
+        copied,
+        b.stat(&p("y/copy")).unwrap(),
+        "no second lookup needed"
+    );
+    assert_eq!(b.read_to_vec("y/copy").unwrap(), b"one");
+    let moved = b.rename_from(&la, &p("x/one"), &p("y/moved")).unwrap();
+    assert_eq!(moved, b.stat(&p("y/moved")).unwrap());
+    assert!(!a.contains("x/one").unwrap());
+    // copy_path finds the server-side way by itself.
+    a.write_all("z", b"zz").unwrap();
+    let e = omnistorage::copy_path(&a, &p("z"), &b, &p("z")).unwrap();
+    assert_eq!(e.size, 2);
+    // A missing source is NotFound and creates nothing.
+    let err = b.copy_from(&la, &p("missing"), &p("m")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(!b.contains("m").unwrap());
+    // Another store is not served.
+    let other = omnistorage::Location::new("mem", "x", "");
+    let err = b.copy_from(&other, &p("z"), &p("m")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+}
+
+#[cfg(unix)]
+#[test]
+fn copy_from_resolves_the_source_under_its_own_root_and_refuses_symlinks() {
+    let dir = TempDir::new().unwrap();
+    let a = FileBackend::new(dir.path().join("a")).unwrap();
+    let b = FileBackend::new(dir.path().join("b")).unwrap();
+    let p = |s: &str| Path::parse(s).unwrap();
+    std::fs::write(dir.path().join("secret"), b"secret").unwrap();
+    a.write_all("real", b"r").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret"), dir.path().join("a/out")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/up")).unwrap();
+    let la = a.location().unwrap();
+    for from in ["out", "up/secret"] {
+        let err = b.copy_from(&la, &p(from), &p("got")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{from}: {err}");
+        let err = b.rename_from(&la, &p(from), &p("got")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{from}: {err}");
+    }
+    assert!(!b.contains("got").unwrap());
+    assert_eq!(std::fs::read(dir.path().join("secret")).unwrap(), b"secret");
+    // Reserved names are refused on the source side too.
+    let err = b
+        .copy_from(&la, &p(".omnistorage-tmp-1-2-3"), &p("got"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidPath);
+}
+
+#[test]
+fn set_modified_changes_only_the_time() {
+    let (dir, b) = setup();
+    let p = Path::parse("t").unwrap();
+    b.write_all("t", b"data").unwrap();
+    assert!(b.capabilities().set_modified);
+    let when = std::time::UNIX_EPOCH + std::time::Duration::new(1_400_000_000, 123);
+    let e = b.set_modified(&p, when).unwrap();
+    assert_eq!((e.size, e.modified), (4, Some(when)));
+    let on_disk = std::fs::metadata(dir.path().join("root/t")).unwrap();
+    assert_eq!(on_disk.modified().unwrap(), when);
+    assert_eq!(b.read_to_vec("t").unwrap(), b"data");
+    let err = b
+        .set_modified(&Path::parse("missing").unwrap(), when)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn start_after_skips_subtrees_without_reading_them() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, b) = setup();
+    for p in ["a/1", "a/2", "b/1", "b/c/1", "b/c/2", "c"] {
+        b.write_all(p, b"x").unwrap();
+    }
+    // A name that is one `Err` item whenever its directory is read.
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xff");
+    std::fs::write(dir.path().join("root/a").join(bad), b"x").unwrap();
+    let list = |start: &str| {
+        names(
+            b.list(
+                &Path::root(),
+                &omnistorage::ListOptions::new().start_after(Path::parse(start).unwrap()),
+            )
+            .unwrap(),
+        )
+    };
+    let files = |v: &[&str]| v.iter().map(|s| (s.to_string(), false)).collect::<Vec<_>>();
+    // "a" is never read: no error from its bad name ("a/" sorts before "a0").
+    assert_eq!(list("a0"), files(&["b/1", "b/c/1", "b/c/2", "c"]));
+    assert_eq!(list("b/c/1"), files(&["b/c/2", "c"]));
+    assert_eq!(list("b"), files(&["b/1", "b/c/1", "b/c/2", "c"]));
+    assert_eq!(list("c"), files(&[]));
+    // Under a prefix, and one level.
+    let one = b
+        .list(
+            &Path::parse("b").unwrap(),
+            &omnistorage::ListOptions::new()
+                .recursive(false)
+                .start_after(Path::parse("b/1").unwrap()),
+        )
+        .unwrap();
+    assert_eq!(names(one), [("b/c".to_string(), true)]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn one_level_lists_directories_and_reads_no_subdirectory() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, b) = setup();
+    for p in ["a.txt", "a/x", "a0", "d/e/f"] {
+        b.write_all(p, b"x").unwrap();
+    }
+    std::fs::create_dir(dir.path().join("root/empty")).unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xff");
+    std::fs::write(dir.path().join("root/d").join(bad), b"x").unwrap();
+    let top = b
+        .list(
+            &Path::root(),
+            &omnistorage::ListOptions::new().recursive(false),
+        )
+        .unwrap();
+    // "a/" sorts after "a.txt" and before "a0"; an empty directory is a directory too.
+    assert_eq!(
+        names(top),
+        [
+            ("a".to_string(), true),
+            ("a.txt".to_string(), false),
+            ("a0".to_string(), false),
+            ("d".to_string(), true),
+            ("empty".to_string(), true),
+        ]
+        .into_iter()
+        .map(|(p, d)| (p, d))
+        .collect::<Vec<_>>()
+        .tap_sort()
+    );
+}
+
+trait TapSort {
+    fn tap_sort(self) -> Self;
+}
+
+impl TapSort for Vec<(String, bool)> {
+    /// Sorts in listing order: a directory as its name followed by `/`.
+    fn tap_sort(mut self) -> Self {
+        self.sort_by(|a, b| {
+            let key = |(p, d): &(String, bool)| {
+                let mut k = p.clone().into_bytes();
+                if *d {
+                    k.push(b'/');
+                }
+                k
+            };
+            key(a).cmp(&key(b))
+        });
+        self
+    }
+}
+
+#[test]
+fn cancelled_listing_ends_with_one_cancelled_error() {
+    let (_dir, b) = setup();
+    for p in ["a/1", "b/1", "c/1"] {
+        b.write_all(p, b"x").unwrap();
+    }
+    let cancel = omnistorage::Cancel::new();
+    let mut list = b
+        .list(
+            &Path::root(),
+            &omnistorage::ListOptions::new().cancel(&cancel),
+        )
+        .unwrap();
+    assert_eq!(list.next().unwrap().unwrap().path.as_str(), "a/1");
+    cancel.cancel();
+    let rest: Vec<_> = list.collect();
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(rest[0].as_ref().unwrap_err().kind(), ErrorKind::Cancelled);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staged files left by a crash.
+
+#[test]
+fn a_live_writer_is_pending_and_never_reclaimed_in_this_process() {
+    let (dir, b) = setup();
+    let mut w = b.open_writer("d/k").unwrap();
+    w.write_all(b"partial").unwrap();
+    let pending: Vec<_> = b
+        .pending_uploads(&Path::root())
+        .unwrap()
+        .collect::<omnistorage::Result<_>>()
+        .unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].path.as_str(), "d/k");
+    assert!(
+        pending[0].id.starts_with("d/.omnistorage-tmp-"),
+        "{pending:?}"
+    );
+    let err = b.abort_upload(&pending[0]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
+    // Another backend value with no grace period stages into the same directory.
+    let eager = FileBackend::new(dir.path().join("root"))
+        .unwrap()
+        .with_reclaim_after(Some(std::time::Duration::ZERO));
+    eager.write_all("d/other", b"o").unwrap();
+    w.finish().unwrap();
+    assert_eq!(b.read_to_vec("d/k").unwrap(), b"partial");
+    assert!(b.pending_uploads(&Path::root()).unwrap().next().is_none());
+    // An id that is not a staged file's is refused, never deleted.
+    let fake = omnistorage::PendingUpload::new(Path::parse("d/k").unwrap(), "d/k", None);
+    assert_eq!(
+        b.abort_upload(&fake).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert!(b.contains("d/k").unwrap());
+}
+
+const CHILD_READY: &str = "child-writer-ready";
+
+/// In the child: opens a writer on `big` under the root, writes, says so, and waits to be
+/// killed (reading stdin, which the parent never closes first).
+fn child_writes_and_waits(dir: &str) {
+    let b = FileBackend::new(dir).unwrap();
+    let mut w = b.open_writer("d/big").unwrap();
+    w.write_all(&vec![5u8; 1 << 20]).unwrap();
+    w.flush().unwrap();
+    println!("{CHILD_READY}");
+    std::io::stdout().flush().unwrap();
+    let mut sink = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    drop(w);
+}
+
+/// Starts the test `name` of this binary again as a child writer, and waits until it says
+/// its writer is open.
+fn spawn_writer_child(name: &str, dir: &std::path::Path) -> std::process::Child {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let ready = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(|l| l.ok())
+        .any(|l| l.contains(CHILD_READY));
+    assert!(ready, "the child never opened its writer");
+    child
+}
+
+fn kill(mut child: std::process::Child) {
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn staged_file_of_a_killed_writer_is_reclaimed() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        return child_writes_and_waits(&dir);
+    }
+    let (dir, b) = setup();
+    let root = dir.path().join("root");
+    b.write_all("d/big", b"old").unwrap();
+    let child = spawn_writer_child("file::staged_file_of_a_killed_writer_is_reclaimed", &root);
+    kill(child);
+    // The killed writer left its staged file, which is not an object.
+    let on_disk = files_on_disk(&root);
+    assert_eq!(on_disk.len(), 2, "{on_disk:?}");
+    assert_eq!(b.list_all("").unwrap().len(), 1);
+    let pending: Vec<_> = b
+        .pending_uploads(&Path::parse("d").unwrap())
+        .unwrap()
+        .collect::<omnistorage::Result<_>>()
+        .unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].path.as_str(), "d/big");
+    assert!(pending[0].started.is_some());
+    // The default grace period (an hour) keeps it from an automatic sweep...
+    b.write_all("d/x", b"x").unwrap();
+    assert_eq!(files_on_disk(&root).len(), 3);
+    b.delete(&Path::parse("d/x").unwrap()).unwrap();
+    // ...and a writer with none reclaims it when it stages into that directory.
+    let eager = FileBackend::new(&root)
+        .unwrap()
+        .with_reclaim_after(Some(std::time::Duration::ZERO));
+    eager.write_all("d/y", b"y").unwrap();
+    assert_eq!(files_on_disk(&root), ["d/big", "d/y"]);
+    assert_eq!(b.read_to_vec("d/big").unwrap(), b"old");
+    assert!(b.pending_uploads(&Path::root()).unwrap().next().is_none());
+}
+
+#[cfg(unix)]
+#[test]
+fn abort_upload_frees_a_killed_writers_file_but_never_a_live_ones() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        return child_writes_and_waits(&dir);
+    }
+    let (dir, b) = setup();
+    let root = dir.path().join("root");
+    let name = "file::abort_upload_frees_a_killed_writers_file_but_never_a_live_ones";
+    let child = spawn_writer_child(name, &root);
+    let eager = FileBackend::new(&root)
+        .unwrap()
+        .with_reclaim_after(Some(std::time::Duration::ZERO));
+    let pending: Vec<_> = b
+        .pending_uploads(&Path::parse("d/big").unwrap())
+        .unwrap()
+        .collect::<omnistorage::Result<_>>()
+        .unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    // Alive in another process: neither abort_upload nor a sweep touches it.
+    let err = b.abort_upload(&pending[0]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
+    eager.write_all("d/z", b"z").unwrap();
+    assert_eq!(files_on_disk(&root).len(), 2, "{:?}", files_on_disk(&root));
+    kill(child);
+    b.abort_upload(&pending[0]).unwrap();
+    b.abort_upload(&pending[0]).unwrap(); // idempotent
+    assert_eq!(files_on_disk(&root), ["d/z"]);
 }

@@ -43,7 +43,7 @@ impl Tree for FileBackend {
                     ErrorKind::InvalidPath,
                     "file name is not valid UTF-8",
                 )
-                .with_path(dir.join(&name).to_string_lossy().into_owned())));
+                .with_path(name.to_string_lossy().into_owned())));
                 continue;
             };
             let kind = match item.file_type() {

@@ -77,7 +77,8 @@ pub(crate) trait Tree: Clone + Send + 'static {
     fn child(&self, dir: &Self::Loc, name: &str) -> Self::Loc;
 
     /// The names in `dir`, unsorted, without following symlinks. An `Err` for the whole
-    /// read; an `Err` item for one name that cannot be used (not UTF-8).
+    /// read; an `Err` item for one name that cannot be used (not UTF-8), whose path, if set,
+    /// is that name alone (lossily decoded): the walk makes it a full path.
     fn read_dir(&self, dir: &Self::Loc) -> Result<Vec<Result<Child<Self::Attrs>>>>;
 
     /// What `at` is, without following a symlink; `Ok(None)` if nothing is there.

@@ -305,8 +305,14 @@ impl<T: Tree> Walk<T> {
             let child = match item {
                 Ok(child) => child,
                 Err(e) => {
-                    self.errors
-                        .push_back(e.context(self.op, dir.as_str(), T::NAME));
+                    // The error names the entry by its name alone: make it a full path.
+                    let path = match (e.path(), dir.is_root()) {
+                        (Some(name), true) => name.to_owned(),
+                        (Some(name), false) => format!("{dir}/{name}"),
+                        (None, _) => dir.to_string(),
+                    };
+                    let e = e.with_path(path).context(self.op, "", T::NAME);
+                    self.errors.push_back(e);
                     continue;
                 }
             };
