@@ -62,21 +62,24 @@ impl FileBackend {
         const OP: &str = "copy";
         src.object_path(OP, from)?;
         self.object_path(OP, to)?;
-        let (mut file, meta) = src.open_file(OP, from)?;
+        let (file, meta) = src.open_file(OP, from)?;
         if from == to && self.same_root(src) {
             return Ok(entry_from(to, &meta));
         }
         let target = self.target(OP, to)?;
         self.sweep(&target.dir, target.fresh_dir);
         let mut staged = self.stage(OP, to, &target.dir)?;
-        // File to file: `copy_file_range` (or a reflink) where the kernel has it.
-        io::copy(&mut file, staged.file()?).map_err(|e| os_err(e, OP, to))?;
+        // File to file: `copy_file_range` (or a reflink) where the kernel has it. Limited to
+        // the size seen at open, which also spares the call that would find the end.
+        let mut file = io::Read::take(file, meta.len());
+        let size = io::copy(&mut file, staged.file()?).map_err(|e| os_err(e, OP, to))?;
         drop(file);
         staged.commit(
             OP,
             to,
             &target.dest,
             WriteMode::Overwrite,
+            size,
             meta.modified().ok(),
             self.inner.sync,
         )

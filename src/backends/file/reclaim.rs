@@ -140,7 +140,8 @@ impl FileBackend {
                 _ => return self.pending_for(prefix),
             }
         };
-        let walk = Walk::new(self.clone(), prefix, start, Select::Staged, None, None);
+        let select = Select::Staged { recursive: true };
+        let walk = Walk::new(self.clone(), prefix, start, select, None, None);
         Ok(Box::new(walk.staged()))
     }
 
@@ -155,14 +156,13 @@ impl FileBackend {
             self.clone(),
             &dir_path,
             Start::Dir(dir),
-            Select::Staged,
+            Select::Staged { recursive: false },
             None,
             None,
         );
         let path = path.clone();
-        let depth = dir_path.depth() + 1;
         Ok(Box::new(walk.staged().filter(move |item| match item {
-            Ok(upload) => upload.path == path && upload.id.split('/').count() == depth,
+            Ok(upload) => upload.path == path,
             Err(_) => true,
         })))
     }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::{FileBackend, NAME, entry_from, err, os_err};
 use crate::backends::tree::names::StagedName;
-use crate::entry::Entry;
+use crate::entry::{Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::{WriteSink, Writer};
 use crate::options::{WriteMode, WriteOptions};
@@ -31,14 +31,18 @@ impl Staged {
             .ok_or_else(|| Error::new(ErrorKind::Closed, "writer is closed"))
     }
 
-    /// Commits the staged file to `dest` and describes the result (from the still open
-    /// file: no second lookup). The file must hold every byte already.
+    /// Commits the staged file to `dest` and describes the result without a second lookup:
+    /// from `size` and `modified` when a time was given (the file system keeps it to its
+    /// precision, see the module docs), otherwise from the still open file. The file must
+    /// hold every byte already.
+    #[allow(clippy::too_many_arguments)] // one call per kind of write; a struct would only rename them
     pub(super) fn commit(
         mut self,
         op: &'static str,
         path: &Path,
         dest: &FsPath,
         mode: WriteMode,
+        size: u64,
         modified: Option<SystemTime>,
         sync: bool,
     ) -> Result<Entry> {
@@ -72,6 +76,11 @@ impl Staged {
                 fs::rename(&tmp, dest).map_err(|e| rename_err(e, op, path))?;
                 self.path = None;
             }
+        }
+        if let Some(modified) = modified {
+            return Ok(Entry::file(path.clone(), size)
+                .with_modified(Some(modified))
+                .with_filled(Fields::ALL));
         }
         let meta = self.file()?.metadata().map_err(|e| os_err(e, op, path))?;
         Ok(entry_from(path, &meta))
@@ -204,6 +213,7 @@ impl FileSink {
             &path,
             &self.dest,
             self.opts.mode,
+            self.written,
             self.opts.modified,
             self.backend.inner.sync,
         )

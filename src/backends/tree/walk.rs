@@ -23,8 +23,8 @@ use crate::path::Path;
 pub(crate) enum Select {
     /// Objects, and with `recursive == false` the directories of the first level.
     Objects { recursive: bool },
-    /// Staged files (objects are skipped), at every depth.
-    Staged,
+    /// Staged files (objects are skipped), at every depth or in the top directory only.
+    Staged { recursive: bool },
 }
 
 /// Where a child's subtree lies relative to the start point.
@@ -121,7 +121,7 @@ impl<T: Tree> Walk<T> {
     ) -> Walk<T> {
         let op = match select {
             Select::Objects { .. } => "list",
-            Select::Staged => "pending_uploads",
+            Select::Staged { .. } => "pending_uploads",
         };
         let mut walk = Walk {
             tree,
@@ -253,6 +253,7 @@ impl<T: Tree> Walk<T> {
             }
             let staged = is_reserved(&child.name);
             match (self.select, child.kind, staged) {
+                (Select::Staged { recursive: false }, Kind::Dir, _) => continue,
                 (_, Kind::Dir, _) => {
                     if self.select == (Select::Objects { recursive: false }) && depth == 1 {
                         if after_start(&path, true, self.start.as_ref()) {
@@ -276,7 +277,7 @@ impl<T: Tree> Walk<T> {
                         Err(e) => return Some(Err(e.context(self.op, path.as_str(), T::NAME))),
                     }
                 }
-                (Select::Staged, Kind::File, true) => {
+                (Select::Staged { .. }, Kind::File, true) => {
                     return Some(Ok(Found::Staged {
                         dir: frame.dir.clone(),
                         loc: frame.loc.clone(),
@@ -299,7 +300,7 @@ impl<T: Tree> Walk<T> {
             .tree
             .read_dir(&loc)
             .map_err(|e| e.context(self.op, dir.as_str(), T::NAME))?;
-        let staged = self.select == Select::Staged;
+        let staged = matches!(self.select, Select::Staged { .. });
         let mut children = Vec::with_capacity(items.len());
         for item in items {
             let child = match item {
