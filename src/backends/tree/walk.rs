@@ -371,6 +371,137 @@ fn pending<T: Tree>(tree: &T, dir: &Path, loc: &T::Loc, child: &Child<T::Attrs>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    /// A tree in memory: what an SFTP backend or any other implements against a server.
+    #[derive(Clone)]
+    struct Fake(Arc<BTreeMap<String, Kind>>);
+
+    impl Tree for Fake {
+        type Loc = String;
+        type Attrs = ();
+        const NAME: &'static str = "fake";
+
+        fn check_open(&self, _: &'static str) -> Result<()> {
+            Ok(())
+        }
+        fn child(&self, dir: &String, name: &str) -> String {
+            match dir.is_empty() {
+                true => name.to_owned(),
+                false => format!("{dir}/{name}"),
+            }
+        }
+        fn read_dir(&self, dir: &String) -> Result<Vec<Result<Child<()>>>> {
+            let children = self.0.iter().filter_map(|(path, kind)| {
+                let name = match dir.is_empty() {
+                    true => path.as_str(),
+                    false => path.strip_prefix(dir.as_str())?.strip_prefix('/')?,
+                };
+                (!name.contains('/')).then(|| {
+                    Ok(Child {
+                        name: name.to_owned(),
+                        kind: *kind,
+                        attrs: (),
+                    })
+                })
+            });
+            Ok(children.collect())
+        }
+        fn lstat_kind(&self, at: &String) -> Result<Option<Kind>> {
+            Ok(self.0.get(at).copied())
+        }
+        fn mkdir(&self, _: &String) -> Result<()> {
+            Err(Error::unsupported("mkdir"))
+        }
+        fn file_entry(&self, _: &String, _: &Child<()>, path: &Path) -> Result<Option<Entry>> {
+            Ok(Some(Entry::file(path.clone(), 0)))
+        }
+        fn staged_time(&self, _: &String, _: &Child<()>) -> Option<SystemTime> {
+            None
+        }
+    }
+
+    fn fake(files: &[&str]) -> Fake {
+        let mut map = BTreeMap::new();
+        for f in files {
+            let mut dir = String::new();
+            let segs: Vec<&str> = f.split('/').collect();
+            for seg in &segs[..segs.len() - 1] {
+                if !dir.is_empty() {
+                    dir.push('/');
+                }
+                dir.push_str(seg);
+                map.insert(dir.clone(), Kind::Dir);
+            }
+            map.insert((*f).to_owned(), Kind::File);
+        }
+        Fake(Arc::new(map))
+    }
+
+    fn keys(items: impl Iterator<Item = Result<Entry>>) -> Vec<(String, bool)> {
+        items
+            .map(|e| e.map(|e| (e.path.to_string(), e.is_dir)))
+            .collect::<Result<_>>()
+            .unwrap()
+    }
+
+    /// The walk agrees with `listing::adapt` over a full recursive listing, for every start
+    /// point and both modes, on names that sort around `/`.
+    #[test]
+    fn native_options_agree_with_the_adapter() {
+        let files = [
+            "a", "a.txt", "a-b/c", "a0", "b/a", "b/c/d", "b/c/e", "b/c.d", "b/cd", "b0/x",
+            "c/d/e/f",
+        ];
+        let tree = fake(&files);
+        let p = |s: &str| Path::parse(s).unwrap();
+        let walk = |prefix: &Path, recursive: bool, start: Option<Path>| {
+            let loc = prefix.as_str().to_owned();
+            let start_at = match tree.0.get(&loc) {
+                _ if prefix.is_root() => Start::Dir(loc),
+                Some(Kind::Dir) => Start::Dir(loc),
+                Some(_) => Start::Object(Entry::file(prefix.clone(), 0)),
+                None => Start::Nothing,
+            };
+            let select = Select::Objects { recursive };
+            keys(Walk::new(tree.clone(), prefix, start_at, select, start, None).objects())
+        };
+        let mut sorted = files.map(str::to_owned);
+        sorted.sort();
+        let root: Vec<String> = walk(&Path::root(), true, None)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(root, sorted, "the whole tree, in byte order");
+        let mut starts: Vec<Option<Path>> = vec![None];
+        for s in tree.0.keys() {
+            starts.push(Some(p(s)));
+            starts.push(Some(p(&format!("{s}0"))));
+            starts.push(Some(p(&format!("{s}."))));
+        }
+        for prefix in ["", "b", "b/c", "a", "c/d", "zz"] {
+            let prefix = p(prefix);
+            let all = walk(&prefix, true, None);
+            for recursive in [true, false] {
+                for start in &starts {
+                    let mut opts = crate::ListOptions::new().recursive(recursive);
+                    opts.start_after = start.clone();
+                    let full: crate::backend::List = Box::new(
+                        all.clone()
+                            .into_iter()
+                            .map(|(s, _)| Path::parse(s).map(|p| Entry::file(p, 0))),
+                    );
+                    let want = keys(crate::listing::adapt(full, &prefix, &opts));
+                    let got = walk(&prefix, recursive, start.clone());
+                    assert_eq!(
+                        got, want,
+                        "prefix {prefix:?} recursive {recursive} start {start:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn spans_follow_the_listing_order() {
