@@ -38,15 +38,13 @@
 //! [zstd]: https://docs.rs/zstd
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 
 use zstd::stream::raw::{Decoder as RawDecoder, InBuffer, Operation, OutBuffer};
-use zstd::stream::write::Encoder;
 
-use super::stream::{READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, le_u64};
-use crate::entry::Entry;
+use super::stream::{Encoder, EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, le_u64};
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::{WriteSink, Writer};
+use crate::io::Writer;
 
 /// The default compression level, as `zstd`'s: 3.
 pub const DEFAULT_LEVEL: i32 = 3;
@@ -134,16 +132,13 @@ pub fn writer_with(inner: Writer, opts: &Options) -> Result<Writer> {
     let setup = |e: io::Error| {
         Error::new(ErrorKind::InvalidInput, "zstd encoder setup failed").with_source(e)
     };
-    let mut encoder = Encoder::new(Slot::new(inner), opts.level).map_err(setup)?;
+    let mut encoder =
+        zstd::stream::write::Encoder::new(Slot::new(inner), opts.level).map_err(setup)?;
     encoder.include_checksum(true).map_err(setup)?;
     if opts.workers > 0 {
         encoder.multithread(opts.workers).map_err(setup)?;
     }
-    Ok(Writer::new(ZstdSink {
-        encoder,
-        size_trailer: opts.size_trailer,
-        uncompressed: 0,
-    }))
+    Ok(EncoderSink::writer(encoder, opts.size_trailer))
 }
 
 pub(crate) fn check_level(level: i32) -> Result<()> {
@@ -161,51 +156,17 @@ pub(crate) fn check_level(level: i32) -> Result<()> {
     Ok(())
 }
 
-struct ZstdSink {
-    encoder: Encoder<'static, Slot>,
-    size_trailer: bool,
-    uncompressed: u64,
-}
-
-impl Write for ZstdSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.encoder.write(buf)?;
-        self.uncompressed += n as u64;
-        Ok(n)
+impl Encoder for zstd::stream::write::Encoder<'static, Slot> {
+    fn end(self) -> io::Result<Slot> {
+        self.finish()
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.encoder.flush()
-    }
-}
-
-impl WriteSink for ZstdSink {
-    fn finish(self: Box<Self>) -> Result<Entry> {
-        let ZstdSink {
-            encoder,
-            size_trailer,
-            uncompressed,
-        } = *self;
-        // On an error the slot, and with it the inner writer, is dropped: that aborts it.
-        let mut slot = encoder.finish()?;
-        let compressed = slot.written();
-        let Some(mut inner) = slot.take() else {
-            return Err(Error::new(ErrorKind::Closed, "writer already finished"));
-        };
-        if size_trailer {
-            inner.write_all(&trailer(SizeTrailer {
-                uncompressed,
-                compressed,
-            }))?;
-        }
-        inner.finish()
+    fn slot(&mut self) -> &mut Slot {
+        self.get_mut()
     }
 
-    fn abort(mut self: Box<Self>) -> Result<()> {
-        match self.encoder.get_mut().take() {
-            Some(inner) => inner.abort(),
-            None => Ok(()),
-        }
+    fn size_trailer(t: SizeTrailer) -> Vec<u8> {
+        trailer(t).to_vec()
     }
 }
 

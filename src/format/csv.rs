@@ -58,6 +58,7 @@ use std::io::{self, Read, Write};
 use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::DEFAULT_MAX_RECORD_SIZE;
+use crate::io::Finish;
 
 /// The buffer size of the `csv` crate's reader and writer.
 const BUFFER: usize = 64 * 1024;
@@ -174,9 +175,10 @@ impl<S: AsRef<str>> FromIterator<S> for Row {
 
 /// Writes CSV rows. Buffered.
 ///
-/// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) (it
-/// flushes, commits the object and returns its [`Entry`]), or
-/// [`into_inner`](Writer::into_inner) over any other writer.
+/// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) or any
+/// other [`Finish`] layer (it flushes, commits the object and returns its [`Entry`]), or
+/// [`into_inner`](Writer::into_inner) over any other writer. Dropping a `Writer` drops (so
+/// aborts) the layers below.
 ///
 /// ```
 /// use omnistorage::format::csv;
@@ -301,8 +303,8 @@ impl<W: Write> Writer<W> {
     /// Flushes what is buffered and returns the underlying writer. Fails if the writer is
     /// poisoned.
     ///
-    /// Over an [`omnistorage::Writer`](crate::Writer), use [`finish`](Writer::finish), which
-    /// also commits.
+    /// Over an [`omnistorage::Writer`](crate::Writer) or another [`Finish`] layer, use
+    /// [`finish`](Writer::finish), which also commits.
     pub fn into_inner(mut self) -> Result<W> {
         self.flush()?;
         self.csv
@@ -334,14 +336,32 @@ impl<W: Write> Writer<W> {
     }
 }
 
-impl Writer<crate::Writer> {
-    /// Flushes what is buffered, then commits the object: it becomes visible whole. Returns
-    /// the stored [`Entry`].
+impl<W: Finish> Writer<W> {
+    /// Flushes what is buffered, then finishes the writer below (an
+    /// [`omnistorage::Writer`](crate::Writer), or any [`Finish`] layer: compression, a
+    /// fan-out, a hashing writer), which commits the object whole. Returns the stored
+    /// [`Entry`].
     ///
-    /// If a row failed part-way, or a write or the flush failed, nothing is committed: the
-    /// object is discarded and this returns the error.
-    pub fn finish(self) -> Result<Entry> {
-        self.into_inner()?.finish()
+    /// If a row failed part-way, or a write or the flush failed, nothing is committed: every
+    /// layer below is aborted and this returns the error.
+    pub fn finish(mut self) -> Result<Entry> {
+        // On an error, `self` is dropped, and with it every layer below: they abort. (The
+        // csv crate gives the writer below back only after a successful flush.)
+        self.flush()?;
+        match self.csv.into_inner() {
+            Ok(inner) => inner.finish(),
+            Err(e) => Err(Error::from(e.into_error())),
+        }
+    }
+
+    /// Aborts every layer below: nothing is committed. Dropping the writer does the same
+    /// (the rows it still buffers may be passed down first, but the layers below then abort).
+    pub fn abort(self) -> Result<()> {
+        match self.csv.into_inner() {
+            Ok(inner) => inner.abort(),
+            // The flush failed: the csv writer is dropped with the layers below, which abort.
+            Err(_) => Ok(()),
+        }
     }
 }
 

@@ -52,6 +52,7 @@ use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::out::Out;
 use crate::format::{DEFAULT_MAX_RECORD_SIZE, RecordReader, RecordWriter};
+use crate::io::Finish;
 
 /// The size of the length before each record.
 const PREFIX: usize = 4;
@@ -61,10 +62,10 @@ const READ_BUFFER: usize = 64 * 1024;
 
 /// Writes length-prefixed records (see the [module docs](self) for the framing). Buffered.
 ///
-/// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) (it
-/// flushes, commits the object and returns its [`Entry`]), or
+/// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) or any
+/// other [`Finish`] layer (it flushes, commits the object and returns its [`Entry`]), or
 /// [`into_inner`](Writer::into_inner) over any other writer. Dropping a `Writer` discards
-/// what it buffers.
+/// what it buffers, and drops (so aborts) the layers below.
 ///
 /// ```
 /// use omnistorage::format::{lengthprefix, RecordWriter};
@@ -88,8 +89,8 @@ impl<W: Write> Writer<W> {
 
     /// Flushes what is buffered and returns the underlying writer.
     ///
-    /// Over an [`omnistorage::Writer`](crate::Writer), use [`finish`](Writer::finish), which
-    /// also commits.
+    /// Over an [`omnistorage::Writer`](crate::Writer) or another [`Finish`] layer, use
+    /// [`finish`](Writer::finish), which also commits.
     pub fn into_inner(self) -> Result<W> {
         self.out.into_inner()
     }
@@ -100,14 +101,22 @@ impl<W: Write> Writer<W> {
     }
 }
 
-impl Writer<crate::Writer> {
-    /// Flushes what is buffered, then commits the object: it becomes visible whole. Returns
-    /// the stored [`Entry`].
+impl<W: Finish> Writer<W> {
+    /// Flushes what is buffered, then finishes the writer below (an
+    /// [`omnistorage::Writer`](crate::Writer), or any [`Finish`] layer: compression, a
+    /// fan-out, a hashing writer), which commits the object whole. Returns the stored
+    /// [`Entry`].
     ///
-    /// If a write failed earlier, or the flush fails, nothing is committed: the object is
-    /// discarded and this returns the error.
+    /// If a write failed earlier, or the flush fails, nothing is committed: every layer
+    /// below is aborted and this returns the error.
     pub fn finish(self) -> Result<Entry> {
-        self.out.into_inner()?.finish()
+        self.out.finish()
+    }
+
+    /// Discards what is buffered and aborts every layer below: nothing is committed.
+    /// Dropping the writer does the same.
+    pub fn abort(self) -> Result<()> {
+        self.out.discard().abort()
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
+use crate::entry::Entry;
 use crate::error::{Error, Result};
+use crate::io::Finish;
 
 /// How much a framing writer buffers before it writes to the underlying writer.
 pub(crate) const CAPACITY: usize = 64 * 1024;
@@ -76,6 +78,21 @@ impl<W: Write> Out<W> {
         self.flush()?;
         Ok(self.inner)
     }
+
+    /// Flushes, then finishes the layer below. If the flush fails, the layer below is
+    /// aborted instead and the flush's error returned: nothing is committed.
+    pub(crate) fn finish(mut self) -> Result<Entry>
+    where
+        W: Finish,
+    {
+        match self.flush() {
+            Ok(()) => self.inner.finish(),
+            Err(e) => {
+                let _ = self.inner.abort();
+                Err(e)
+            }
+        }
+    }
 }
 
 impl<W> Out<W> {
@@ -85,5 +102,10 @@ impl<W> Out<W> {
 
     pub(crate) fn buffered(&self) -> usize {
         self.buf.len()
+    }
+
+    /// The writer below, without writing what is buffered (which is dropped).
+    pub(crate) fn discard(self) -> W {
+        self.inner
     }
 }
