@@ -1,4 +1,6 @@
-//! Content hashes: the kinds ([`HashKind`], [`HashKinds`]) and the value type ([`Hash`]).
+//! Content hashes: the kinds ([`HashKind`], [`HashKinds`]), the value type ([`Hash`]), the
+//! [`Hasher`] that computes them, and the [`HashingReader`] and [`HashingWriter`] that compute
+//! them on the way through.
 //!
 //! A [`Hash`] is a kind and its digest bytes, compared by value, printed as lower-case hex,
 //! and parsed from hex or base64 (S3 sends MD5s as hex in ETags and as base64 in
@@ -22,9 +24,11 @@ use crate::error::{Error, ErrorKind, Result};
 mod crc32c;
 mod encoding;
 mod hasher;
+mod stream;
 
 pub(crate) use encoding::{base64_decode, base64_encode, hex_decode, hex_encode};
 pub use hasher::Hasher;
+pub use stream::{HashingReader, HashingWriter};
 
 /// A content hash algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -182,7 +186,7 @@ pub struct Hash {
 
 impl Hash {
     /// The hash of `kind` with these digest bytes; a length other than
-    /// [`HashKind::len`] is [`ErrorKind::InvalidInput`].
+    /// [`HashKind::digest_len`] is [`ErrorKind::InvalidInput`].
     pub fn new(kind: HashKind, digest: &[u8]) -> Result<Hash> {
         if digest.len() != kind.digest_len() {
             return Err(Error::new(

@@ -1,10 +1,10 @@
 //! Fan-out writers, concatenating readers, and a tee.
 //!
-//! - [`MultiWriter`] writes the same bytes to several [`Writer`]s (on the same backend or on
+//! - [`MultiWriter`] writes the same bytes to several [`Writer`](crate::Writer)s (on the same backend or on
 //!   different ones) and commits them together, with a [`FanOut`] policy: every sink must
 //!   succeed, at least one, or a quorum.
 //! - [`ConcatReader`] reads several objects one after the other as one stream.
-//! - [`Tee`] writes to a [`Writer`] (or any [`Finish`](crate::Finish) layer) and to any second
+//! - [`Tee`] writes to a [`Writer`](crate::Writer) (or any [`Finish`](crate::Finish) layer) and to any second
 //!   [`Write`](std::io::Write) (a hasher, stdout, a socket).
 //!
 //! Both writers are [`Finish`](crate::Finish): they commit with one `finish` and abort
@@ -47,7 +47,7 @@ pub use tee::Tee;
 /// Reads several objects of one backend, in order, as one stream.
 ///
 /// Each object is opened when the previous one is exhausted, so at most one is open at a time.
-/// A missing object is an error when it is reached ([`ErrorKind::NotFound`]), not skipped.
+/// A missing object is an error when it is reached ([`ErrorKind::NotFound`](crate::ErrorKind::NotFound)), not skipped.
 ///
 /// ```
 /// use omnistorage::multi::ConcatReader;

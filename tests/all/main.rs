@@ -9,6 +9,7 @@ mod conformance;
 mod file;
 mod format;
 mod fuzz_regressions;
+mod layers;
 mod multi;
 mod registry;
 #[cfg(feature = "s3")]
