@@ -9,6 +9,7 @@ mod conformance;
 mod file;
 mod format;
 mod fuzz_regressions;
+mod hash;
 mod layers;
 mod multi;
 mod registry;
