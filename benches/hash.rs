@@ -91,7 +91,11 @@ fn peer(command: &str, path: &Path) -> BoxResult<String> {
         return Err(format!("{command} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
     }
     let text = String::from_utf8(out.stdout)?;
-    Ok(text.split_whitespace().next().ok_or("no output")?.to_owned())
+    Ok(text
+        .split_whitespace()
+        .next()
+        .ok_or("no output")?
+        .to_owned())
 }
 
 fn timed<T>(f: impl FnOnce() -> BoxResult<T>) -> BoxResult<(f64, T)> {
