@@ -25,8 +25,6 @@
 //! `OMNISTORAGE_TEST_S3S_*` variables of `target/servers/env` (skipped, and said so, without
 //! them).
 
-use std::error::Error;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -37,35 +35,15 @@ use omnistorage::{
     copy_entry,
 };
 
-type BoxResult<T> = Result<T, Box<dyn Error>>;
-
-const MIB: usize = 1024 * 1024;
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::{BoxResult, MIB, Scratch, env_number, noise};
 
 fn main() {
     if let Err(e) = run() {
         eprintln!("cancel bench failed: {e}");
         std::process::exit(1);
     }
-}
-
-fn env_number(name: &str, default: usize) -> BoxResult<usize> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.parse().map_err(|e| format!("{name}={v:?}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
-
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// How an operation ended.
@@ -140,14 +118,6 @@ fn report(name: &str, samples: &[Sample]) {
         got.len(),
         samples.len()
     );
-}
-
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn file_copy(scratch: &Scratch, mib: usize, reps: usize) -> BoxResult<Vec<Sample>> {
@@ -272,11 +242,7 @@ fn s3_upload(scratch: &Scratch, reps: usize) -> BoxResult<Option<Vec<Sample>>> {
 fn run() -> BoxResult<()> {
     let mib = env_number("OMNISTORAGE_BENCH_BIG_MIB", 256)?;
     let reps = env_number("OMNISTORAGE_BENCH_REPS", 9)?.max(1);
-    let base = std::env::var_os("OMNISTORAGE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let scratch = Scratch(base.join(format!("omnistorage-cancel-bench-{}", std::process::id())));
-    std::fs::create_dir_all(&scratch.0)?;
+    let scratch = Scratch::new("cancel")?;
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "cancel bench: {reps} repetitions; load average: {}",

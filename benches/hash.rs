@@ -19,53 +19,23 @@
 //! system temp directory), `OMNISTORAGE_BENCH_BIG_MIB` (file size in MiB, default 256),
 //! `OMNISTORAGE_BENCH_REPS` (counted repetitions, default 5).
 
-use std::error::Error;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use omnistorage::{HashKind, HashKinds, Hasher};
 
-type BoxResult<T> = Result<T, Box<dyn Error>>;
+#[path = "support/scratch.rs"]
+mod scratch;
+use scratch::{BoxResult, MIB, Scratch, env_number, noise};
 
 const READ_BUFFER: usize = 256 * 1024;
-const MIB: usize = 1024 * 1024;
-
 fn main() {
     if let Err(e) = run() {
         eprintln!("hash bench failed: {e}");
         std::process::exit(1);
-    }
-}
-
-fn env_number(name: &str, default: usize) -> BoxResult<usize> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.parse().map_err(|e| format!("{name}={v:?}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
-
-/// Deterministic pseudo-random bytes (xorshift64), fast enough not to matter.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -120,11 +90,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn run() -> BoxResult<()> {
     let mib = env_number("OMNISTORAGE_BENCH_BIG_MIB", 256)?;
     let reps = env_number("OMNISTORAGE_BENCH_REPS", 5)?.max(1);
-    let base = std::env::var_os("OMNISTORAGE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let scratch = Scratch(base.join(format!("omnistorage-hash-bench-{}", std::process::id())));
-    std::fs::create_dir_all(&scratch.0)?;
+    let scratch = Scratch::new("hash")?;
     let path = scratch.0.join("data");
     let data = noise(mib * MIB);
     File::create(&path)?.write_all(&data)?;

@@ -43,7 +43,9 @@ use std::io::{self, BufReader, Read};
 use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
-use super::stream::{Encoder, EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, le_u64};
+use super::stream::{
+    EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, impl_encoder, le_u64,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::Writer;
 
@@ -132,19 +134,7 @@ pub(crate) fn check_level(level: u32) -> Result<()> {
     Ok(())
 }
 
-impl Encoder for GzEncoder<Slot> {
-    fn end(self) -> io::Result<Slot> {
-        self.finish()
-    }
-
-    fn slot(&mut self) -> &mut Slot {
-        self.get_mut()
-    }
-
-    fn size_trailer(t: SizeTrailer) -> Vec<u8> {
-        trailer(t).to_vec()
-    }
-}
+impl_encoder!(GzEncoder<Slot>, trailer);
 
 /// The length of the size trailer: one empty gzip member with a 20-byte extra field.
 pub(crate) const TRAILER_LEN: usize = 42;

@@ -84,6 +84,27 @@ pub(crate) trait Encoder: Write + Send + 'static {
     fn size_trailer(t: SizeTrailer) -> Vec<u8>;
 }
 
+/// Implements [`Encoder`] for an encoder type of flate2 or zstd (they spell `end` and `slot`
+/// the same way, as inherent methods), with the format's size trailer function.
+macro_rules! impl_encoder {
+    ($encoder:ty, $trailer:path) => {
+        impl $crate::compress::stream::Encoder for $encoder {
+            fn end(self) -> std::io::Result<$crate::compress::stream::Slot> {
+                self.finish()
+            }
+
+            fn slot(&mut self) -> &mut $crate::compress::stream::Slot {
+                self.get_mut()
+            }
+
+            fn size_trailer(t: $crate::compress::stream::SizeTrailer) -> Vec<u8> {
+                $trailer(t).to_vec()
+            }
+        }
+    };
+}
+pub(crate) use impl_encoder;
+
 /// The committing side of a compression writer, written once for every [`Encoder`]: counts
 /// the uncompressed bytes; `finish` ends the stream, appends the size trailer if asked, and
 /// finishes the inner [`Writer`]; `abort` aborts it.

@@ -42,7 +42,9 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use zstd::stream::raw::{Decoder as RawDecoder, InBuffer, Operation, OutBuffer};
 
-use super::stream::{Encoder, EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, le_u64};
+use super::stream::{
+    EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, impl_encoder, le_u64,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::Writer;
 
@@ -156,19 +158,7 @@ pub(crate) fn check_level(level: i32) -> Result<()> {
     Ok(())
 }
 
-impl Encoder for zstd::stream::write::Encoder<'static, Slot> {
-    fn end(self) -> io::Result<Slot> {
-        self.finish()
-    }
-
-    fn slot(&mut self) -> &mut Slot {
-        self.get_mut()
-    }
-
-    fn size_trailer(t: SizeTrailer) -> Vec<u8> {
-        trailer(t).to_vec()
-    }
-}
+impl_encoder!(zstd::stream::write::Encoder<'static, Slot>, trailer);
 
 /// The length of the size trailer: a skippable frame with a 20-byte payload.
 pub(crate) const TRAILER_LEN: usize = 28;

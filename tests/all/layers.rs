@@ -5,10 +5,10 @@
 //! Three stacks: NDJSON → gzip → S3 (Garage and s3s-fs, when their variables are set),
 //! CSV → zstd → file, length-prefixed → fan-out(file, memory).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 use omnistorage::conformance::TempDir;
-use omnistorage::format::{RecordWriter, lengthprefix, ndjson};
+use omnistorage::format::{RecordWriter, lengthprefix};
 use omnistorage::multi::{FanOut, MultiWriter};
 use omnistorage::{
     Backend, BackendExt, Entry, Error, ErrorKind, FileBackend, ListOptions, MemoryBackend, Path,
@@ -96,6 +96,11 @@ impl WriteSink for Faulty {
     }
 }
 
+/// What an export returns after it dropped its top writer, as a caller's early return would.
+fn dropped() -> Error {
+    Error::new(ErrorKind::Cancelled, "dropped at the top")
+}
+
 /// The error a fault must surface as, at the top of the stack: the very error of the level
 /// that failed, kind and temporariness kept through every layer.
 fn check_error(fault: Fault, err: &Error) {
@@ -163,6 +168,8 @@ mod ndjson_gzip_s3 {
     use crate::support::{S3Env, require_server};
     use omnistorage::backends::s3::S3Backend;
     use omnistorage::compress::gzip;
+    use omnistorage::format::ndjson;
+    use std::io::Read;
     use std::time::Duration;
 
     const MIB: u64 = 1024 * 1024;
@@ -209,7 +216,7 @@ mod ndjson_gzip_s3 {
         }
         if fault == Fault::Drop {
             drop(records);
-            return Err(Error::new(ErrorKind::Cancelled, "dropped at the top"));
+            return Err(dropped());
         }
         records.finish()
     }
@@ -264,6 +271,7 @@ mod csv_zstd_file {
     use super::*;
     use omnistorage::compress::zstd;
     use omnistorage::format::csv;
+    use std::io::Read;
 
     const ROWS: usize = 50_000;
 
@@ -292,7 +300,7 @@ mod csv_zstd_file {
         }
         if fault == Fault::Drop {
             drop(rows);
-            return Err(Error::new(ErrorKind::Cancelled, "dropped at the top"));
+            return Err(dropped());
         }
         rows.finish()
     }
@@ -377,7 +385,7 @@ fn lp_export(file: &FileBackend, mem: &MemoryBackend, fault: Fault) -> Result<En
     }
     if fault == Fault::Drop {
         drop(records);
-        return Err(Error::new(ErrorKind::Cancelled, "dropped at the top"));
+        return Err(dropped());
     }
     records.finish()
 }
