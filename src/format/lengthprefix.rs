@@ -48,11 +48,9 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::out::Out;
+use crate::format::out::{Out, framing_writer};
 use crate::format::{DEFAULT_MAX_RECORD_SIZE, RecordReader, RecordWriter};
-use crate::io::Finish;
 
 /// The size of the length before each record.
 const PREFIX: usize = 4;
@@ -63,9 +61,9 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Writes length-prefixed records (see the [module docs](self) for the framing). Buffered.
 ///
 /// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) or any
-/// other [`Finish`] layer (it flushes, commits the object and returns its [`Entry`]), or
-/// [`into_inner`](Writer::into_inner) over any other writer. Dropping a `Writer` discards
-/// what it buffers, and drops (so aborts) the layers below.
+/// other [`Finish`](crate::Finish) layer (it flushes, commits the object and returns its
+/// [`Entry`](crate::Entry)), or [`into_inner`](Writer::into_inner) over any other writer.
+/// Dropping a `Writer` discards what it buffers, and drops (so aborts) the layers below.
 ///
 /// ```
 /// use omnistorage::format::{lengthprefix, RecordWriter};
@@ -79,46 +77,7 @@ pub struct Writer<W> {
     out: Out<W>,
 }
 
-impl<W: Write> Writer<W> {
-    /// A writer into `inner`.
-    pub fn new(inner: W) -> Writer<W> {
-        Writer {
-            out: Out::new(inner),
-        }
-    }
-
-    /// Flushes what is buffered and returns the underlying writer.
-    ///
-    /// Over an [`omnistorage::Writer`](crate::Writer) or another [`Finish`] layer, use
-    /// [`finish`](Writer::finish), which also commits.
-    pub fn into_inner(self) -> Result<W> {
-        self.out.into_inner()
-    }
-
-    /// The underlying writer. Bytes still buffered have not reached it.
-    pub fn get_ref(&self) -> &W {
-        self.out.get_ref()
-    }
-}
-
-impl<W: Finish> Writer<W> {
-    /// Flushes what is buffered, then finishes the writer below (an
-    /// [`omnistorage::Writer`](crate::Writer), or any [`Finish`] layer: compression, a
-    /// fan-out, a hashing writer), which commits the object whole. Returns the stored
-    /// [`Entry`].
-    ///
-    /// If a write failed earlier, or the flush fails, nothing is committed: every layer
-    /// below is aborted and this returns the error.
-    pub fn finish(self) -> Result<Entry> {
-        self.out.finish()
-    }
-
-    /// Discards what is buffered and aborts every layer below: nothing is committed.
-    /// Dropping the writer does the same.
-    pub fn abort(self) -> Result<()> {
-        self.out.discard().abort()
-    }
-}
+framing_writer!("lengthprefix::Writer");
 
 impl<W: Write> RecordWriter for Writer<W> {
     /// Writes the record's length, then the record.
@@ -142,15 +101,6 @@ impl<W: Write> RecordWriter for Writer<W> {
 
     fn flush(&mut self) -> Result<()> {
         self.out.flush()
-    }
-}
-
-impl<W: fmt::Debug> fmt::Debug for Writer<W> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("lengthprefix::Writer")
-            .field("inner", self.out.get_ref())
-            .field("buffered", &self.out.buffered())
-            .finish()
     }
 }
 

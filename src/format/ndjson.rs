@@ -49,11 +49,9 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::out::Out;
+use crate::format::out::{Out, framing_writer};
 use crate::format::{DEFAULT_MAX_RECORD_SIZE, RecordReader, RecordWriter, find_byte};
-use crate::io::Finish;
 
 /// How much a [`Reader`] reads from its source at a time.
 const READ_BUFFER: usize = 64 * 1024;
@@ -61,9 +59,9 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Writes NDJSON: each record, then `\n`. Buffered.
 ///
 /// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) or any
-/// other [`Finish`] layer (it flushes, commits the object and returns its [`Entry`]), or
-/// [`into_inner`](Writer::into_inner) over any other writer. Dropping a `Writer` discards
-/// what it buffers, and drops (so aborts) the layers below.
+/// other [`Finish`](crate::Finish) layer (it flushes, commits the object and returns its
+/// [`Entry`](crate::Entry)), or [`into_inner`](Writer::into_inner) over any other writer.
+/// Dropping a `Writer` discards what it buffers, and drops (so aborts) the layers below.
 ///
 /// ```
 /// use omnistorage::format::{ndjson, RecordWriter};
@@ -80,27 +78,9 @@ pub struct Writer<W> {
     out: Out<W>,
 }
 
+framing_writer!("ndjson::Writer");
+
 impl<W: Write> Writer<W> {
-    /// A writer into `inner`.
-    pub fn new(inner: W) -> Writer<W> {
-        Writer {
-            out: Out::new(inner),
-        }
-    }
-
-    /// Flushes what is buffered and returns the underlying writer.
-    ///
-    /// Over an [`omnistorage::Writer`](crate::Writer) or another [`Finish`] layer, use
-    /// [`finish`](Writer::finish), which also commits.
-    pub fn into_inner(self) -> Result<W> {
-        self.out.into_inner()
-    }
-
-    /// The underlying writer. Bytes still buffered have not reached it.
-    pub fn get_ref(&self) -> &W {
-        self.out.get_ref()
-    }
-
     /// Serializes `value` as compact JSON on one line (feature `serde`).
     ///
     /// A value that cannot be serialized (a map with non-string keys, a failing `Serialize`
@@ -143,25 +123,6 @@ impl<W: Write> Writer<W> {
     }
 }
 
-impl<W: Finish> Writer<W> {
-    /// Flushes what is buffered, then finishes the writer below (an
-    /// [`omnistorage::Writer`](crate::Writer), or any [`Finish`] layer: compression, a
-    /// fan-out, a hashing writer), which commits the object whole. Returns the stored
-    /// [`Entry`].
-    ///
-    /// If a write failed earlier, or the flush fails, nothing is committed: every layer
-    /// below is aborted and this returns the error.
-    pub fn finish(self) -> Result<Entry> {
-        self.out.finish()
-    }
-
-    /// Discards what is buffered and aborts every layer below: nothing is committed.
-    /// Dropping the writer does the same.
-    pub fn abort(self) -> Result<()> {
-        self.out.discard().abort()
-    }
-}
-
 impl<W: Write> RecordWriter for Writer<W> {
     /// Writes `record` and a newline.
     ///
@@ -197,15 +158,6 @@ impl<W: Write> RecordWriter for Writer<W> {
 
     fn flush(&mut self) -> Result<()> {
         self.out.flush()
-    }
-}
-
-impl<W: fmt::Debug> fmt::Debug for Writer<W> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ndjson::Writer")
-            .field("inner", self.out.get_ref())
-            .field("buffered", &self.out.buffered())
-            .finish()
     }
 }
 
