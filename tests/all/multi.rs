@@ -425,3 +425,19 @@ fn commits_aborted_because_of_others_are_not_failures() {
     assert_eq!(report.failed.len(), 1);
     assert!(report.aborted.is_empty() && report.undone.is_empty());
 }
+
+#[test]
+fn tee_over_any_finish_layer() {
+    use omnistorage::{HashKind, HashKinds, HashingWriter};
+    let mem = MemoryBackend::new();
+    let kinds = HashKinds::NONE.with(HashKind::Crc32c);
+    let hashing = HashingWriter::new(mem.open_writer("t").unwrap(), kinds).unwrap();
+    let mut tee = Tee::new(hashing, Vec::new());
+    tee.write_all(b"123456789").unwrap();
+    let entry = omnistorage::Finish::finish(tee).unwrap();
+    assert_eq!(
+        entry.hash(HashKind::Crc32c).map(|h| h.to_hex()).as_deref(),
+        Some("e3069283")
+    );
+    assert_eq!(mem.read_to_vec("t").unwrap(), b"123456789");
+}
