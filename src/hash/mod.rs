@@ -87,12 +87,7 @@ impl HashKind {
     }
 
     fn bit(self) -> u8 {
-        match self {
-            HashKind::Md5 => 1,
-            HashKind::Sha1 => 2,
-            HashKind::Sha256 => 4,
-            HashKind::Crc32c => 8,
-        }
+        kind_bit(self)
     }
 }
 
@@ -206,24 +201,28 @@ impl Hash {
     /// Parses hex (either case). Anything but `2 × len` hex digits is
     /// [`ErrorKind::InvalidInput`].
     pub fn from_hex(kind: HashKind, hex: &str) -> Result<Hash> {
-        let bytes = hex_decode(hex).ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("not a hex {kind} digest: {hex:?}"),
-            )
-        })?;
-        Hash::new(kind, &bytes)
+        Hash::decoded(kind, hex_decode(hex), "hex", hex)
     }
 
     /// Parses standard base64 with padding (as in `Content-MD5`).
     pub fn from_base64(kind: HashKind, text: &str) -> Result<Hash> {
-        let bytes = base64_decode(text).ok_or_else(|| {
-            Error::new(
+        Hash::decoded(kind, base64_decode(text), "base64", text)
+    }
+
+    /// The hash whose digest `text`, in `encoding`, decoded to (`None`: it did not decode).
+    fn decoded(
+        kind: HashKind,
+        digest: Option<Vec<u8>>,
+        encoding: &str,
+        text: &str,
+    ) -> Result<Hash> {
+        match digest {
+            Some(bytes) => Hash::new(kind, &bytes),
+            None => Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("not a base64 {kind} digest: {text:?}"),
-            )
-        })?;
-        Hash::new(kind, &bytes)
+                format!("not a {encoding} {kind} digest: {text:?}"),
+            )),
+        }
     }
 
     /// The kind.
