@@ -8,27 +8,27 @@
 //!
 //! Listings are lazy and read the map a page at a time, so a listing sees writes made while
 //! it runs if they sort after the point it has reached; it never yields a path twice or out of
-//! order.
+//! order. A start point and one-level listings are served from the map directly: a listing
+//! starts at its start point, and a one-level listing jumps over each directory's subtree.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
+use super::guard::Guard;
+use super::paged::{PagedList, PagedSource};
 use crate::backend::{Backend, List};
 use crate::entry::{Capabilities, Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::HashKinds;
 use crate::io::{Reader, WriteSink, Writer};
-use crate::listing;
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 use crate::path::Path;
 
 const NAME: &str = "mem";
-const LIST_PAGE: usize = 256;
 
 /// A store of objects in memory. `Clone` shares the store (and closing one closes all).
 ///
@@ -46,14 +46,22 @@ pub struct MemoryBackend {
     shared: Arc<Shared>,
 }
 
-#[derive(Default)]
 struct Shared {
     objects: RwLock<BTreeMap<Path, Object>>,
-    closed: AtomicBool,
+    guard: Guard,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            objects: RwLock::default(),
+            guard: Guard::new(NAME),
+        }
+    }
 }
 
 #[derive(Clone)]
-struct Object {
+pub(crate) struct Object {
     data: Arc<[u8]>,
     modified: SystemTime,
     content_type: Option<String>,
@@ -115,23 +123,11 @@ impl MemoryBackend {
     }
 
     fn check_open(&self, op: &'static str) -> Result<()> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return Err(Error::closed(op).with_backend(NAME));
-        }
-        Ok(())
+        self.shared.guard.check(op)
     }
 
     fn object_path(&self, op: &'static str, path: &Path) -> Result<()> {
-        self.check_open(op)?;
-        if path.is_root() {
-            return Err(err(
-                ErrorKind::InvalidPath,
-                "the root is not an object",
-                op,
-                path,
-            ));
-        }
-        Ok(())
+        self.shared.guard.object(op, path)
     }
 
     fn get(&self, op: &'static str, path: &Path) -> Result<Object> {
@@ -195,20 +191,7 @@ impl Backend for MemoryBackend {
 
     fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         self.check_open("list")?;
-        // Start at the prefix, or right after `start_after` if that is further on.
-        let next = match &opts.start_after {
-            Some(after) if after > prefix => Bound::Excluded(after.clone()),
-            _ => Bound::Included(prefix.clone()),
-        };
-        let recursive = Box::new(MemoryList {
-            store: self.clone(),
-            prefix: prefix.clone(),
-            next,
-            page: Vec::new().into_iter(),
-            done: false,
-        });
-        // One level and cancellation from the recursive listing.
-        Ok(listing::adapt(recursive, prefix, opts))
+        Ok(PagedList::list(self.clone(), prefix, opts))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -235,7 +218,7 @@ impl Backend for MemoryBackend {
     }
 
     fn close(&self) -> Result<()> {
-        self.shared.closed.store(true, Ordering::Release);
+        self.shared.guard.close();
         Ok(())
     }
 
@@ -384,60 +367,19 @@ impl WriteSink for MemorySink {
     }
 }
 
-/// A lazy listing: one page of the map per lock.
-struct MemoryList {
-    store: MemoryBackend,
-    prefix: Path,
-    next: Bound<Path>,
-    page: std::vec::IntoIter<Entry>,
-    done: bool,
-}
+impl PagedSource for MemoryBackend {
+    type Value = Object;
 
-impl Iterator for MemoryList {
-    type Item = Result<Entry>;
+    fn with_map<R>(&self, f: impl FnOnce(&BTreeMap<Path, Object>) -> R) -> R {
+        f(&self.read())
+    }
 
-    fn next(&mut self) -> Option<Result<Entry>> {
-        loop {
-            if let Err(e) = self.store.check_open("list") {
-                if self.done {
-                    return None;
-                }
-                self.done = true;
-                return Some(Err(e));
-            }
-            if let Some(entry) = self.page.next() {
-                return Some(Ok(entry));
-            }
-            if self.done {
-                return None;
-            }
-            let map = self.store.read();
-            let mut page = Vec::with_capacity(LIST_PAGE);
-            let mut last = None;
-            let mut scanned = 0;
-            for (path, object) in map.range((self.next.clone(), Bound::Unbounded)) {
-                // Keys that share the prefix's bytes but not its segments (`a/b-x` for
-                // `a/b`) sort between `a/b` and `a/b/`; skip them, stop past them all.
-                if !path.as_str().starts_with(self.prefix.as_str()) {
-                    self.done = true;
-                    break;
-                }
-                last = Some(path);
-                scanned += 1;
-                if path.starts_with(&self.prefix) {
-                    page.push(object.entry(path));
-                }
-                if scanned == LIST_PAGE {
-                    break;
-                }
-            }
-            match last {
-                Some(path) if scanned == LIST_PAGE => self.next = Bound::Excluded(path.clone()),
-                _ => self.done = true,
-            }
-            drop(map);
-            self.page = page.into_iter();
-        }
+    fn entry(path: &Path, object: &Object) -> Option<Entry> {
+        Some(object.entry(path))
+    }
+
+    fn check_open(&self) -> Result<()> {
+        self.check_open("list")
     }
 }
 
@@ -452,6 +394,7 @@ mod tests {
         // between `a/b` and `a/b/…`; with more of them than a page holds, the listing must
         // still skip them all and find every key under `a/b/`.
         let store = MemoryBackend::new();
+        const LIST_PAGE: usize = 256;
         for i in 0..(LIST_PAGE * 2 + 7) {
             store.write_all(format!("a/b-{i:04}"), b"").unwrap();
             store.write_all(format!("a/b.{i:04}"), b"").unwrap();

@@ -77,6 +77,9 @@ pub fn list_start_after_under_a_prefix(b: &dyn Backend) {
     assert_eq!(names("t/b", after("t/b/d/3")), Vec::<String>::new());
     assert_eq!(names("t/b", after("t/b0")), Vec::<String>::new());
     assert_eq!(names("t/b", after("u")), Vec::<String>::new());
+    // A prefix naming an object: starting after it leaves it out.
+    assert_eq!(names("t/a", after("t/a")), Vec::<String>::new());
+    assert_eq!(names("t/a", after("t")), ["t/a"]);
 }
 
 /// Not recursive: the objects directly under the prefix and one directory entry per
