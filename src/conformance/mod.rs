@@ -40,6 +40,7 @@
 //! `read`, `delete`, `list`, `list_options`, `names`, `metadata`, `hash`, `server_side`,
 //! `directories`, `copy_helpers`, `lifecycle`; `support` holds what they share.
 //!
+//! [`Backend`]: crate::Backend
 //! [`Capabilities`]: crate::Capabilities
 //! [`Capabilities::streams`]: crate::Capabilities::streams
 //! [`ErrorKind::Unsupported`]: crate::ErrorKind::Unsupported

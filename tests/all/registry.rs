@@ -94,3 +94,21 @@ fn invalid_schemes_cannot_be_registered() {
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     }
 }
+
+#[test]
+fn errors_never_show_secrets() {
+    for url in [
+        "nosuch://u:hunter2@b/p?secret_access_key=hunter2",
+        "s3://b:bad/p?session_token=hunter2",
+    ] {
+        let err = open(url).expect_err(url);
+        let shown = format!("{err} {err:?} {}", err.display_chain());
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}
+
+#[test]
+fn the_registry_names_the_one_url_type() {
+    let url: omnistorage::registry::Url = omnistorage::Url::parse("mem://x").unwrap();
+    assert_eq!(url.host, "x");
+}

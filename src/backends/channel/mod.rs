@@ -25,6 +25,10 @@ use crate::path::{AsPath, Path};
 
 pub(crate) use self::url::open_url;
 
+// What the documentation below links to.
+#[cfg(doc)]
+use crate::{Backend, Capabilities, ErrorKind, StreamDelivery, WriteMode, WriteOptions, Writer};
+
 const NAME: &str = "chan";
 /// The default size of a stream's buffer, in messages.
 pub const DEFAULT_CAPACITY: usize = 64;

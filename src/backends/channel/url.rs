@@ -8,7 +8,7 @@ use super::stream::lock;
 use super::{ChannelBackend, Config};
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind, Result};
-use crate::registry::Url;
+use crate::url::Url;
 
 /// Opens `chan://[NAME][?capacity=N&timeout=DURATION&persistent=BOOL]` for the
 /// [registry](crate::registry).
