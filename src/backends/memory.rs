@@ -137,6 +137,26 @@ impl MemoryBackend {
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, path))
     }
 
+    /// Copies (or, with `remove`, moves) the object at `from` to `to`, in one step under the
+    /// lock; `from == to` keeps it.
+    fn transfer(&self, op: &'static str, from: &Path, to: &Path, remove: bool) -> Result<Entry> {
+        self.object_path(op, from)?;
+        self.object_path(op, to)?;
+        let mut map = self.write();
+        let object = map
+            .get(from)
+            .cloned()
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, from))?;
+        let entry = object.entry(to);
+        if from != to {
+            if remove {
+                map.remove(from);
+            }
+            map.insert(to.clone(), object);
+        }
+        Ok(entry)
+    }
+
     /// Whether any object lies under `dir/`.
     fn has_children(&self, dir: &Path) -> bool {
         let map = self.read();
@@ -253,34 +273,11 @@ impl Backend for MemoryBackend {
     }
 
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
-        const OP: &str = "copy";
-        self.object_path(OP, from)?;
-        self.object_path(OP, to)?;
-        let mut map = self.write();
-        let object = map
-            .get(from)
-            .cloned()
-            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
-        let entry = object.entry(to);
-        map.insert(to.clone(), object);
-        Ok(entry)
+        self.transfer("copy", from, to, false)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
-        const OP: &str = "rename";
-        self.object_path(OP, from)?;
-        self.object_path(OP, to)?;
-        let mut map = self.write();
-        let object = map
-            .get(from)
-            .cloned()
-            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
-        let entry = object.entry(to);
-        if from != to {
-            map.remove(from);
-            map.insert(to.clone(), object);
-        }
-        Ok(entry)
+        self.transfer("rename", from, to, true)
     }
 
     fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {

@@ -33,13 +33,7 @@ impl Backend for ChannelBackend {
                 Some(slot) => slot.current.clone(),
                 None => {
                     let stream = Stream::new(path.clone(), Phase::Waiting, &self.shared.config);
-                    map.insert(
-                        path.clone(),
-                        Slot {
-                            current: stream.clone(),
-                            previous: None,
-                        },
-                    );
+                    map.insert(path.clone(), Slot::new(stream.clone()));
                     stream
                 }
             }
@@ -83,13 +77,7 @@ impl Backend for ChannelBackend {
             match map.get_mut(path) {
                 None => {
                     let stream = Stream::new(path.clone(), Phase::Writing, config);
-                    map.insert(
-                        path.clone(),
-                        Slot {
-                            current: stream.clone(),
-                            previous: None,
-                        },
-                    );
+                    map.insert(path.clone(), Slot::new(stream.clone()));
                     stream
                 }
                 Some(slot) => {

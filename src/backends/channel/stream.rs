@@ -19,6 +19,16 @@ pub(crate) struct Slot {
     pub(super) previous: Option<Arc<Stream>>,
 }
 
+impl Slot {
+    /// A path's first stream.
+    pub(super) fn new(current: Arc<Stream>) -> Slot {
+        Slot {
+            current,
+            previous: None,
+        }
+    }
+}
+
 /// A message: the bytes of one `write` call.
 pub(super) type Chunk = Arc<[u8]>;
 
