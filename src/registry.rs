@@ -6,6 +6,7 @@
 //! | `file:///abs/dir` (or `file://localhost/abs/dir`) | [`FileBackend`] |
 //! | `mem://` | a new, empty [`MemoryBackend`] |
 //! | `mem://NAME` | the process-wide [`MemoryBackend`] called `NAME` (made on first use) |
+//! | `mem://NAME/dir` | the same store, seen from `dir` ([`MemoryBackend::scoped`]) |
 //! | `chan://` | a new `ChannelBackend` (feature `channel`) |
 //! | `chan://NAME` | the process-wide channel backend called `NAME` (made on first use, or anew once closed) |
 //! | `s3://bucket/prefix?endpoint=...` | `S3Backend` (feature `s3`; see `backends::s3` for the parameters) |
@@ -145,11 +146,24 @@ fn open_file(url: &Url) -> Result<Box<dyn Backend>> {
 }
 
 fn open_mem(url: &Url) -> Result<Box<dyn Backend>> {
-    if url.host.is_empty() {
-        return Ok(Box::new(MemoryBackend::new()));
+    let store = if url.host.is_empty() {
+        MemoryBackend::new()
+    } else {
+        static NAMED: Mutex<BTreeMap<String, MemoryBackend>> = Mutex::new(BTreeMap::new());
+        let mut named = NAMED.lock().unwrap_or_else(|e| e.into_inner());
+        named.entry(url.host.clone()).or_default().clone()
+    };
+    let dir = url.path.trim_matches('/');
+    if dir.is_empty() {
+        return Ok(Box::new(store));
     }
-    static NAMED: Mutex<BTreeMap<String, MemoryBackend>> = Mutex::new(BTreeMap::new());
-    let mut named = NAMED.lock().unwrap_or_else(|e| e.into_inner());
-    let store = named.entry(url.host.clone()).or_default().clone();
-    Ok(Box::new(store))
+    let scoped = store.scoped(dir).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            "a mem URL's path must be a valid path",
+        )
+        .with_path(url.to_string())
+        .with_source(e)
+    })?;
+    Ok(Box::new(scoped))
 }

@@ -6,11 +6,17 @@
 //! implied by the objects under them (`stat` reports one where objects lie beneath), and
 //! `create_dir` / `remove_dir` do nothing.
 //!
+//! One store can be seen through backends with different roots ([`MemoryBackend::scoped`],
+//! `mem://NAME/dir`), as S3 prefixes of one bucket: they are on the [same
+//! store](crate::Location::same_store), so [`copy_from`](crate::Backend::copy_from) and
+//! [`rename_from`](crate::Backend::rename_from) between them work in memory.
+//!
 //! Listings are lazy and read the map a page at a time, so a listing sees writes made while
 //! it runs if they sort after the point it has reached; it never yields a path twice or out of
 //! order. A start point and one-level listings are served from the map directly: a listing
 //! starts at its start point, and a one-level listing jumps over each directory's subtree.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::ops::Bound;
@@ -26,7 +32,7 @@ use crate::hash::HashKinds;
 use crate::io::{Reader, WriteSink, Writer};
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
-use crate::path::Path;
+use crate::path::{AsPath, Path};
 
 const NAME: &str = "mem";
 
@@ -44,6 +50,8 @@ const NAME: &str = "mem";
 #[derive(Clone, Default)]
 pub struct MemoryBackend {
     shared: Arc<Shared>,
+    /// Where this backend's paths start in the store (the root for the whole store).
+    root: Path,
 }
 
 struct Shared {
@@ -81,6 +89,7 @@ impl Object {
 impl std::fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryBackend")
+            .field("root", &self.root)
             .field("objects", &self.read().len())
             .finish()
     }
@@ -96,14 +105,57 @@ impl MemoryBackend {
         MemoryBackend::default()
     }
 
-    /// The number of objects.
+    /// A backend on the same store whose root is `dir` under this one's: its path `x` is
+    /// this one's `dir/x`. Both are on the [same store](crate::Location::same_store), so
+    /// each can copy and move from the other server-side; closing either closes the store.
+    ///
+    /// ```
+    /// use omnistorage::{Backend, BackendExt, MemoryBackend, Path};
+    ///
+    /// let store = MemoryBackend::new();
+    /// let photos = store.scoped("photos")?;
+    /// photos.write_all("2025/a.jpg", b"jpeg")?;
+    /// assert!(store.contains("photos/2025/a.jpg")?);
+    /// let backup = store.scoped("backup")?;
+    /// let from = photos.location().expect("a location");
+    /// backup.copy_from(&from, &Path::parse("2025/a.jpg")?, &Path::parse("a.jpg")?)?;
+    /// assert_eq!(store.read_to_vec("backup/a.jpg")?, b"jpeg");
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn scoped(&self, dir: impl AsPath) -> Result<MemoryBackend> {
+        let dir = dir.as_path()?;
+        Ok(MemoryBackend {
+            shared: self.shared.clone(),
+            root: self.root.join(&dir),
+        })
+    }
+
+    /// The number of objects in the whole store (whatever this backend's root).
     pub fn len(&self) -> usize {
         self.read().len()
     }
 
-    /// Whether the store holds no objects.
+    /// Whether the whole store holds no objects.
     pub fn is_empty(&self) -> bool {
         self.read().is_empty()
+    }
+
+    /// The store's key for `path`.
+    fn key<'a>(&self, path: &'a Path) -> Cow<'a, Path> {
+        if self.root.is_root() {
+            Cow::Borrowed(path)
+        } else {
+            Cow::Owned(self.root.join(path))
+        }
+    }
+
+    /// The store's key for `path` under the root of `src`, a location on this store.
+    fn key_from(&self, op: &'static str, src: &Location, path: &Path) -> Result<Path> {
+        let root = match src.root() {
+            "" => Path::root(),
+            root => Path::parse(root).map_err(|e| e.with_operation(op))?,
+        };
+        Ok(root.join(path))
     }
 
     // A panic while holding the lock cannot leave the map half-updated (every update is one
@@ -132,32 +184,40 @@ impl MemoryBackend {
 
     fn get(&self, op: &'static str, path: &Path) -> Result<Object> {
         self.read()
-            .get(path)
+            .get(&*self.key(path))
             .cloned()
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, path))
     }
 
-    /// Copies (or, with `remove`, moves) the object at `from` to `to`, in one step under the
-    /// lock; `from == to` keeps it.
-    fn transfer(&self, op: &'static str, from: &Path, to: &Path, remove: bool) -> Result<Entry> {
-        self.object_path(op, from)?;
+    /// Copies (or, with `remove`, moves) the object at the store's key `from` to `to` (a path
+    /// of this backend), in one step under the lock; the same object keeps it. `shown` is
+    /// `from` as the caller named it, for errors.
+    fn transfer(
+        &self,
+        op: &'static str,
+        (from, shown): (&Path, &Path),
+        to: &Path,
+        remove: bool,
+    ) -> Result<Entry> {
+        self.object_path(op, shown)?;
         self.object_path(op, to)?;
+        let key = self.key(to);
         let mut map = self.write();
         let object = map
             .get(from)
             .cloned()
-            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, from))?;
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, shown))?;
         let entry = object.entry(to);
-        if from != to {
+        if *from != *key {
             if remove {
                 map.remove(from);
             }
-            map.insert(to.clone(), object);
+            map.insert(key.into_owned(), object);
         }
         Ok(entry)
     }
 
-    /// Whether any object lies under `dir/`.
+    /// Whether any object lies under `dir/` (a store key).
     fn has_children(&self, dir: &Path) -> bool {
         let map = self.read();
         let start = Bound::Excluded(dir.clone());
@@ -186,7 +246,7 @@ impl Backend for MemoryBackend {
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         const OP: &str = "write";
         self.object_path(OP, path)?;
-        if opts.mode == WriteMode::CreateNew && self.read().contains_key(path) {
+        if opts.mode == WriteMode::CreateNew && self.read().contains_key(&*self.key(path)) {
             return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
         }
         Ok(Writer::new(MemorySink {
@@ -200,18 +260,18 @@ impl Backend for MemoryBackend {
 
     fn exists(&self, path: &Path) -> Result<bool> {
         self.check_open("exists")?;
-        Ok(self.read().contains_key(path))
+        Ok(!path.is_root() && self.read().contains_key(&*self.key(path)))
     }
 
     fn delete(&self, path: &Path) -> Result<()> {
         self.object_path("delete", path)?;
-        self.write().remove(path);
+        self.write().remove(&*self.key(path));
         Ok(())
     }
 
     fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         self.check_open("list")?;
-        Ok(PagedList::list(self.clone(), prefix, opts))
+        Ok(PagedList::list(self.clone(), &self.root, prefix, opts))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -246,19 +306,20 @@ impl Backend for MemoryBackend {
         Some(Location::new(
             NAME,
             format!("@{:p}", Arc::as_ptr(&self.shared)),
-            "",
+            self.root.as_str(),
         ))
     }
 
     fn stat(&self, path: &Path) -> Result<Entry> {
         const OP: &str = "stat";
         self.check_open(OP)?;
+        let key = self.key(path);
         if !path.is_root()
-            && let Some(object) = self.read().get(path)
+            && let Some(object) = self.read().get(&*key)
         {
             return Ok(object.entry(path));
         }
-        if path.is_root() || self.has_children(path) {
+        if path.is_root() || self.has_children(&key) {
             return Ok(Entry::dir(path.clone()));
         }
         Err(err(ErrorKind::NotFound, "no such object", OP, path))
@@ -273,11 +334,30 @@ impl Backend for MemoryBackend {
     }
 
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
-        self.transfer("copy", from, to, false)
+        self.transfer("copy", (&self.key(from), from), to, false)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
-        self.transfer("rename", from, to, true)
+        self.transfer("rename", (&self.key(from), from), to, true)
+    }
+
+    /// Copies from another backend on this store ([`scoped`](MemoryBackend::scoped), or the
+    /// same named store), in one step.
+    fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        const OP: &str = "copy_from";
+        if !self.location().is_some_and(|here| here.same_store(src)) {
+            return Err(Error::unsupported(OP).with_backend(NAME));
+        }
+        self.transfer(OP, (&self.key_from(OP, src, from)?, from), to, false)
+    }
+
+    /// Moves from another backend on this store, in one step.
+    fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        const OP: &str = "rename_from";
+        if !self.location().is_some_and(|here| here.same_store(src)) {
+            return Err(Error::unsupported(OP).with_backend(NAME));
+        }
+        self.transfer(OP, (&self.key_from(OP, src, from)?, from), to, true)
     }
 
     fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
@@ -285,7 +365,7 @@ impl Backend for MemoryBackend {
         self.object_path(OP, path)?;
         let mut map = self.write();
         let object = map
-            .get_mut(path)
+            .get_mut(&*self.key(path))
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, path))?;
         object.modified = modified;
         Ok(object.entry(path))
@@ -345,9 +425,10 @@ impl WriteSink for MemorySink {
             metadata: opts.metadata,
         };
         let entry = object.entry(&path);
+        let key = store.key(&path).into_owned();
         let mut map = store.write();
         store.check_open(OP)?;
-        if opts.mode == WriteMode::CreateNew && map.contains_key(&path) {
+        if opts.mode == WriteMode::CreateNew && map.contains_key(&key) {
             return Err(err(
                 ErrorKind::AlreadyExists,
                 "the object exists",
@@ -355,7 +436,7 @@ impl WriteSink for MemorySink {
                 &path,
             ));
         }
-        map.insert(path, object);
+        map.insert(key, object);
         Ok(entry)
     }
 
@@ -410,5 +491,33 @@ mod tests {
         let mut expected = vec!["a/b".to_string()];
         expected.extend((0..(LIST_PAGE + 3)).map(|i| format!("a/b/{i:04}")));
         assert_eq!(listed, expected);
+    }
+
+    #[test]
+    fn a_scoped_backend_sees_only_its_root() {
+        let store = MemoryBackend::new();
+        for path in ["main", "main/x", "main/d/y", "main-x", "mainx/z", "other/w"] {
+            store.write_all(path, path.as_bytes()).unwrap();
+        }
+        let main = store.scoped("main").unwrap();
+        let names = |opts: ListOptions| -> Vec<String> {
+            main.list(&Path::root(), &opts)
+                .unwrap()
+                .map(|e| e.unwrap().path.into_string())
+                .collect()
+        };
+        assert_eq!(names(ListOptions::new()), ["d/y", "x"]);
+        assert_eq!(names(ListOptions::new().recursive(false)), ["d", "x"]);
+        let after_d = ListOptions::new().start_after(Path::parse("d/y").unwrap());
+        assert_eq!(names(after_d), ["x"]);
+        assert!(!main.exists(&Path::root()).unwrap());
+        assert!(main.stat(&Path::root()).unwrap().is_dir);
+        assert_eq!(main.read_to_vec("d/y").unwrap(), b"main/d/y");
+        main.remove("x").unwrap();
+        assert!(!store.contains("main/x").unwrap());
+        assert!(store.contains("main").unwrap());
+        let nested = main.scoped("d").unwrap();
+        assert_eq!(nested.location().unwrap().root(), "main/d");
+        assert_eq!(nested.read_to_vec("y").unwrap(), b"main/d/y");
     }
 }

@@ -38,6 +38,9 @@ pub(crate) trait PagedSource: Send + 'static {
 /// A lazy, paged listing of a [`PagedSource`]; see the [module docs](self).
 pub(crate) struct PagedList<S: PagedSource> {
     source: S,
+    /// Taken off the front of every listed path (a backend rooted inside the map).
+    root: Path,
+    /// `root` and the listing's prefix.
     prefix: Path,
     recursive: bool,
     start_after: Option<Path>,
@@ -51,18 +54,22 @@ pub(crate) struct PagedList<S: PagedSource> {
 }
 
 impl<S: PagedSource> PagedList<S> {
-    /// The listing of `prefix` with `opts`, with cancellation.
-    pub(crate) fn list(source: S, prefix: &Path, opts: &ListOptions) -> List {
+    /// The listing of `prefix` with `opts`, with cancellation, of the keys under `root`
+    /// (listed relative to it; `root` itself is not listed).
+    pub(crate) fn list(source: S, root: &Path, prefix: &Path, opts: &ListOptions) -> List {
+        let prefix = root.join(prefix);
+        let start_after = opts.start_after.as_ref().map(|s| root.join(s));
         // Start at the prefix, or right after `start_after` if that is further on.
-        let next = match &opts.start_after {
-            Some(after) if after >= prefix => Bound::Excluded(after.as_str().to_owned()),
+        let next = match &start_after {
+            Some(after) if *after >= prefix => Bound::Excluded(after.as_str().to_owned()),
             _ => Bound::Included(prefix.as_str().to_owned()),
         };
         let list: List = Box::new(PagedList {
             source,
-            prefix: prefix.clone(),
+            root: root.clone(),
+            prefix,
             recursive: opts.recursive,
-            start_after: opts.start_after.clone(),
+            start_after,
             next,
             page: Vec::new().into_iter(),
             done: false,
@@ -78,6 +85,7 @@ impl<S: PagedSource> PagedList<S> {
     fn fill(&mut self) -> Vec<Entry> {
         let Self {
             source,
+            root,
             prefix,
             recursive,
             start_after,
@@ -103,7 +111,7 @@ impl<S: PagedSource> PagedList<S> {
                     if !path.starts_with(prefix) {
                         continue;
                     }
-                    let Some(entry) = S::entry(path, value) else {
+                    let Some(mut entry) = S::entry(path, value) else {
                         continue;
                     };
                     let dir = if *recursive {
@@ -112,10 +120,18 @@ impl<S: PagedSource> PagedList<S> {
                         subdir(prefix, path)
                     };
                     match dir {
-                        None => page.push(entry),
+                        None => {
+                            // The root is not an object of a backend rooted there.
+                            if let Some(rel) = path.strip_prefix(root).filter(|r| !r.is_root()) {
+                                entry.path = rel;
+                                page.push(entry);
+                            }
+                        }
                         Some(dir) => {
-                            if listing::after_start(&dir, true, start_after.as_ref()) {
-                                page.push(Entry::dir(dir.clone()));
+                            if listing::after_start(&dir, true, start_after.as_ref())
+                                && let Some(rel) = dir.strip_prefix(root)
+                            {
+                                page.push(Entry::dir(rel));
                             }
                             // Everything under `dir/` sorts before `dir0` ('0' follows '/').
                             *next = Bound::Included(format!("{dir}0"));

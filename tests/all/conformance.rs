@@ -51,6 +51,16 @@ mod memory {
     omnistorage::conformance_tests!(|| Fixture::new(MemoryBackend::new()));
 }
 
+/// A memory store seen from `main`, with siblings seen from `other` (one store, two roots).
+mod memory_scoped {
+    use super::*;
+    omnistorage::conformance_tests!(|| {
+        let store = MemoryBackend::new();
+        let main = store.scoped("main").expect("scoped");
+        Fixture::new(main).with_sibling(move || Box::new(store.scoped("other").expect("scoped")))
+    });
+}
+
 mod arc_file {
     use super::*;
     omnistorage::conformance_tests!(|| {

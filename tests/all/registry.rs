@@ -112,3 +112,15 @@ fn the_registry_names_the_one_url_type() {
     let url: omnistorage::registry::Url = omnistorage::Url::parse("mem://x").unwrap();
     assert_eq!(url.host, "x");
 }
+
+#[test]
+fn mem_urls_with_a_path_see_the_store_from_there() {
+    let whole = open("mem://registry-scoped").unwrap();
+    let photos = open("mem://registry-scoped/photos/2025").unwrap();
+    photos.write_all("a.jpg", b"jpeg").unwrap();
+    assert_eq!(whole.read_to_vec("photos/2025/a.jpg").unwrap(), b"jpeg");
+    let (a, b) = (whole.location().unwrap(), photos.location().unwrap());
+    assert!(a.same_store(&b) && a != b);
+    let err = open("mem://registry-scoped/a/../b").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+}

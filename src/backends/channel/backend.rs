@@ -164,7 +164,7 @@ impl Backend for ChannelBackend {
 
     fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         self.check_open("list", prefix)?;
-        Ok(PagedList::list(self.clone(), prefix, opts))
+        Ok(PagedList::list(self.clone(), &Path::root(), prefix, opts))
     }
 
     fn capabilities(&self) -> Capabilities {
