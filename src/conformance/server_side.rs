@@ -5,7 +5,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::Fixture;
 use super::support::*;
-use crate::{Backend, BackendExt, Entry, ErrorKind, WriteOptions};
+use crate::{Backend, BackendExt, Entry, ErrorKind, Path, Result, WriteOptions};
 
 /// Server-side copy duplicates the object, keeps the source, replaces the target, creates
 /// missing directories and keeps the modification time.
@@ -58,37 +58,61 @@ fn written_with_metadata(b: &dyn Backend, path: &str) -> u64 {
     put_with(b, path, b"new entry", &opts).size
 }
 
-/// `copy` returns the new object's entry, and it agrees with `stat` (and `list`).
-pub fn server_side_copy_returns_the_new_entry(b: &dyn Backend) {
-    if !rw(b) || !caps(b).server_side_copy {
+/// A server-side copy or rename of `b`, named for messages.
+type Op = (
+    &'static str,
+    fn(&dyn Backend, &Path, &Path) -> Result<Entry>,
+);
+
+const COPY: Op = ("copy", |b, from, to| b.copy(from, to));
+const RENAME: Op = ("rename", |b, from, to| b.rename(from, to));
+
+/// The operation returns the new object's entry, and it agrees with `stat` (and `list`).
+fn returns_the_new_entry(b: &dyn Backend, able: bool, (name, op): Op) {
+    if !rw(b) || !able {
         return;
     }
-    let size = written_with_metadata(b, "c/src");
-    let entry = b.copy(&p("c/src"), &p("c/dst")).expect("copy");
-    check_new_entry(b, &entry, "c/dst", size, "copy's entry");
+    let size = written_with_metadata(b, "n/src");
+    let entry = op(b, &p("n/src"), &p("n/dst")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    check_new_entry(b, &entry, "n/dst", size, &format!("{name}'s entry"));
 }
 
-/// Server-side copy of a missing source is `NotFound` and creates nothing.
-pub fn server_side_copy_missing_source(b: &dyn Backend) {
-    if !caps(b).server_side_copy {
+/// The operation on a missing source is `NotFound` and creates nothing.
+fn missing_source(b: &dyn Backend, able: bool, (name, op): Op) {
+    if !able {
         return;
     }
     expect_kind(
-        b.copy(&p("ghost"), &p("target")),
+        op(b, &p("ghost"), &p("target")),
         ErrorKind::NotFound,
-        "copy missing",
+        &format!("{name} missing"),
     );
     assert!(!b.contains("target").expect("exists"));
 }
 
-/// Server-side copy of an object onto itself keeps it.
-pub fn server_side_copy_onto_itself(b: &dyn Backend) {
-    if !rw(b) || !caps(b).server_side_copy {
+/// The operation from an object onto itself keeps it.
+fn onto_itself(b: &dyn Backend, able: bool, (name, op): Op) {
+    if !rw(b) || !able {
         return;
     }
     put(b, "self", b"precious");
-    b.copy(&p("self"), &p("self")).expect("copy onto itself");
+    op(b, &p("self"), &p("self")).unwrap_or_else(|e| panic!("{name} onto itself: {e}"));
     assert_eq!(get(b, "self"), b"precious");
+}
+
+/// `copy` returns the new object's entry, and it agrees with `stat` (and `list`).
+pub fn server_side_copy_returns_the_new_entry(b: &dyn Backend) {
+    returns_the_new_entry(b, caps(b).server_side_copy, COPY);
+}
+
+/// Server-side copy of a missing source is `NotFound` and creates nothing.
+pub fn server_side_copy_missing_source(b: &dyn Backend) {
+    missing_source(b, caps(b).server_side_copy, COPY);
+}
+
+/// Server-side copy of an object onto itself keeps it.
+pub fn server_side_copy_onto_itself(b: &dyn Backend) {
+    onto_itself(b, caps(b).server_side_copy, COPY);
 }
 
 /// Server-side rename moves the object and replaces the target.
@@ -108,36 +132,17 @@ pub fn server_side_rename(b: &dyn Backend) {
 
 /// `rename` returns the new object's entry, and it agrees with `stat` (and `list`).
 pub fn server_side_rename_returns_the_new_entry(b: &dyn Backend) {
-    if !rw(b) || !caps(b).server_side_move {
-        return;
-    }
-    let size = written_with_metadata(b, "r/src");
-    let entry = b.rename(&p("r/src"), &p("r/dst")).expect("rename");
-    check_new_entry(b, &entry, "r/dst", size, "rename's entry");
+    returns_the_new_entry(b, caps(b).server_side_move, RENAME);
 }
 
 /// Server-side rename of a missing source is `NotFound` and creates nothing.
 pub fn server_side_rename_missing_source(b: &dyn Backend) {
-    if !caps(b).server_side_move {
-        return;
-    }
-    expect_kind(
-        b.rename(&p("ghost"), &p("target")),
-        ErrorKind::NotFound,
-        "rename missing",
-    );
-    assert!(!b.contains("target").expect("exists"));
+    missing_source(b, caps(b).server_side_move, RENAME);
 }
 
 /// Renaming an object onto itself keeps it.
 pub fn server_side_rename_onto_itself(b: &dyn Backend) {
-    if !rw(b) || !caps(b).server_side_move {
-        return;
-    }
-    put(b, "self", b"precious");
-    b.rename(&p("self"), &p("self"))
-        .expect("rename onto itself");
-    assert_eq!(get(b, "self"), b"precious");
+    onto_itself(b, caps(b).server_side_move, RENAME);
 }
 
 /// The fixture's backend and a sibling on the same store, when the case can run: the
