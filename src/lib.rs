@@ -118,6 +118,7 @@ pub mod multi;
 mod options;
 mod path;
 pub mod registry;
+mod url;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -137,6 +138,7 @@ pub use location::Location;
 pub use options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
+pub use url::Url;
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]
