@@ -18,5 +18,6 @@ pub mod gzip_decode;
 pub mod lengthprefix;
 pub mod ndjson_read;
 pub mod path_parse;
+mod trickle;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;
