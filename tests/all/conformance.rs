@@ -16,16 +16,6 @@ fn file_fixture(backend: impl Backend + 'static, dir: TempDir) -> Fixture {
     Fixture::new(backend)
         .with_sibling(move || Box::new(FileBackend::new(&other).expect("sibling")))
         .with_guard(dir)
-        .skip(
-            "copy_from_sibling",
-            "the file backend copies between two roots by streaming only (copy_from answers \
-             Unsupported); remove this skip once it copies server-side",
-        )
-        .skip(
-            "rename_from_sibling",
-            "the file backend moves between two roots by copy and delete only (rename_from \
-             answers Unsupported); remove this skip once it renames server-side",
-        )
 }
 
 mod file {
