@@ -125,9 +125,7 @@ impl Backend for FileBackend {
     }
 
     fn close(&self) -> Result<()> {
-        self.inner
-            .closed
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.inner.guard.close();
         Ok(())
     }
 

@@ -86,10 +86,11 @@ mod reclaim;
 mod stage;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::backends::guard::Guard;
 use crate::entry::{Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::path::Path;
@@ -134,7 +135,8 @@ struct Inner {
     /// Staged files older than this, and not locked, are reclaimed; `None`: never
     /// automatically.
     reclaim_after: Option<Duration>,
-    closed: AtomicBool,
+    /// Closed flag, and the checks every operation starts with.
+    guard: Guard,
     /// The root is known to exist (a directory removed from under the backend later makes
     /// writes fail with `NotFound`, not recreate it).
     root_seen: AtomicBool,
@@ -197,7 +199,13 @@ impl FileBackend {
                 root,
                 sync,
                 reclaim_after,
-                closed: AtomicBool::new(closed),
+                guard: {
+                    let guard = Guard::new(NAME);
+                    if closed {
+                        guard.close();
+                    }
+                    guard
+                },
                 root_seen: AtomicBool::new(false),
                 swept: Mutex::new(std::collections::HashSet::new()),
             }),
@@ -208,12 +216,7 @@ impl FileBackend {
     /// `false`). With `true`, a committed object survives a power failure.
     pub fn with_sync(self, sync: bool) -> FileBackend {
         let i = &self.inner;
-        FileBackend::from_parts(
-            i.root.clone(),
-            sync,
-            i.reclaim_after,
-            i.closed.load(Ordering::Acquire),
-        )
+        FileBackend::from_parts(i.root.clone(), sync, i.reclaim_after, i.guard.is_closed())
     }
 
     /// How old a staged file that no live writer holds must be before a writer staging into
@@ -231,12 +234,7 @@ impl FileBackend {
     /// ```
     pub fn with_reclaim_after(self, after: Option<Duration>) -> FileBackend {
         let i = &self.inner;
-        FileBackend::from_parts(
-            i.root.clone(),
-            i.sync,
-            after,
-            i.closed.load(Ordering::Acquire),
-        )
+        FileBackend::from_parts(i.root.clone(), i.sync, after, i.guard.is_closed())
     }
 
     /// The root directory (absolute, symlinks in it resolved).
@@ -245,23 +243,12 @@ impl FileBackend {
     }
 
     fn check_open(&self, op: &'static str) -> Result<()> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::closed(op).with_backend(NAME));
-        }
-        Ok(())
+        self.inner.guard.check(op)
     }
 
     /// Checks that `path` names an object (not the root) and no segment is reserved.
     fn object_path(&self, op: &'static str, path: &Path) -> Result<()> {
-        self.check_open(op)?;
-        if path.is_root() {
-            return Err(err(
-                ErrorKind::InvalidPath,
-                "the root is not an object",
-                op,
-                path,
-            ));
-        }
+        self.inner.guard.object(op, path)?;
         crate::backends::tree::names::check_reserved(op, path, NAME)
     }
 }
