@@ -119,7 +119,7 @@ impl FileBackend {
     }
 
     /// [`Backend::pending_uploads`](crate::Backend::pending_uploads): the staged files under
-    /// `prefix`, live ones included, in the order of their ids.
+    /// `prefix`, live ones included, in the order of the paths they are for.
     pub(super) fn pending(&self, prefix: &Path) -> Result<PendingList> {
         const OP: &str = "pending_uploads";
         self.check_open(OP)?;

@@ -327,6 +327,11 @@ impl<T: Tree> Walk<T> {
             }
             let key = match child.kind {
                 Kind::Dir => format!("{}/", child.name),
+                // A staged file sorts as the object it is for (its directory's own path, first,
+                // when its name does not record one), so pending uploads come in path order.
+                _ if staged => StagedName::parse(&child.name)
+                    .and_then(|n| n.target)
+                    .unwrap_or_default(),
                 _ => child.name.clone(),
             };
             children.push((key, child));

@@ -25,6 +25,18 @@ fn a_live_writer_is_pending_and_never_reclaimed_in_this_process() {
     );
     let err = b.abort_upload(&pending[0]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
+    // Several, in the order of the paths they are for.
+    let mut more: Vec<_> = ["d/z", "d/a", "d/m/x", "c"]
+        .into_iter()
+        .map(|p| b.open_writer(p).unwrap())
+        .collect();
+    let paths: Vec<String> = b
+        .pending_uploads(&Path::root())
+        .unwrap()
+        .map(|u| u.unwrap().path.to_string())
+        .collect();
+    assert_eq!(paths, ["c", "d/a", "d/k", "d/m/x", "d/z"]);
+    more.clear(); // aborts them
     // Another backend value with no grace period stages into the same directory.
     let eager = FileBackend::new(dir.path().join("root"))
         .unwrap()
