@@ -199,6 +199,11 @@ pub fn copy_entry<S: Backend + ?Sized, D: Backend + ?Sized>(
     opts.metadata = source.metadata.clone();
     opts.cancel = cancel.cloned();
     let mut writer = dst.writer(to, &opts)?;
+    // Local file to local file: the kernel copies (`Writer::copy_from_file`).
+    if let Some(copied) = writer.copy_from_file(&mut reader, cancel) {
+        copied?;
+        return writer.finish();
+    }
     // A buffer no larger than the object: zeroing 256 KiB for a 1 KiB file dominates small
     // copies.
     let size = usize::try_from(source.size.saturating_add(1)).unwrap_or(COPY_BUFFER);

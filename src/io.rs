@@ -1,6 +1,7 @@
 //! [`Reader`] and [`Writer`]: the concrete stream types every backend returns.
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read, Write};
 
 use crate::cancel::Cancel;
@@ -13,6 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// (get it back with `Error::from(io_err)`).
 pub struct Reader {
     inner: Box<dyn Read + Send>,
+    /// Set instead of `inner` by [`Reader::from_file`].
+    file: Option<io::Take<File>>,
     size: Option<u64>,
 }
 
@@ -21,8 +24,43 @@ impl Reader {
     pub fn new(inner: impl Read + Send + 'static) -> Reader {
         Reader {
             inner: Box::new(inner),
+            file: None,
             size: None,
         }
+    }
+
+    /// A reader of `len` bytes of a local file, from its current position. A
+    /// [`Writer`] into a local file can then copy it kernel-side
+    /// ([`Writer::copy_from_file`]), which is how a copy between two local files avoids
+    /// passing the bytes through user space.
+    ///
+    /// ```
+    /// use omnistorage::Reader;
+    /// use std::io::Read;
+    ///
+    /// let path = std::env::temp_dir().join(format!("omnistorage-doc-fr-{}", std::process::id()));
+    /// std::fs::write(&path, b"hello")?;
+    /// let mut r = Reader::from_file(std::fs::File::open(&path)?, 4);
+    /// assert_eq!(r.size(), Some(4));
+    /// assert!(r.file_mut().is_some());
+    /// let mut s = String::new();
+    /// r.read_to_string(&mut s)?;
+    /// assert_eq!(s, "hell");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_file(file: File, len: u64) -> Reader {
+        Reader {
+            inner: Box::new(io::empty()),
+            file: Some(file.take(len)),
+            size: Some(len),
+        }
+    }
+
+    /// The local file this reader reads, limited to what is left to read, if it was made by
+    /// [`from_file`](Reader::from_file); `None` for every other reader.
+    pub fn file_mut(&mut self) -> Option<&mut io::Take<File>> {
+        self.file.as_mut()
     }
 
     /// Records how many bytes this reader will yield, if the backend knows.
@@ -38,24 +76,34 @@ impl Reader {
 
     /// The wrapped reader.
     pub fn into_inner(self) -> Box<dyn Read + Send> {
-        self.inner
+        match self.file {
+            Some(file) => Box::new(file),
+            None => self.inner,
+        }
+    }
+
+    fn source(&mut self) -> &mut dyn Read {
+        match &mut self.file {
+            Some(file) => file,
+            None => &mut self.inner,
+        }
     }
 }
 
 impl Read for Reader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
+        self.source().read(buf)
     }
 
     fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
-        self.inner.read_vectored(bufs)
+        self.source().read_vectored(bufs)
     }
 
     fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
         if let Some(size) = self.size {
             buf.reserve(usize::try_from(size).unwrap_or(0));
         }
-        self.inner.read_to_end(buf)
+        self.source().read_to_end(buf)
     }
 }
 
@@ -78,6 +126,15 @@ pub trait WriteSink: Write + Send {
 
     /// Discards everything written; the path keeps what it had before.
     fn abort(self: Box<Self>) -> Result<()>;
+
+    /// Appends the rest of `src` (a local file, limited to what is left to read) without
+    /// passing it through user space, if this sink writes to a local file: the kernel copies
+    /// (`copy_file_range` on Linux, through `std::io::copy`). Returns the bytes copied, or
+    /// `None` (the default) if this sink cannot, and the caller streams instead.
+    fn copy_file(&mut self, src: &mut io::Take<File>) -> Option<io::Result<u64>> {
+        let _ = src;
+        None
+    }
 }
 
 /// Anything that commits like a [`Writer`]: a stream whose bytes become an object only on
@@ -211,6 +268,79 @@ impl Writer {
         match self.sink.take() {
             Some(sink) => sink.abort(),
             None => Ok(()),
+        }
+    }
+
+    /// Copies the rest of `reader` in kernel-side when both ends are local files (a
+    /// [`Reader::from_file`] and a sink that implements [`WriteSink::copy_file`]), checking
+    /// `cancel` every 64 MiB; `None` if not possible (then stream, with
+    /// [`copy_stream`](crate::copy_stream)). A failure poisons the writer as a failed `write`
+    /// does.
+    ///
+    /// ```
+    /// use omnistorage::{Backend, BackendExt, FileBackend, Path, ReadOptions};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("omnistorage-doc-cff-{}", std::process::id()));
+    /// let store = FileBackend::new(&dir)?;
+    /// store.write_all("a", b"data")?;
+    /// let mut r = store.reader(&Path::parse("a")?, &ReadOptions::new())?;
+    /// let mut w = store.open_writer("b")?;
+    /// let copied = w.copy_from_file(&mut r, None).expect("both are local files")?;
+    /// assert_eq!(copied, 4);
+    /// w.finish()?;
+    /// assert_eq!(store.read_to_vec("b")?, b"data");
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn copy_from_file(
+        &mut self,
+        reader: &mut Reader,
+        cancel: Option<&Cancel>,
+    ) -> Option<Result<u64>> {
+        const CHUNK: u64 = 64 * 1024 * 1024;
+        let src = reader.file_mut()?;
+        let sink = self.sink.as_mut()?;
+        if self.poisoned.is_some() {
+            return None;
+        }
+        let mut total = 0u64;
+        loop {
+            let cancelled = crate::cancel::check(self.cancel.as_ref())
+                .and_then(|()| crate::cancel::check(cancel));
+            if let Err(e) = cancelled {
+                let e = e.with_operation("write");
+                self.poisoned.get_or_insert_with(|| e.clone());
+                return Some(Err(e));
+            }
+            let left = src.limit();
+            if left == 0 {
+                return Some(Ok(total));
+            }
+            src.set_limit(left.min(CHUNK));
+            let r = sink.copy_file(src);
+            let copied = match r {
+                // Not possible after all: nothing was copied, stream instead.
+                None if total == 0 => {
+                    src.set_limit(left);
+                    return None;
+                }
+                None => Err(io::Error::other("the sink stopped copying files")),
+                Some(r) => r,
+            };
+            match copied {
+                Ok(n) => {
+                    src.set_limit(left - n);
+                    total += n;
+                    if n == 0 {
+                        return Some(Ok(total));
+                    }
+                }
+                Err(e) => {
+                    let err = Error::from(e);
+                    self.poisoned.get_or_insert_with(|| err.clone());
+                    return Some(Err(err));
+                }
+            }
         }
     }
 

@@ -56,7 +56,7 @@
 //!   through `Box<dyn Backend>`; [`Capabilities`] says which work. Each method lists its
 //!   behaviour; the conformance suite (module `conformance`, feature `conformance`) tests it.
 //! - [`Entry`]: what `list` and `stat` return, with [`Fields`] saying which optional fields
-//!   are filled; [`Hash`]: a typed content hash, computed by [`Hasher`].
+//!   are filled; [`struct@Hash`]: a typed content hash, computed by [`Hasher`].
 //! - [`Cancel`]: a token that long operations observe.
 //! - [`BackendExt`]: sugar for every backend (text paths, whole-object reads and writes).
 //! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible.
@@ -121,6 +121,7 @@ pub mod registry;
 // Used by the backends that retry (S3 today); unused in builds without them.
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 mod retry;
+mod url;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -133,13 +134,14 @@ pub use backends::memory::MemoryBackend;
 pub use cancel::Cancel;
 pub use entry::{Capabilities, Entry, Fields, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
-pub use hash::{Hash, HashKind, HashKinds, Hasher};
+pub use hash::{Hash, HashKind, HashKinds, Hasher, HashingReader, HashingWriter};
 pub use helpers::{copy_entry, copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
 pub use io::{Finish, Reader, WriteSink, Writer};
 pub use location::Location;
 pub use options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
+pub use url::Url;
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

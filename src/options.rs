@@ -215,9 +215,14 @@ pub struct ListOptions {
     /// an [`Entry::dir`](crate::Entry::dir) (on object stores: each common prefix up to the
     /// next `/`).
     pub recursive: bool,
-    /// Only entries that sort strictly after this path (in the listing's order, where a
-    /// directory sorts as its name followed by `/`). For resuming a listing, and for
-    /// splitting one into ranges.
+    /// Only entries that sort strictly after this path, and not the path itself (in the
+    /// listing's order, where a directory sorts as its name followed by `/`). For resuming a
+    /// listing, and for splitting one into ranges.
+    ///
+    /// The path is compared as an object's: resuming a **one-level** listing after a
+    /// *directory* entry `d` skips `d` but lists again the objects that sort between `d` and
+    /// `d/` (`d-x`, `d.x`). Resume a one-level listing after its last object, or list
+    /// recursively, where resuming is exact.
     pub start_after: Option<Path>,
     /// Stops the listing when cancelled: the next item is an `Err` of kind
     /// [`ErrorKind::Cancelled`], and the listing ends.

@@ -6,29 +6,35 @@
 //! implied by the objects under them (`stat` reports one where objects lie beneath), and
 //! `create_dir` / `remove_dir` do nothing.
 //!
+//! One store can be seen through backends with different roots ([`MemoryBackend::scoped`],
+//! `mem://NAME/dir`), as S3 prefixes of one bucket: they are on the [same
+//! store](crate::Location::same_store), so [`copy_from`](crate::Backend::copy_from) and
+//! [`rename_from`](crate::Backend::rename_from) between them work in memory.
+//!
 //! Listings are lazy and read the map a page at a time, so a listing sees writes made while
 //! it runs if they sort after the point it has reached; it never yields a path twice or out of
-//! order.
+//! order. A start point and one-level listings are served from the map directly: a listing
+//! starts at its start point, and a one-level listing jumps over each directory's subtree.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
+use super::guard::Guard;
+use super::paged::{PagedList, PagedSource};
 use crate::backend::{Backend, List};
 use crate::entry::{Capabilities, Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::HashKinds;
 use crate::io::{Reader, WriteSink, Writer};
-use crate::listing;
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
-use crate::path::Path;
+use crate::path::{AsPath, Path};
 
 const NAME: &str = "mem";
-const LIST_PAGE: usize = 256;
 
 /// A store of objects in memory. `Clone` shares the store (and closing one closes all).
 ///
@@ -44,16 +50,26 @@ const LIST_PAGE: usize = 256;
 #[derive(Clone, Default)]
 pub struct MemoryBackend {
     shared: Arc<Shared>,
+    /// Where this backend's paths start in the store (the root for the whole store).
+    root: Path,
 }
 
-#[derive(Default)]
 struct Shared {
     objects: RwLock<BTreeMap<Path, Object>>,
-    closed: AtomicBool,
+    guard: Guard,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            objects: RwLock::default(),
+            guard: Guard::new(NAME),
+        }
+    }
 }
 
 #[derive(Clone)]
-struct Object {
+pub(crate) struct Object {
     data: Arc<[u8]>,
     modified: SystemTime,
     content_type: Option<String>,
@@ -73,6 +89,7 @@ impl Object {
 impl std::fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryBackend")
+            .field("root", &self.root)
             .field("objects", &self.read().len())
             .finish()
     }
@@ -88,14 +105,57 @@ impl MemoryBackend {
         MemoryBackend::default()
     }
 
-    /// The number of objects.
+    /// A backend on the same store whose root is `dir` under this one's: its path `x` is
+    /// this one's `dir/x`. Both are on the [same store](crate::Location::same_store), so
+    /// each can copy and move from the other server-side; closing either closes the store.
+    ///
+    /// ```
+    /// use omnistorage::{Backend, BackendExt, MemoryBackend, Path};
+    ///
+    /// let store = MemoryBackend::new();
+    /// let photos = store.scoped("photos")?;
+    /// photos.write_all("2025/a.jpg", b"jpeg")?;
+    /// assert!(store.contains("photos/2025/a.jpg")?);
+    /// let backup = store.scoped("backup")?;
+    /// let from = photos.location().expect("a location");
+    /// backup.copy_from(&from, &Path::parse("2025/a.jpg")?, &Path::parse("a.jpg")?)?;
+    /// assert_eq!(store.read_to_vec("backup/a.jpg")?, b"jpeg");
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn scoped(&self, dir: impl AsPath) -> Result<MemoryBackend> {
+        let dir = dir.as_path()?;
+        Ok(MemoryBackend {
+            shared: self.shared.clone(),
+            root: self.root.join(&dir),
+        })
+    }
+
+    /// The number of objects in the whole store (whatever this backend's root).
     pub fn len(&self) -> usize {
         self.read().len()
     }
 
-    /// Whether the store holds no objects.
+    /// Whether the whole store holds no objects.
     pub fn is_empty(&self) -> bool {
         self.read().is_empty()
+    }
+
+    /// The store's key for `path`.
+    fn key<'a>(&self, path: &'a Path) -> Cow<'a, Path> {
+        if self.root.is_root() {
+            Cow::Borrowed(path)
+        } else {
+            Cow::Owned(self.root.join(path))
+        }
+    }
+
+    /// The store's key for `path` under the root of `src`, a location on this store.
+    fn key_from(&self, op: &'static str, src: &Location, path: &Path) -> Result<Path> {
+        let root = match src.root() {
+            "" => Path::root(),
+            root => Path::parse(root).map_err(|e| e.with_operation(op))?,
+        };
+        Ok(root.join(path))
     }
 
     // A panic while holding the lock cannot leave the map half-updated (every update is one
@@ -115,33 +175,49 @@ impl MemoryBackend {
     }
 
     fn check_open(&self, op: &'static str) -> Result<()> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return Err(Error::closed(op).with_backend(NAME));
-        }
-        Ok(())
+        self.shared.guard.check(op)
     }
 
     fn object_path(&self, op: &'static str, path: &Path) -> Result<()> {
-        self.check_open(op)?;
-        if path.is_root() {
-            return Err(err(
-                ErrorKind::InvalidPath,
-                "the root is not an object",
-                op,
-                path,
-            ));
-        }
-        Ok(())
+        self.shared.guard.object(op, path)
     }
 
     fn get(&self, op: &'static str, path: &Path) -> Result<Object> {
         self.read()
-            .get(path)
+            .get(&*self.key(path))
             .cloned()
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, path))
     }
 
-    /// Whether any object lies under `dir/`.
+    /// Copies (or, with `remove`, moves) the object at the store's key `from` to `to` (a path
+    /// of this backend), in one step under the lock; the same object keeps it. `shown` is
+    /// `from` as the caller named it, for errors.
+    fn transfer(
+        &self,
+        op: &'static str,
+        (from, shown): (&Path, &Path),
+        to: &Path,
+        remove: bool,
+    ) -> Result<Entry> {
+        self.object_path(op, shown)?;
+        self.object_path(op, to)?;
+        let key = self.key(to);
+        let mut map = self.write();
+        let object = map
+            .get(from)
+            .cloned()
+            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", op, shown))?;
+        let entry = object.entry(to);
+        if *from != *key {
+            if remove {
+                map.remove(from);
+            }
+            map.insert(key.into_owned(), object);
+        }
+        Ok(entry)
+    }
+
+    /// Whether any object lies under `dir/` (a store key).
     fn has_children(&self, dir: &Path) -> bool {
         let map = self.read();
         let start = Bound::Excluded(dir.clone());
@@ -170,7 +246,7 @@ impl Backend for MemoryBackend {
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         const OP: &str = "write";
         self.object_path(OP, path)?;
-        if opts.mode == WriteMode::CreateNew && self.read().contains_key(path) {
+        if opts.mode == WriteMode::CreateNew && self.read().contains_key(&*self.key(path)) {
             return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
         }
         Ok(Writer::new(MemorySink {
@@ -184,31 +260,18 @@ impl Backend for MemoryBackend {
 
     fn exists(&self, path: &Path) -> Result<bool> {
         self.check_open("exists")?;
-        Ok(self.read().contains_key(path))
+        Ok(!path.is_root() && self.read().contains_key(&*self.key(path)))
     }
 
     fn delete(&self, path: &Path) -> Result<()> {
         self.object_path("delete", path)?;
-        self.write().remove(path);
+        self.write().remove(&*self.key(path));
         Ok(())
     }
 
     fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         self.check_open("list")?;
-        // Start at the prefix, or right after `start_after` if that is further on.
-        let next = match &opts.start_after {
-            Some(after) if after > prefix => Bound::Excluded(after.clone()),
-            _ => Bound::Included(prefix.clone()),
-        };
-        let recursive = Box::new(MemoryList {
-            store: self.clone(),
-            prefix: prefix.clone(),
-            next,
-            page: Vec::new().into_iter(),
-            done: false,
-        });
-        // One level and cancellation from the recursive listing.
-        Ok(listing::adapt(recursive, prefix, opts))
+        Ok(PagedList::list(self.clone(), &self.root, prefix, opts))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -235,7 +298,7 @@ impl Backend for MemoryBackend {
     }
 
     fn close(&self) -> Result<()> {
-        self.shared.closed.store(true, Ordering::Release);
+        self.shared.guard.close();
         Ok(())
     }
 
@@ -243,19 +306,20 @@ impl Backend for MemoryBackend {
         Some(Location::new(
             NAME,
             format!("@{:p}", Arc::as_ptr(&self.shared)),
-            "",
+            self.root.as_str(),
         ))
     }
 
     fn stat(&self, path: &Path) -> Result<Entry> {
         const OP: &str = "stat";
         self.check_open(OP)?;
+        let key = self.key(path);
         if !path.is_root()
-            && let Some(object) = self.read().get(path)
+            && let Some(object) = self.read().get(&*key)
         {
             return Ok(object.entry(path));
         }
-        if path.is_root() || self.has_children(path) {
+        if path.is_root() || self.has_children(&key) {
             return Ok(Entry::dir(path.clone()));
         }
         Err(err(ErrorKind::NotFound, "no such object", OP, path))
@@ -270,34 +334,30 @@ impl Backend for MemoryBackend {
     }
 
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
-        const OP: &str = "copy";
-        self.object_path(OP, from)?;
-        self.object_path(OP, to)?;
-        let mut map = self.write();
-        let object = map
-            .get(from)
-            .cloned()
-            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
-        let entry = object.entry(to);
-        map.insert(to.clone(), object);
-        Ok(entry)
+        self.transfer("copy", (&self.key(from), from), to, false)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
-        const OP: &str = "rename";
-        self.object_path(OP, from)?;
-        self.object_path(OP, to)?;
-        let mut map = self.write();
-        let object = map
-            .get(from)
-            .cloned()
-            .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, from))?;
-        let entry = object.entry(to);
-        if from != to {
-            map.remove(from);
-            map.insert(to.clone(), object);
+        self.transfer("rename", (&self.key(from), from), to, true)
+    }
+
+    /// Copies from another backend on this store ([`scoped`](MemoryBackend::scoped), or the
+    /// same named store), in one step.
+    fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        const OP: &str = "copy_from";
+        if !self.location().is_some_and(|here| here.same_store(src)) {
+            return Err(Error::unsupported(OP).with_backend(NAME));
         }
-        Ok(entry)
+        self.transfer(OP, (&self.key_from(OP, src, from)?, from), to, false)
+    }
+
+    /// Moves from another backend on this store, in one step.
+    fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        const OP: &str = "rename_from";
+        if !self.location().is_some_and(|here| here.same_store(src)) {
+            return Err(Error::unsupported(OP).with_backend(NAME));
+        }
+        self.transfer(OP, (&self.key_from(OP, src, from)?, from), to, true)
     }
 
     fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
@@ -305,7 +365,7 @@ impl Backend for MemoryBackend {
         self.object_path(OP, path)?;
         let mut map = self.write();
         let object = map
-            .get_mut(path)
+            .get_mut(&*self.key(path))
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, path))?;
         object.modified = modified;
         Ok(object.entry(path))
@@ -365,9 +425,10 @@ impl WriteSink for MemorySink {
             metadata: opts.metadata,
         };
         let entry = object.entry(&path);
+        let key = store.key(&path).into_owned();
         let mut map = store.write();
         store.check_open(OP)?;
-        if opts.mode == WriteMode::CreateNew && map.contains_key(&path) {
+        if opts.mode == WriteMode::CreateNew && map.contains_key(&key) {
             return Err(err(
                 ErrorKind::AlreadyExists,
                 "the object exists",
@@ -375,7 +436,7 @@ impl WriteSink for MemorySink {
                 &path,
             ));
         }
-        map.insert(path, object);
+        map.insert(key, object);
         Ok(entry)
     }
 
@@ -384,60 +445,19 @@ impl WriteSink for MemorySink {
     }
 }
 
-/// A lazy listing: one page of the map per lock.
-struct MemoryList {
-    store: MemoryBackend,
-    prefix: Path,
-    next: Bound<Path>,
-    page: std::vec::IntoIter<Entry>,
-    done: bool,
-}
+impl PagedSource for MemoryBackend {
+    type Value = Object;
 
-impl Iterator for MemoryList {
-    type Item = Result<Entry>;
+    fn with_map<R>(&self, f: impl FnOnce(&BTreeMap<Path, Object>) -> R) -> R {
+        f(&self.read())
+    }
 
-    fn next(&mut self) -> Option<Result<Entry>> {
-        loop {
-            if let Err(e) = self.store.check_open("list") {
-                if self.done {
-                    return None;
-                }
-                self.done = true;
-                return Some(Err(e));
-            }
-            if let Some(entry) = self.page.next() {
-                return Some(Ok(entry));
-            }
-            if self.done {
-                return None;
-            }
-            let map = self.store.read();
-            let mut page = Vec::with_capacity(LIST_PAGE);
-            let mut last = None;
-            let mut scanned = 0;
-            for (path, object) in map.range((self.next.clone(), Bound::Unbounded)) {
-                // Keys that share the prefix's bytes but not its segments (`a/b-x` for
-                // `a/b`) sort between `a/b` and `a/b/`; skip them, stop past them all.
-                if !path.as_str().starts_with(self.prefix.as_str()) {
-                    self.done = true;
-                    break;
-                }
-                last = Some(path);
-                scanned += 1;
-                if path.starts_with(&self.prefix) {
-                    page.push(object.entry(path));
-                }
-                if scanned == LIST_PAGE {
-                    break;
-                }
-            }
-            match last {
-                Some(path) if scanned == LIST_PAGE => self.next = Bound::Excluded(path.clone()),
-                _ => self.done = true,
-            }
-            drop(map);
-            self.page = page.into_iter();
-        }
+    fn entry(path: &Path, object: &Object) -> Option<Entry> {
+        Some(object.entry(path))
+    }
+
+    fn check_open(&self) -> Result<()> {
+        self.check_open("list")
     }
 }
 
@@ -452,6 +472,7 @@ mod tests {
         // between `a/b` and `a/b/…`; with more of them than a page holds, the listing must
         // still skip them all and find every key under `a/b/`.
         let store = MemoryBackend::new();
+        const LIST_PAGE: usize = 256;
         for i in 0..(LIST_PAGE * 2 + 7) {
             store.write_all(format!("a/b-{i:04}"), b"").unwrap();
             store.write_all(format!("a/b.{i:04}"), b"").unwrap();
@@ -470,5 +491,33 @@ mod tests {
         let mut expected = vec!["a/b".to_string()];
         expected.extend((0..(LIST_PAGE + 3)).map(|i| format!("a/b/{i:04}")));
         assert_eq!(listed, expected);
+    }
+
+    #[test]
+    fn a_scoped_backend_sees_only_its_root() {
+        let store = MemoryBackend::new();
+        for path in ["main", "main/x", "main/d/y", "main-x", "mainx/z", "other/w"] {
+            store.write_all(path, path.as_bytes()).unwrap();
+        }
+        let main = store.scoped("main").unwrap();
+        let names = |opts: ListOptions| -> Vec<String> {
+            main.list(&Path::root(), &opts)
+                .unwrap()
+                .map(|e| e.unwrap().path.into_string())
+                .collect()
+        };
+        assert_eq!(names(ListOptions::new()), ["d/y", "x"]);
+        assert_eq!(names(ListOptions::new().recursive(false)), ["d", "x"]);
+        let after_d = ListOptions::new().start_after(Path::parse("d/y").unwrap());
+        assert_eq!(names(after_d), ["x"]);
+        assert!(!main.exists(&Path::root()).unwrap());
+        assert!(main.stat(&Path::root()).unwrap().is_dir);
+        assert_eq!(main.read_to_vec("d/y").unwrap(), b"main/d/y");
+        main.remove("x").unwrap();
+        assert!(!store.contains("main/x").unwrap());
+        assert!(store.contains("main").unwrap());
+        let nested = main.scoped("d").unwrap();
+        assert_eq!(nested.location().unwrap().root(), "main/d");
+        assert_eq!(nested.read_to_vec("y").unwrap(), b"main/d/y");
     }
 }

@@ -8,7 +8,9 @@
 //! | S3 and S3-compatible | [`S3Backend`](s3::S3Backend) | `s3` | `s3://bucket/prefix?endpoint=...` |
 
 pub mod file;
+mod guard;
 pub mod memory;
+mod paged;
 
 #[cfg(feature = "channel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
@@ -16,3 +18,5 @@ pub mod channel;
 
 #[cfg(feature = "s3")]
 pub mod s3;
+
+pub(crate) mod tree;

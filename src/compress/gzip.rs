@@ -38,15 +38,16 @@
 //! [flate2]: https://docs.rs/flate2
 
 use std::fmt;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
-use super::stream::{READ_BUFFER, SizeTrailer, Slot, Tap, decoded, le_u64};
-use crate::entry::Entry;
+use super::stream::{
+    EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, impl_encoder, le_u64,
+};
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::{WriteSink, Writer};
+use crate::io::Writer;
 
 /// The default compression level, as `gzip`'s: 6.
 pub const DEFAULT_LEVEL: u32 = 6;
@@ -119,11 +120,8 @@ pub fn writer(inner: Writer, level: u32) -> Result<Writer> {
 /// [`writer`] with all the [`Options`].
 pub fn writer_with(inner: Writer, opts: &Options) -> Result<Writer> {
     check_level(opts.level)?;
-    Ok(Writer::new(GzipSink {
-        encoder: GzEncoder::new(Slot::new(inner), flate2::Compression::new(opts.level)),
-        size_trailer: opts.size_trailer,
-        uncompressed: 0,
-    }))
+    let encoder = GzEncoder::new(Slot::new(inner), flate2::Compression::new(opts.level));
+    Ok(EncoderSink::writer(encoder, opts.size_trailer))
 }
 
 pub(crate) fn check_level(level: u32) -> Result<()> {
@@ -136,55 +134,7 @@ pub(crate) fn check_level(level: u32) -> Result<()> {
     Ok(())
 }
 
-struct GzipSink {
-    encoder: GzEncoder<Slot>,
-    size_trailer: bool,
-    uncompressed: u64,
-}
-
-impl Write for GzipSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.encoder.write(buf)?;
-        self.uncompressed += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.encoder.flush()
-    }
-}
-
-impl WriteSink for GzipSink {
-    fn finish(self: Box<Self>) -> Result<Entry> {
-        let GzipSink {
-            encoder,
-            size_trailer,
-            uncompressed,
-        } = *self;
-        // On an error the slot, and with it the inner writer, is dropped: that aborts it.
-        let mut slot = encoder.finish()?;
-        let compressed = slot.written();
-        let Some(mut inner) = slot.take() else {
-            return Err(Error::new(ErrorKind::Closed, "writer already finished"));
-        };
-        if size_trailer {
-            inner.write_all(&trailer(SizeTrailer {
-                uncompressed,
-                compressed,
-            }))?;
-        }
-        inner.finish()
-    }
-
-    fn abort(mut self: Box<Self>) -> Result<()> {
-        match self.encoder.get_mut().take() {
-            Some(inner) => inner.abort(),
-            None => Ok(()),
-        }
-        // Dropping the encoder now tries to write its trailer into the empty slot, which
-        // refuses it.
-    }
-}
+impl_encoder!(GzEncoder<Slot>, trailer);
 
 /// The length of the size trailer: one empty gzip member with a 20-byte extra field.
 pub(crate) const TRAILER_LEN: usize = 42;
@@ -269,6 +219,29 @@ impl<R: Read> Read for Reader<R> {
         }
         let result = self.decoder.read(buf);
         decoded("gzip", result, self.decoder.get_mut().get_mut(), buf.len())
+    }
+}
+
+/// Turns a decoder's result into ours: the inner reader's errors come back as they were,
+/// everything else the decoder says is [`ErrorKind::Corrupt`], and so is a stream that holds
+/// no compressed byte at all.
+fn decoded<R: Read>(
+    format: &'static str,
+    result: io::Result<usize>,
+    tap: &mut Tap<R>,
+    want: usize,
+) -> io::Result<usize> {
+    match result {
+        Ok(0) if want > 0 && tap.seen() == 0 => Err(corrupt(format, "the input is empty")),
+        Ok(n) => Ok(n),
+        Err(e) => match tap.take_error() {
+            Some(inner) => Err(inner),
+            None if e.kind() == io::ErrorKind::UnexpectedEof => Err(corrupt(
+                format,
+                "truncated: the input ends inside the stream",
+            )),
+            None => Err(corrupt(format, e)),
+        },
     }
 }
 

@@ -1,11 +1,13 @@
-//! Plumbing shared by the gzip and zstd layers: the writer slot that lets an encoder be
-//! abandoned without committing, the reader tap that tells the inner reader's errors from the
-//! decoder's, and the size trailers.
+//! Plumbing shared by the gzip and zstd layers: the one committing sink both writers are
+//! ([`EncoderSink`]), the writer slot that lets an encoder be abandoned without committing,
+//! the reader tap that tells the inner reader's errors from the decoder's, and the size
+//! trailers.
 
 use std::io::{self, Read, Write};
 
-use crate::error::{Error, ErrorKind};
-use crate::io::Writer;
+use crate::entry::Entry;
+use crate::error::{Error, ErrorKind, Result};
+use crate::io::{WriteSink, Writer};
 
 /// The buffer between an inner reader and a decoder.
 pub(crate) const READ_BUFFER: usize = 64 * 1024;
@@ -69,6 +71,104 @@ impl Write for Slot {
     }
 }
 
+/// A streaming encoder that writes into a [`Slot`]: what the gzip and zstd writers differ in.
+pub(crate) trait Encoder: Write + Send + 'static {
+    /// Ends the compressed stream (writes what is pending and the format's own trailer) and
+    /// gives the slot back.
+    fn end(self) -> io::Result<Slot>;
+
+    /// The slot written into.
+    fn slot(&mut self) -> &mut Slot;
+
+    /// The [`SizeTrailer`] in this format's encoding.
+    fn size_trailer(t: SizeTrailer) -> Vec<u8>;
+}
+
+/// Implements [`Encoder`] for an encoder type of flate2 or zstd (they spell `end` and `slot`
+/// the same way, as inherent methods), with the format's size trailer function.
+macro_rules! impl_encoder {
+    ($encoder:ty, $trailer:path) => {
+        impl $crate::compress::stream::Encoder for $encoder {
+            fn end(self) -> std::io::Result<$crate::compress::stream::Slot> {
+                self.finish()
+            }
+
+            fn slot(&mut self) -> &mut $crate::compress::stream::Slot {
+                self.get_mut()
+            }
+
+            fn size_trailer(t: $crate::compress::stream::SizeTrailer) -> Vec<u8> {
+                $trailer(t).to_vec()
+            }
+        }
+    };
+}
+pub(crate) use impl_encoder;
+
+/// The committing side of a compression writer, written once for every [`Encoder`]: counts
+/// the uncompressed bytes; `finish` ends the stream, appends the size trailer if asked, and
+/// finishes the inner [`Writer`]; `abort` aborts it.
+pub(crate) struct EncoderSink<E> {
+    encoder: E,
+    size_trailer: bool,
+    uncompressed: u64,
+}
+
+impl<E: Encoder> EncoderSink<E> {
+    /// A [`Writer`] that compresses with `encoder`.
+    pub(crate) fn writer(encoder: E, size_trailer: bool) -> Writer {
+        Writer::new(EncoderSink {
+            encoder,
+            size_trailer,
+            uncompressed: 0,
+        })
+    }
+}
+
+impl<E: Encoder> Write for EncoderSink<E> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.encoder.write(buf)?;
+        self.uncompressed += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.encoder.flush()
+    }
+}
+
+impl<E: Encoder> WriteSink for EncoderSink<E> {
+    fn finish(self: Box<Self>) -> Result<Entry> {
+        let EncoderSink {
+            encoder,
+            size_trailer,
+            uncompressed,
+        } = *self;
+        // On an error the slot, and with it the inner writer, is dropped: that aborts it.
+        let mut slot = encoder.end()?;
+        let compressed = slot.written();
+        let Some(mut inner) = slot.take() else {
+            return Err(Error::new(ErrorKind::Closed, "writer already finished"));
+        };
+        if size_trailer {
+            inner.write_all(&E::size_trailer(SizeTrailer {
+                uncompressed,
+                compressed,
+            }))?;
+        }
+        inner.finish()
+    }
+
+    fn abort(mut self: Box<Self>) -> Result<()> {
+        // Whatever the encoder writes afterwards (flate2's writes its trailer when dropped)
+        // goes into the empty slot, which refuses it.
+        match self.encoder.slot().take() {
+            Some(inner) => inner.abort(),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Wraps the reader under a decoder and keeps its errors aside, so that the decoder's own
 /// errors (corrupt input) can be told from the inner reader's (which pass through unchanged).
 pub(crate) struct Tap<R> {
@@ -112,29 +212,6 @@ impl<R: Read> Read for Tap<R> {
                 Err(io::Error::new(kind, "inner reader failed"))
             }
         }
-    }
-}
-
-/// Turns a decoder's result into ours: the inner reader's errors come back as they were,
-/// everything else the decoder says is [`ErrorKind::Corrupt`], and so is a stream that holds
-/// no compressed byte at all.
-pub(crate) fn decoded<R: Read>(
-    format: &'static str,
-    result: io::Result<usize>,
-    tap: &mut Tap<R>,
-    want: usize,
-) -> io::Result<usize> {
-    match result {
-        Ok(0) if want > 0 && tap.seen() == 0 => Err(corrupt(format, "the input is empty")),
-        Ok(n) => Ok(n),
-        Err(e) => match tap.take_error() {
-            Some(inner) => Err(inner),
-            None if e.kind() == io::ErrorKind::UnexpectedEof => Err(corrupt(
-                format,
-                "truncated: the input ends inside the stream",
-            )),
-            None => Err(corrupt(format, e)),
-        },
     }
 }
 

@@ -38,15 +38,15 @@
 //! [zstd]: https://docs.rs/zstd
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 
 use zstd::stream::raw::{Decoder as RawDecoder, InBuffer, Operation, OutBuffer};
-use zstd::stream::write::Encoder;
 
-use super::stream::{READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, le_u64};
-use crate::entry::Entry;
+use super::stream::{
+    EncoderSink, READ_BUFFER, SizeTrailer, Slot, Tap, corrupt, impl_encoder, le_u64,
+};
 use crate::error::{Error, ErrorKind, Result};
-use crate::io::{WriteSink, Writer};
+use crate::io::Writer;
 
 /// The default compression level, as `zstd`'s: 3.
 pub const DEFAULT_LEVEL: i32 = 3;
@@ -134,16 +134,13 @@ pub fn writer_with(inner: Writer, opts: &Options) -> Result<Writer> {
     let setup = |e: io::Error| {
         Error::new(ErrorKind::InvalidInput, "zstd encoder setup failed").with_source(e)
     };
-    let mut encoder = Encoder::new(Slot::new(inner), opts.level).map_err(setup)?;
+    let mut encoder =
+        zstd::stream::write::Encoder::new(Slot::new(inner), opts.level).map_err(setup)?;
     encoder.include_checksum(true).map_err(setup)?;
     if opts.workers > 0 {
         encoder.multithread(opts.workers).map_err(setup)?;
     }
-    Ok(Writer::new(ZstdSink {
-        encoder,
-        size_trailer: opts.size_trailer,
-        uncompressed: 0,
-    }))
+    Ok(EncoderSink::writer(encoder, opts.size_trailer))
 }
 
 pub(crate) fn check_level(level: i32) -> Result<()> {
@@ -161,53 +158,7 @@ pub(crate) fn check_level(level: i32) -> Result<()> {
     Ok(())
 }
 
-struct ZstdSink {
-    encoder: Encoder<'static, Slot>,
-    size_trailer: bool,
-    uncompressed: u64,
-}
-
-impl Write for ZstdSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.encoder.write(buf)?;
-        self.uncompressed += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.encoder.flush()
-    }
-}
-
-impl WriteSink for ZstdSink {
-    fn finish(self: Box<Self>) -> Result<Entry> {
-        let ZstdSink {
-            encoder,
-            size_trailer,
-            uncompressed,
-        } = *self;
-        // On an error the slot, and with it the inner writer, is dropped: that aborts it.
-        let mut slot = encoder.finish()?;
-        let compressed = slot.written();
-        let Some(mut inner) = slot.take() else {
-            return Err(Error::new(ErrorKind::Closed, "writer already finished"));
-        };
-        if size_trailer {
-            inner.write_all(&trailer(SizeTrailer {
-                uncompressed,
-                compressed,
-            }))?;
-        }
-        inner.finish()
-    }
-
-    fn abort(mut self: Box<Self>) -> Result<()> {
-        match self.encoder.get_mut().take() {
-            Some(inner) => inner.abort(),
-            None => Ok(()),
-        }
-    }
-}
+impl_encoder!(zstd::stream::write::Encoder<'static, Slot>, trailer);
 
 /// The length of the size trailer: a skippable frame with a 20-byte payload.
 pub(crate) const TRAILER_LEN: usize = 28;

@@ -49,9 +49,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::out::Out;
+use crate::format::out::{Out, framing_writer};
 use crate::format::{DEFAULT_MAX_RECORD_SIZE, RecordReader, RecordWriter, find_byte};
 
 /// How much a [`Reader`] reads from its source at a time.
@@ -59,10 +58,10 @@ const READ_BUFFER: usize = 64 * 1024;
 
 /// Writes NDJSON: each record, then `\n`. Buffered.
 ///
-/// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) (it
-/// flushes, commits the object and returns its [`Entry`]), or
-/// [`into_inner`](Writer::into_inner) over any other writer. Dropping a `Writer` discards
-/// what it buffers.
+/// End with [`finish`](Writer::finish) over an [`omnistorage::Writer`](crate::Writer) or any
+/// other [`Finish`](crate::Finish) layer (it flushes, commits the object and returns its
+/// [`Entry`](crate::Entry)), or [`into_inner`](Writer::into_inner) over any other writer.
+/// Dropping a `Writer` discards what it buffers, and drops (so aborts) the layers below.
 ///
 /// ```
 /// use omnistorage::format::{ndjson, RecordWriter};
@@ -79,27 +78,9 @@ pub struct Writer<W> {
     out: Out<W>,
 }
 
+framing_writer!("ndjson::Writer");
+
 impl<W: Write> Writer<W> {
-    /// A writer into `inner`.
-    pub fn new(inner: W) -> Writer<W> {
-        Writer {
-            out: Out::new(inner),
-        }
-    }
-
-    /// Flushes what is buffered and returns the underlying writer.
-    ///
-    /// Over an [`omnistorage::Writer`](crate::Writer), use [`finish`](Writer::finish), which
-    /// also commits.
-    pub fn into_inner(self) -> Result<W> {
-        self.out.into_inner()
-    }
-
-    /// The underlying writer. Bytes still buffered have not reached it.
-    pub fn get_ref(&self) -> &W {
-        self.out.get_ref()
-    }
-
     /// Serializes `value` as compact JSON on one line (feature `serde`).
     ///
     /// A value that cannot be serialized (a map with non-string keys, a failing `Serialize`
@@ -142,17 +123,6 @@ impl<W: Write> Writer<W> {
     }
 }
 
-impl Writer<crate::Writer> {
-    /// Flushes what is buffered, then commits the object: it becomes visible whole. Returns
-    /// the stored [`Entry`].
-    ///
-    /// If a write failed earlier, or the flush fails, nothing is committed: the object is
-    /// discarded and this returns the error.
-    pub fn finish(self) -> Result<Entry> {
-        self.out.into_inner()?.finish()
-    }
-}
-
 impl<W: Write> RecordWriter for Writer<W> {
     /// Writes `record` and a newline.
     ///
@@ -188,15 +158,6 @@ impl<W: Write> RecordWriter for Writer<W> {
 
     fn flush(&mut self) -> Result<()> {
         self.out.flush()
-    }
-}
-
-impl<W: fmt::Debug> fmt::Debug for Writer<W> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ndjson::Writer")
-            .field("inner", self.out.get_ref())
-            .field("buffered", &self.out.buffered())
-            .finish()
     }
 }
 

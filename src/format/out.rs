@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
+use crate::entry::Entry;
 use crate::error::{Error, Result};
+use crate::io::Finish;
 
 /// How much a framing writer buffers before it writes to the underlying writer.
 pub(crate) const CAPACITY: usize = 64 * 1024;
@@ -76,6 +78,21 @@ impl<W: Write> Out<W> {
         self.flush()?;
         Ok(self.inner)
     }
+
+    /// Flushes, then finishes the layer below. If the flush fails, the layer below is
+    /// aborted instead and the flush's error returned: nothing is committed.
+    pub(crate) fn finish(mut self) -> Result<Entry>
+    where
+        W: Finish,
+    {
+        match self.flush() {
+            Ok(()) => self.inner.finish(),
+            Err(e) => {
+                let _ = self.inner.abort();
+                Err(e)
+            }
+        }
+    }
 }
 
 impl<W> Out<W> {
@@ -86,4 +103,68 @@ impl<W> Out<W> {
     pub(crate) fn buffered(&self) -> usize {
         self.buf.len()
     }
+
+    /// The writer below, without writing what is buffered (which is dropped).
+    pub(crate) fn discard(self) -> W {
+        self.inner
+    }
 }
+
+/// The methods every byte-framing writer (`ndjson::Writer`, `lengthprefix::Writer`: a struct
+/// with one field `out: Out<W>`) has, written once: `new`, `into_inner`, `get_ref`, `finish`
+/// and `abort` over any [`Finish`] layer, and `Debug` under the given name.
+macro_rules! framing_writer {
+    ($name:literal) => {
+        impl<W: std::io::Write> Writer<W> {
+            /// A writer into `inner`.
+            pub fn new(inner: W) -> Writer<W> {
+                Writer {
+                    out: $crate::format::out::Out::new(inner),
+                }
+            }
+
+            /// Flushes what is buffered and returns the underlying writer.
+            ///
+            /// Over an [`omnistorage::Writer`](crate::Writer) or another
+            /// [`Finish`](crate::Finish) layer, use [`finish`](Writer::finish), which also
+            /// commits.
+            pub fn into_inner(self) -> $crate::error::Result<W> {
+                self.out.into_inner()
+            }
+
+            /// The underlying writer. Bytes still buffered have not reached it.
+            pub fn get_ref(&self) -> &W {
+                self.out.get_ref()
+            }
+        }
+
+        impl<W: $crate::io::Finish> Writer<W> {
+            /// Flushes what is buffered, then finishes the writer below (an
+            /// [`omnistorage::Writer`](crate::Writer), or any [`Finish`](crate::Finish) layer:
+            /// compression, a fan-out, a hashing writer), which commits the object whole.
+            /// Returns the stored [`Entry`](crate::Entry).
+            ///
+            /// If a write failed earlier, or the flush fails, nothing is committed: every
+            /// layer below is aborted and this returns the error.
+            pub fn finish(self) -> $crate::error::Result<$crate::entry::Entry> {
+                self.out.finish()
+            }
+
+            /// Discards what is buffered and aborts every layer below: nothing is committed.
+            /// Dropping the writer does the same.
+            pub fn abort(self) -> $crate::error::Result<()> {
+                self.out.discard().abort()
+            }
+        }
+
+        impl<W: std::fmt::Debug> std::fmt::Debug for Writer<W> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct($name)
+                    .field("inner", self.out.get_ref())
+                    .field("buffered", &self.out.buffered())
+                    .finish()
+            }
+        }
+    };
+}
+pub(crate) use framing_writer;

@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// assert_eq!(crc.to_hex(), "e3069283"); // the CRC-32C check value
 /// # Ok::<(), omnistorage::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Hasher {
     #[cfg(feature = "md5")]
     md5: Option<md5::Md5>,

@@ -1,4 +1,6 @@
-//! Content hashes: the kinds ([`HashKind`], [`HashKinds`]) and the value type ([`Hash`]).
+//! Content hashes: the kinds ([`HashKind`], [`HashKinds`]), the value type ([`Hash`]), the
+//! [`Hasher`] that computes them, and the [`HashingReader`] and [`HashingWriter`] that compute
+//! them on the way through.
 //!
 //! A [`Hash`] is a kind and its digest bytes, compared by value, printed as lower-case hex,
 //! and parsed from hex or base64 (S3 sends MD5s as hex in ETags and as base64 in
@@ -22,9 +24,11 @@ use crate::error::{Error, ErrorKind, Result};
 mod crc32c;
 mod encoding;
 mod hasher;
+mod stream;
 
 pub(crate) use encoding::{base64_decode, base64_encode, hex_decode, hex_encode};
 pub use hasher::Hasher;
+pub use stream::{HashingReader, HashingWriter};
 
 /// A content hash algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,12 +87,7 @@ impl HashKind {
     }
 
     fn bit(self) -> u8 {
-        match self {
-            HashKind::Md5 => 1,
-            HashKind::Sha1 => 2,
-            HashKind::Sha256 => 4,
-            HashKind::Crc32c => 8,
-        }
+        kind_bit(self)
     }
 }
 
@@ -182,7 +181,7 @@ pub struct Hash {
 
 impl Hash {
     /// The hash of `kind` with these digest bytes; a length other than
-    /// [`HashKind::len`] is [`ErrorKind::InvalidInput`].
+    /// [`HashKind::digest_len`] is [`ErrorKind::InvalidInput`].
     pub fn new(kind: HashKind, digest: &[u8]) -> Result<Hash> {
         if digest.len() != kind.digest_len() {
             return Err(Error::new(
@@ -202,24 +201,28 @@ impl Hash {
     /// Parses hex (either case). Anything but `2 × len` hex digits is
     /// [`ErrorKind::InvalidInput`].
     pub fn from_hex(kind: HashKind, hex: &str) -> Result<Hash> {
-        let bytes = hex_decode(hex).ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("not a hex {kind} digest: {hex:?}"),
-            )
-        })?;
-        Hash::new(kind, &bytes)
+        Hash::decoded(kind, hex_decode(hex), "hex", hex)
     }
 
     /// Parses standard base64 with padding (as in `Content-MD5`).
     pub fn from_base64(kind: HashKind, text: &str) -> Result<Hash> {
-        let bytes = base64_decode(text).ok_or_else(|| {
-            Error::new(
+        Hash::decoded(kind, base64_decode(text), "base64", text)
+    }
+
+    /// The hash whose digest `text`, in `encoding`, decoded to (`None`: it did not decode).
+    fn decoded(
+        kind: HashKind,
+        digest: Option<Vec<u8>>,
+        encoding: &str,
+        text: &str,
+    ) -> Result<Hash> {
+        match digest {
+            Some(bytes) => Hash::new(kind, &bytes),
+            None => Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("not a base64 {kind} digest: {text:?}"),
-            )
-        })?;
-        Hash::new(kind, &bytes)
+                format!("not a {encoding} {kind} digest: {text:?}"),
+            )),
+        }
     }
 
     /// The kind.

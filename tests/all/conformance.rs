@@ -6,15 +6,23 @@ use std::sync::Arc;
 
 fn temp_file_backend() -> (FileBackend, TempDir) {
     let dir = TempDir::new().expect("temp dir");
-    let backend = FileBackend::new(dir.path()).expect("file backend");
+    let backend = FileBackend::new(dir.path().join("main")).expect("file backend");
     (backend, dir)
+}
+
+/// A file backend on `dir/main`, with siblings on `dir/other` (the same file system).
+fn file_fixture(backend: impl Backend + 'static, dir: TempDir) -> Fixture {
+    let other = dir.path().join("other");
+    Fixture::new(backend)
+        .with_sibling(move || Box::new(FileBackend::new(&other).expect("sibling")))
+        .with_guard(dir)
 }
 
 mod file {
     use super::*;
     omnistorage::conformance_tests!(|| {
         let (backend, dir) = temp_file_backend();
-        Fixture::new(backend).with_guard(dir)
+        file_fixture(backend, dir)
     });
 }
 
@@ -33,11 +41,21 @@ mod memory {
     omnistorage::conformance_tests!(|| Fixture::new(MemoryBackend::new()));
 }
 
+/// A memory store seen from `main`, with siblings seen from `other` (one store, two roots).
+mod memory_scoped {
+    use super::*;
+    omnistorage::conformance_tests!(|| {
+        let store = MemoryBackend::new();
+        let main = store.scoped("main").expect("scoped");
+        Fixture::new(main).with_sibling(move || Box::new(store.scoped("other").expect("scoped")))
+    });
+}
+
 mod arc_file {
     use super::*;
     omnistorage::conformance_tests!(|| {
         let (backend, dir) = temp_file_backend();
-        Fixture::new(Arc::new(backend)).with_guard(dir)
+        file_fixture(Arc::new(backend), dir)
     });
 }
 

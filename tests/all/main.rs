@@ -9,7 +9,9 @@ mod conformance;
 mod file;
 mod format;
 mod fuzz_regressions;
+mod hash;
 mod helpers;
+mod layers;
 mod multi;
 mod registry;
 #[cfg(feature = "s3")]

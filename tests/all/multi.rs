@@ -5,7 +5,8 @@ use std::io::{self, Read, Write};
 use omnistorage::conformance::TempDir;
 use omnistorage::multi::{ConcatReader, FanOut, MultiWriter, Tee};
 use omnistorage::{
-    BackendExt, Entry, ErrorKind, FileBackend, MemoryBackend, Path, Result, WriteSink, Writer,
+    Backend, BackendExt, Entry, ErrorKind, FileBackend, MemoryBackend, Path, Result, WriteSink,
+    Writer,
 };
 
 /// A sink that accepts `limit` bytes and then fails: injects a write failure (a disk that
@@ -65,7 +66,7 @@ fn all_commits_every_sink_on_different_backends() {
         writeln!(w, "line {i}").unwrap();
     }
     assert!(!mem.contains("x").unwrap(), "nothing visible before finish");
-    let report = w.finish().unwrap();
+    let report = w.finish_with_report().unwrap();
     let committed: Vec<usize> = report.committed.iter().map(|(i, _)| *i).collect();
     assert_eq!(committed, [0, 1, 2]);
     assert!(report.failed.is_empty());
@@ -107,7 +108,7 @@ fn best_effort_survives_failures_and_reports_them() {
     .unwrap();
     w.write_all(b"more than three").unwrap();
     assert_eq!(w.failures().len(), 1);
-    let report = w.finish().unwrap();
+    let report = w.finish_with_report().unwrap();
     assert_eq!(
         report.committed.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         [1]
@@ -137,7 +138,7 @@ fn quorum_tolerates_failures_up_to_its_margin() {
     )
     .unwrap();
     w.write_all(b"q").unwrap();
-    let report = w.finish().unwrap();
+    let report = w.finish_with_report().unwrap();
     assert_eq!(report.committed.len(), 2);
     assert_eq!(mem.read_to_vec("a").unwrap(), b"q");
 
@@ -208,6 +209,11 @@ fn all_commit_failure_after_a_commit_names_what_stays_committed() {
         err.to_string().contains("stay committed: sinks 0 (x)"),
         "{err}"
     );
+    // The commit failure itself is the source, with its kind.
+    let source = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<omnistorage::Error>())
+        .expect("the sink's error is the source");
+    assert_eq!(source.kind(), err.kind());
     assert_eq!(mem.read_to_vec("x").unwrap(), b"data");
 }
 
@@ -297,7 +303,7 @@ fn tee_writes_both_sides() {
     for _ in 0..100 {
         tee.write_all(b"0123456789").unwrap();
     }
-    let (entry, copy) = tee.finish().unwrap();
+    let (entry, copy) = tee.finish_with_other().unwrap();
     assert_eq!(entry.size, 1000);
     assert_eq!(file.read_to_vec("t").unwrap(), copy);
 }
@@ -308,7 +314,10 @@ fn tee_failure_on_either_side_commits_nothing() {
     mem.write_all("t", b"old").unwrap();
     let mut tee = Tee::new(mem.open_writer("t").unwrap(), BrokenPipe);
     assert!(tee.write_all(b"new").is_err());
-    assert!(tee.finish().is_err());
+    // The first error itself, not a summary of it.
+    let err = tee.finish().unwrap_err();
+    assert_eq!(err.io_kind(), io::ErrorKind::BrokenPipe);
+    assert!(err.is_temporary(), "a broken pipe is temporary: {err:?}");
     assert_eq!(mem.read_to_vec("t").unwrap(), b"old");
 
     let mut tee = Tee::new(failing(2), Vec::new());
@@ -319,4 +328,116 @@ fn tee_failure_on_either_side_commits_nothing() {
     tee.write_all(b"x").unwrap();
     drop(tee);
     assert!(!mem.contains("u").unwrap());
+}
+
+/// A sink whose writes fail with a temporary error of a given kind.
+struct Refuses(ErrorKind, bool);
+
+impl Write for Refuses {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(omnistorage::Error::new(self.0, "injected")
+            .with_temporary(self.1)
+            .into())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl WriteSink for Refuses {
+    fn finish(self: Box<Self>) -> Result<Entry> {
+        Ok(Entry::file(Path::root(), 0))
+    }
+    fn abort(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_fan_out_error_is_the_first_failure_with_its_kind_and_temporariness() {
+    let mem = MemoryBackend::new();
+    let mut w = MultiWriter::new(
+        FanOut::All,
+        vec![
+            mem.open_writer("x").unwrap(),
+            Writer::new(Refuses(ErrorKind::TimedOut, true)),
+        ],
+    )
+    .unwrap();
+    let err = omnistorage::Error::from(w.write_all(b"data").unwrap_err());
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert!(err.is_temporary(), "every failure was temporary: {err:?}");
+    let source = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<omnistorage::Error>())
+        .expect("the first failure is the source");
+    assert_eq!(source.message(), Some("injected"));
+    assert!(source.is_temporary());
+    assert!(err.display_chain().to_string().ends_with("injected"));
+    assert!(!mem.contains("x").unwrap());
+
+    // One permanent failure among them: the whole is permanent, of the first's kind.
+    let mut w = MultiWriter::new(
+        FanOut::Quorum(1),
+        vec![
+            Writer::new(Refuses(ErrorKind::RateLimited, true)),
+            Writer::new(Refuses(ErrorKind::PermissionDenied, false)),
+        ],
+    )
+    .unwrap();
+    let err = omnistorage::Error::from(w.write_all(b"data").unwrap_err());
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert!(!err.is_temporary());
+    assert!(err.to_string().contains("sink 1: "), "{err}");
+}
+
+#[test]
+fn undo_takes_back_commits_when_a_later_sink_fails() {
+    let dir = TempDir::new().unwrap();
+    let (_file, doomed) = doomed_file_writer(&dir);
+    let mem = MemoryBackend::new();
+    let undo_mem = mem.clone();
+    let mut w = MultiWriter::new(
+        FanOut::All,
+        vec![
+            mem.open_writer("x").unwrap(),
+            doomed,
+            mem.open_writer("y").unwrap(),
+        ],
+    )
+    .unwrap()
+    .with_undo(0, move |entry| undo_mem.delete(&entry.path));
+    w.write_all(b"data").unwrap();
+    let err = w.finish_with_report().unwrap_err();
+    assert!(!err.to_string().contains("stay committed"), "{err}");
+    assert!(mem.is_empty(), "x undone, y aborted");
+}
+
+#[test]
+fn commits_aborted_because_of_others_are_not_failures() {
+    let mem = MemoryBackend::new();
+    let mut w = MultiWriter::new(
+        FanOut::BestEffort,
+        vec![failing(0), mem.open_writer("x").unwrap()],
+    )
+    .unwrap();
+    w.write_all(b"x").unwrap();
+    let report = w.finish_with_report().unwrap();
+    assert_eq!(report.failed.len(), 1);
+    assert!(report.aborted.is_empty() && report.undone.is_empty());
+}
+
+#[test]
+fn tee_over_any_finish_layer() {
+    use omnistorage::{HashKind, HashKinds, HashingWriter};
+    let mem = MemoryBackend::new();
+    let kinds = HashKinds::NONE.with(HashKind::Crc32c);
+    let hashing = HashingWriter::new(mem.open_writer("t").unwrap(), kinds).unwrap();
+    let mut tee = Tee::new(hashing, Vec::new());
+    tee.write_all(b"123456789").unwrap();
+    let entry = omnistorage::Finish::finish(tee).unwrap();
+    assert_eq!(
+        entry.hash(HashKind::Crc32c).map(|h| h.to_hex()).as_deref(),
+        Some("e3069283")
+    );
+    assert_eq!(mem.read_to_vec("t").unwrap(), b"123456789");
 }

@@ -94,3 +94,33 @@ fn invalid_schemes_cannot_be_registered() {
         assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     }
 }
+
+#[test]
+fn errors_never_show_secrets() {
+    for url in [
+        "nosuch://u:hunter2@b/p?secret_access_key=hunter2",
+        "s3://b:bad/p?session_token=hunter2",
+    ] {
+        let err = open(url).expect_err(url);
+        let shown = format!("{err} {err:?} {}", err.display_chain());
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}
+
+#[test]
+fn the_registry_names_the_one_url_type() {
+    let url: omnistorage::registry::Url = omnistorage::Url::parse("mem://x").unwrap();
+    assert_eq!(url.host, "x");
+}
+
+#[test]
+fn mem_urls_with_a_path_see_the_store_from_there() {
+    let whole = open("mem://registry-scoped").unwrap();
+    let photos = open("mem://registry-scoped/photos/2025").unwrap();
+    photos.write_all("a.jpg", b"jpeg").unwrap();
+    assert_eq!(whole.read_to_vec("photos/2025/a.jpg").unwrap(), b"jpeg");
+    let (a, b) = (whole.location().unwrap(), photos.location().unwrap());
+    assert!(a.same_store(&b) && a != b);
+    let err = open("mem://registry-scoped/a/../b").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+}

@@ -31,8 +31,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use omnistorage::conformance::TempDir;
 use omnistorage::{
-    Backend, BackendExt, Entry, Error, ErrorKind, FileBackend, MemoryBackend, Path, ReadOptions,
-    Result, WriteMode, WriteOptions, Writer, copy_path, move_path,
+    Backend, BackendExt, Entry, Error, ErrorKind, FileBackend, ListOptions, MemoryBackend, Path,
+    ReadOptions, Result, WriteMode, WriteOptions, Writer, copy_path, move_path,
 };
 
 /// Directory names. Never used as object names.
@@ -124,11 +124,40 @@ impl Model {
             .any(|k| k.len() > dir.as_str().len() && under(k, dir.as_str()))
     }
 
-    /// What listing `prefix` must yield, in order.
-    fn listing(&self, prefix: &Path) -> Vec<(&String, &Obj)> {
-        self.objects
+    /// What listing `prefix` with `opts` must yield, in order: paths with their objects, or
+    /// `None` for a directory. Written out from the documented rules, not with the crate's
+    /// listing helpers: one level folds what lies deeper into one directory each; a directory
+    /// sorts as its path and `/`; a start point keeps what sorts strictly after it.
+    fn listing(&self, prefix: &Path, opts: &ListOptions) -> Vec<(String, Option<&Obj>)> {
+        let mut out: BTreeMap<String, (String, Option<&Obj>)> = BTreeMap::new();
+        for (k, obj) in self
+            .objects
             .iter()
             .filter(|(k, _)| under(k, prefix.as_str()))
+        {
+            let rest = match prefix.as_str() {
+                "" => k.as_str(),
+                p => k[p.len()..].trim_start_matches('/'),
+            };
+            match rest.split_once('/') {
+                Some((first, _)) if !opts.recursive => {
+                    let dir = match prefix.as_str() {
+                        "" => first.to_string(),
+                        p => format!("{p}/{first}"),
+                    };
+                    out.insert(format!("{dir}/"), (dir, None));
+                }
+                _ => {
+                    out.insert(k.clone(), (k.clone(), Some(obj)));
+                }
+            }
+        }
+        out.into_iter()
+            .filter(|(sort_key, (path, _))| match &opts.start_after {
+                None => true,
+                Some(start) => path != start.as_str() && sort_key.as_str() > start.as_str(),
+            })
+            .map(|(_, v)| v)
             .collect()
     }
 }
@@ -403,7 +432,7 @@ impl Subject {
 /// | 8 | read whole | any path |
 /// | 9 | read a range | any path, offset, length, form |
 /// | 10 | `exists` | any path |
-/// | 11 | `list` | any path, how many to take (0: all) |
+/// | 11 | `list` | any path, flags (bits 0-1: how many to take, 0: all; bit 2: one level; bit 3: a start point follows), [start: any path] |
 /// | 12 | server-side `copy` (`as_extended`) | from, to |
 /// | 13 | server-side `rename` (`as_extended`) | from, to |
 /// | 14 | `copy_path` within one backend | from, to |
@@ -478,10 +507,15 @@ fn step(run: &mut Run, op: u8, input: &mut Input<'_>) {
         }
         11 => {
             let p = input.any_path();
-            let take = usize::from(input.arg() % 4);
-            run.log.op(format_args!("list {p:?} take {take}"));
+            let flags = input.arg();
+            let take = usize::from(flags % 4);
+            let mut opts = ListOptions::new().recursive(flags & 4 == 0);
+            if flags & 8 != 0 {
+                opts = opts.start_after(input.any_path());
+            }
+            run.log.op(format_args!("list {p:?} take {take} {opts:?}"));
             for s in &run.subjects {
-                check_listing(&run.log, &run.model, s, &p, take);
+                check_listing(&run.log, &run.model, s, &p, take, &opts);
             }
         }
         12..=17 => {
@@ -770,37 +804,50 @@ fn read_range(run: &mut Run, p: Path, offset: u8, length: u8, form: u8) {
     }
 }
 
-/// Lists `prefix` (the first `take` entries, or all if 0) and compares with the model.
-fn check_listing(log: &Log, model: &Model, s: &Subject, prefix: &Path, take: usize) {
-    let what = format!("list {prefix:?}");
-    let list = outcome(
-        log,
-        s.name,
-        &what,
-        s.backend.list(prefix, &omnistorage::ListOptions::new()),
-        Want::Ok,
-    )
-    .expect("Want::Ok gives a value");
-    let got: Vec<Entry> = if take == 0 {
-        list.collect::<Result<_>>()
-    } else {
-        list.take(take).collect::<Result<_>>()
-    }
-    .unwrap_or_else(|e| log.fail(format!("{}: {what}: an entry failed: {e}", s.name)));
-    let mut want = model.listing(prefix);
+/// Lists `prefix` with `opts` (the first `take` entries, or all if 0) and compares with the
+/// model. A file backend may also list the empty directories it made (the model's `dirs`)
+/// in a one-level listing; those are set aside before comparing.
+fn check_listing(
+    log: &Log,
+    model: &Model,
+    s: &Subject,
+    prefix: &Path,
+    take: usize,
+    opts: &ListOptions,
+) {
+    let what = format!("list {prefix:?} {opts:?}");
+    let list = outcome(log, s.name, &what, s.backend.list(prefix, opts), Want::Ok)
+        .expect("Want::Ok gives a value");
+    let mut want = model.listing(prefix, opts);
+    let got: Vec<Entry> = list
+        .filter(|e| {
+            let empty_dir = |e: &Entry| {
+                s.has_dirs
+                    && e.is_dir
+                    && model.dirs.contains(e.path.as_str())
+                    && !model.has_children(&e.path)
+            };
+            !e.as_ref().is_ok_and(empty_dir)
+        })
+        .take(if take == 0 { usize::MAX } else { take })
+        .collect::<Result<_>>()
+        .unwrap_or_else(|e| log.fail(format!("{}: {what}: an entry failed: {e}", s.name)));
     if take != 0 {
         want.truncate(take);
     }
-    let got_paths: Vec<&str> = got.iter().map(|e| e.path.as_str()).collect();
-    let want_paths: Vec<&str> = want.iter().map(|(k, _)| k.as_str()).collect();
-    if got_paths != want_paths {
+    let key = |path: &str, dir: bool| format!("{path}{}", if dir { "/" } else { "" });
+    let got_keys: Vec<String> = got.iter().map(|e| key(e.path.as_str(), e.is_dir)).collect();
+    let want_keys: Vec<String> = want.iter().map(|(k, o)| key(k, o.is_none())).collect();
+    if got_keys != want_keys {
         log.fail(format!(
-            "{}: {what} gave {got_paths:?}; the model has {want_paths:?}",
+            "{}: {what} gave {got_keys:?}; the model has {want_keys:?}",
             s.name
         ));
     }
     for (entry, (k, obj)) in got.iter().zip(&want) {
-        s.check_entry(log, &what, entry, k, obj);
+        if let Some(obj) = obj {
+            s.check_entry(log, &what, entry, k, obj);
+        }
     }
 }
 
@@ -932,7 +979,14 @@ fn info(run: &mut Run, p: Path) {
 impl Run {
     fn check_listings(&self) {
         for s in &self.subjects {
-            check_listing(&self.log, &self.model, s, &Path::root(), 0);
+            check_listing(
+                &self.log,
+                &self.model,
+                s,
+                &Path::root(),
+                0,
+                &ListOptions::new(),
+            );
         }
     }
 

@@ -13,10 +13,10 @@
 //! the maximum record size (0..=62, or the default); the rest is the stream for (1), and,
 //! split at every `0xFF` byte, the records for (2).
 
-use std::io::{self, Read};
-
 use omnistorage::ErrorKind;
 use omnistorage::format::{RecordReader, RecordWriter, lengthprefix};
+
+use super::trickle::{Trickle, read_shape};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Event {
@@ -46,39 +46,11 @@ fn model(mut stream: &[u8], max: usize) -> Vec<Event> {
     events
 }
 
-/// A reader that returns at most `step` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
-/// Bytes 0 and 1 of the input: the size of each read, the reader's buffer (`None`: the
-/// default), the maximum record size (`None`: the default).
-fn decode(a: u8, b: u8) -> (usize, Option<usize>, Option<usize>) {
-    let step = if a == 0 {
-        usize::MAX
-    } else {
-        usize::from(a % 64) + 1
-    };
-    let capacity = [None, Some(1), Some(5), Some(16)][usize::from(a >> 6)];
-    let max = if b >= 63 { None } else { Some(usize::from(b)) };
-    (step, capacity, max)
-}
-
 /// Checks both properties on one input; panics if one does not hold.
 pub fn check(data: &[u8]) {
     let (shape, max, rest) = match data {
         [a, b, rest @ ..] => {
-            let (step, capacity, max) = decode(*a, *b);
+            let (step, capacity, max) = read_shape(*a, *b);
             (Shape { step, capacity }, max, rest)
         }
         _ => {

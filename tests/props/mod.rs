@@ -25,5 +25,6 @@ pub mod s3_list;
 pub mod s3_meta;
 #[cfg(feature = "s3")]
 pub mod s3_xml;
+mod trickle;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;

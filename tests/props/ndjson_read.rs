@@ -7,10 +7,10 @@
 //! if the byte is 0) and the reader's buffer (high 2 bits: 64 KiB, 1, 5 or 16 bytes), byte 1
 //! the maximum record size (0..=62, or the default); the rest is the NDJSON text.
 
-use std::io::{self, Read};
-
 use omnistorage::ErrorKind;
 use omnistorage::format::{RecordReader, ndjson};
+
+use super::trickle::{Trickle, read_shape};
 
 /// What reading yields, in order: records with their line numbers, then possibly an error
 /// on a line.
@@ -42,39 +42,11 @@ fn model(text: &[u8], max: usize) -> Vec<Event> {
     events
 }
 
-/// A reader that returns at most `step` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
-/// Bytes 0 and 1 of the input: the size of each read, the reader's buffer (`None`: the
-/// default), the maximum record size (`None`: the default).
-fn decode(a: u8, b: u8) -> (usize, Option<usize>, Option<usize>) {
-    let step = if a == 0 {
-        usize::MAX
-    } else {
-        usize::from(a % 64) + 1
-    };
-    let capacity = [None, Some(1), Some(5), Some(16)][usize::from(a >> 6)];
-    let max = if b >= 63 { None } else { Some(usize::from(b)) };
-    (step, capacity, max)
-}
-
 /// Checks the property on one input; panics if it does not hold.
 pub fn check(data: &[u8]) {
     let (step, capacity, max, text) = match data {
         [a, b, rest @ ..] => {
-            let (step, capacity, max) = decode(*a, *b);
+            let (step, capacity, max) = read_shape(*a, *b);
             (step, capacity, max, rest)
         }
         _ => (usize::MAX, None, None, data),

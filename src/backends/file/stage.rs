@@ -1,0 +1,268 @@
+//! Staged writes: the file a writer fills beside its target, locked for the writer's life,
+//! and the commit that renames (or, for `CreateNew`, hard-links) it over the target.
+
+use std::fs::{self, File, TryLockError};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path as FsPath, PathBuf};
+use std::time::SystemTime;
+
+use super::{FileBackend, NAME, entry_from, err, os_err};
+use crate::backends::tree::names::StagedName;
+use crate::entry::{Entry, Fields};
+use crate::error::{Error, ErrorKind, Result};
+use crate::io::{WriteSink, Writer};
+use crate::options::{WriteMode, WriteOptions};
+use crate::path::Path;
+
+const WRITE_BUFFER: usize = 128 * 1024;
+
+/// A staged file, removed on drop unless committed. Its [`File`] is kept open (and so
+/// locked) until after the name is removed or renamed, so that no reclaimer ever finds it
+/// unlocked under its staged name while its writer lives.
+pub(super) struct Staged {
+    path: Option<PathBuf>,
+    file: Option<File>,
+}
+
+impl Staged {
+    pub(super) fn file(&mut self) -> Result<&mut File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "writer is closed"))
+    }
+
+    /// Commits the staged file to `dest` and describes the result without a second lookup:
+    /// from `size` and `modified` when a time was given (the file system keeps it to its
+    /// precision, see the module docs), otherwise from the still open file. The file must
+    /// hold every byte already.
+    #[allow(clippy::too_many_arguments)] // one call per kind of write; a struct would only rename them
+    pub(super) fn commit(
+        mut self,
+        op: &'static str,
+        path: &Path,
+        dest: &FsPath,
+        mode: WriteMode,
+        size: u64,
+        modified: Option<SystemTime>,
+        sync: bool,
+    ) -> Result<Entry> {
+        let Some(tmp) = self.path.clone() else {
+            return Err(err(ErrorKind::Closed, "writer is closed", op, path));
+        };
+        let file = self.file()?;
+        if let Some(modified) = modified {
+            file.set_modified(modified)
+                .map_err(|e| os_err(e, op, path))?;
+        }
+        if sync {
+            file.sync_all().map_err(|e| os_err(e, op, path))?;
+        }
+        match mode {
+            WriteMode::CreateNew => match fs::hard_link(&tmp, dest) {
+                Ok(()) => {} // the staged name is removed on drop
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    return Err(err(ErrorKind::AlreadyExists, "the object exists", op, path));
+                }
+                Err(_) => {
+                    // No hard links here: check, then rename (not atomic).
+                    if fs::symlink_metadata(dest).is_ok() {
+                        return Err(err(ErrorKind::AlreadyExists, "the object exists", op, path));
+                    }
+                    fs::rename(&tmp, dest).map_err(|e| os_err(e, op, path))?;
+                    self.path = None;
+                }
+            },
+            _ => {
+                fs::rename(&tmp, dest).map_err(|e| rename_err(e, op, path))?;
+                self.path = None;
+            }
+        }
+        if let Some(modified) = modified {
+            return Ok(Entry::file(path.clone(), size)
+                .with_modified(Some(modified))
+                .with_filled(Fields::ALL));
+        }
+        let meta = self.file()?.metadata().map_err(|e| os_err(e, op, path))?;
+        Ok(entry_from(path, &meta))
+    }
+}
+
+/// A failed rename onto the target: a directory there is `IsADirectory`.
+fn rename_err(e: io::Error, op: &'static str, path: &Path) -> Error {
+    match e.kind() {
+        io::ErrorKind::IsADirectory | io::ErrorKind::DirectoryNotEmpty => err(
+            ErrorKind::IsADirectory,
+            "a directory is at this path",
+            op,
+            path,
+        ),
+        _ => os_err(e, op, path),
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = fs::remove_file(p);
+        }
+        // Only now is the file closed and its lock released.
+        self.file = None;
+    }
+}
+
+impl FileBackend {
+    /// Creates a new staged file for `path` in `dir`, locked.
+    pub(super) fn stage(&self, op: &'static str, path: &Path, dir: &FsPath) -> Result<Staged> {
+        let target = path.file_name().unwrap_or_default();
+        for _ in 0..16 {
+            let tmp = dir.join(StagedName::make(target));
+            let file = match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(os_err(e, op, path)),
+            };
+            let staged = Staged {
+                path: Some(tmp),
+                file: Some(file),
+            };
+            match staged.file.as_ref().map(File::try_lock) {
+                // A reclaimer got to it first (it was told no grace period): take another.
+                Some(Err(TryLockError::WouldBlock)) => continue,
+                // File systems without locks: go on unlocked; reclaim then relies on age.
+                Some(Ok(()) | Err(TryLockError::Error(_))) | None => return Ok(staged),
+            }
+        }
+        Err(err(
+            ErrorKind::AlreadyExists,
+            "could not find a free name for a staging file",
+            op,
+            path,
+        ))
+    }
+
+    /// The writer behind [`Backend::writer`](crate::Backend::writer).
+    pub(super) fn open_writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
+        const OP: &str = "write";
+        self.object_path(OP, path)?;
+        let target = self.target(OP, path)?;
+        if target.exists && opts.mode == WriteMode::CreateNew {
+            return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
+        }
+        self.sweep(&target.dir, target.fresh_dir);
+        let mut staged = self.stage(OP, path, &target.dir)?;
+        let file = staged.file.take();
+        Ok(Writer::new(FileSink {
+            staged: Some(staged),
+            out: file.map(|f| BufWriter::with_capacity(WRITE_BUFFER, f)),
+            dest: target.dest,
+            path: path.clone(),
+            opts: opts.clone(),
+            written: 0,
+            backend: self.clone(),
+        })
+        .with_cancel(opts.cancel.as_ref()))
+    }
+}
+
+/// The sink of a file writer. `staged` is declared before `out` so that, when the sink is
+/// dropped, the staged name is removed before the file is closed (and its lock released).
+struct FileSink {
+    staged: Option<Staged>,
+    out: Option<BufWriter<File>>,
+    dest: PathBuf,
+    path: Path,
+    opts: WriteOptions,
+    written: u64,
+    backend: FileBackend,
+}
+
+impl FileSink {
+    fn out(&mut self) -> io::Result<&mut BufWriter<File>> {
+        self.out
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "writer is closed").into())
+    }
+
+    fn commit(mut self) -> Result<Entry> {
+        const OP: &str = "write";
+        let path = self.path.clone();
+        let (Some(mut staged), Some(buffered)) = (self.staged.take(), self.out.take()) else {
+            return Err(err(ErrorKind::Closed, "writer is closed", OP, &path));
+        };
+        let file = match buffered.into_inner() {
+            Ok(file) => file,
+            Err(e) => {
+                let (e, buffered) = e.into_parts();
+                // Removed before the file is closed.
+                drop(staged);
+                drop(buffered.into_parts());
+                return Err(os_err(e, OP, &path));
+            }
+        };
+        staged.file = Some(file);
+        self.opts
+            .check_size(self.written)
+            .map_err(|e| e.context(OP, path.as_str(), NAME))?;
+        self.backend.check_open(OP)?;
+        staged.commit(
+            OP,
+            &path,
+            &self.dest,
+            self.opts.mode,
+            self.written,
+            self.opts.modified,
+            self.backend.inner.sync,
+        )
+    }
+}
+
+impl Write for FileSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out()?.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = self.out()?.write_vectored(bufs)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out()?.flush()
+    }
+}
+
+impl WriteSink for FileSink {
+    fn finish(self: Box<Self>) -> Result<Entry> {
+        self.commit()
+    }
+
+    fn abort(mut self: Box<Self>) -> Result<()> {
+        // Remove the staged name, then close the file without flushing what is buffered.
+        drop(self.staged.take());
+        if let Some(buffered) = self.out.take() {
+            drop(buffered.into_parts());
+        }
+        Ok(())
+    }
+
+    fn copy_file(&mut self, src: &mut io::Take<File>) -> Option<io::Result<u64>> {
+        let out = match self.out() {
+            Ok(out) => out,
+            Err(e) => return Some(Err(e)),
+        };
+        // `io::copy` from a file into a `BufWriter<File>` flushes the buffer, then lets the
+        // kernel copy (`copy_file_range` on Linux).
+        let r = io::copy(src, out);
+        if let Ok(n) = r {
+            self.written += n;
+        }
+        Some(r)
+    }
+}
