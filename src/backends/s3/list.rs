@@ -76,7 +76,12 @@ impl Pager {
         match &self.token {
             Some(token) => req = req.query("continuation-token", token.clone()),
             None => {
-                if let Some(start) = &self.q.start_after {
+                // Only a start inside or after the prefix says anything: every key under the
+                // prefix sorts after one before it (and Garage lists nothing for such a
+                // `start-after`).
+                if let Some(start) = &self.q.start_after
+                    && start.as_bytes() > self.q.key_prefix.as_bytes()
+                {
                     req = req.query("start-after", start.clone());
                 }
             }
@@ -280,6 +285,32 @@ impl Pager {
             },
         }
     }
+}
+
+/// Ends `list` with exactly one [`Cancelled`](ErrorKind::Cancelled) error once `cancel` is
+/// cancelled: checked before each item, and after an item that is itself `Cancelled` (a
+/// page request cut short), whichever of the chained pagers it came from.
+pub(crate) fn cancellable(
+    mut list: impl Iterator<Item = Result<Entry>> + Send + 'static,
+    cancel: Cancel,
+) -> crate::backend::List {
+    let mut done = false;
+    Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        if let Err(e) = cancel.check() {
+            done = true;
+            return Some(Err(e.with_operation("list").with_backend(client::NAME)));
+        }
+        let item = list.next();
+        if let Some(Err(e)) = &item
+            && e.kind() == ErrorKind::Cancelled
+        {
+            done = true;
+        }
+        item
+    }))
 }
 
 /// Whether `entry` belongs in a listing that starts after `start` (directories sorting as

@@ -363,9 +363,15 @@ impl Backend for S3Backend {
             Ok(e) => list::after(e, start.as_ref()),
             Err(_) => true,
         };
+        let finish = |list: List| -> List {
+            match opts.cancel.clone() {
+                Some(cancel) => list::cancellable(list, cancel),
+                None => list,
+            }
+        };
         if prefix.is_root() {
             let pager = list::Pager::new(client, self.query(self.root_key(), opts));
-            return Ok(Box::new(pager.filter(keep)));
+            return Ok(finish(Box::new(pager.filter(keep))));
         }
         // The object named by the prefix itself (it sorts before everything under it), then
         // what is under `prefix/`.
@@ -381,7 +387,7 @@ impl Backend for S3Backend {
                 Err(_) => true,
             });
         let below = list::Pager::new(client, self.query(format!("{key}/"), opts));
-        Ok(Box::new(exact.chain(below).filter(keep)))
+        Ok(finish(Box::new(exact.chain(below).filter(keep))))
     }
 
     fn capabilities(&self) -> Capabilities {

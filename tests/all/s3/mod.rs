@@ -81,6 +81,11 @@ fn fixture(server: &str, read_mtime: bool) -> Fixture {
     let mut fixture = Fixture::new(backend).with_cleanup(move || cleanup(&env, &prefix));
     if server == "s3s" {
         fixture = fixture.skip(
+            "capabilities_tell_the_truth",
+            "s3s-fs has no ListMultipartUploads (501 NotImplemented), which \
+             Capabilities::pending_uploads promises for S3; the case runs on Garage and moto",
+        );
+        fixture = fixture.skip(
             "exists_reports_objects_only",
             "s3s-fs stores keys as files and answers HEAD on a directory with 500; \
              the case runs on Garage and moto",
