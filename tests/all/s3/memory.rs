@@ -39,6 +39,7 @@ fn concurrent_uploads_stay_within_the_memory_budget() {
         }
     });
     let peak = b.upload_memory_peak();
+    eprintln!("part memory high-water mark: {peak} bytes (budget {BUDGET})");
     assert!(peak <= BUDGET, "peak part memory {peak} > budget {BUDGET}");
     assert!(peak >= 5 * MIB, "parts went through the pool: {peak}");
     for i in 0..WRITERS {
