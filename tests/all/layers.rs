@@ -149,10 +149,15 @@ fn files_on_disk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn assert_nothing(b: &dyn Backend, what: &str) {
     assert_eq!(objects(b), Vec::<String>::new(), "{what}: objects left");
     if b.capabilities().pending_uploads {
-        let pending: Vec<_> = b
-            .pending_uploads(&Path::root())
-            .expect("pending uploads")
-            .collect();
+        let mut pending = Vec::new();
+        for item in b.pending_uploads(&Path::root()).expect("pending uploads") {
+            match item {
+                Ok(upload) => pending.push(upload),
+                // s3s-fs has no ListMultipartUploads (501): the check runs on Garage.
+                Err(e) if e.kind() == omnistorage::ErrorKind::Unsupported => return,
+                Err(e) => panic!("{what}: pending uploads: {e}"),
+            }
+        }
         assert!(
             pending.is_empty(),
             "{what}: pending uploads left: {pending:?}"
