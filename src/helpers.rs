@@ -197,6 +197,7 @@ pub fn copy_entry<S: Backend + ?Sized, D: Backend + ?Sized>(
     opts.modified = source.modified;
     opts.content_type = source.content_type.clone();
     opts.metadata = source.metadata.clone();
+    opts.hashes = source.hashes.clone();
     opts.cancel = cancel.cloned();
     let mut writer = dst.writer(to, &opts)?;
     // Local file to local file: the kernel copies (`Writer::copy_from_file`).

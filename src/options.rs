@@ -121,6 +121,11 @@ pub struct WriteOptions {
     /// The size of the object, if known in advance. Backends may use it to plan (S3 part
     /// sizes); a writer that receives a different number of bytes fails on `finish`.
     pub size_hint: Option<u64>,
+    /// Hashes of the content, known before it is written (a copy knows its source's).
+    /// Backends that store hashes keep them where they could not compute them otherwise (S3:
+    /// the MD5 of a multipart upload, as rclone's `md5chksum`) and check them: content that
+    /// does not match is [`ErrorKind::Corrupt`] and nothing is stored. Others ignore them.
+    pub hashes: Vec<crate::hash::Hash>,
     /// Stops the write when cancelled: the next `write` (or `finish`) fails with
     /// [`ErrorKind::Cancelled`] and the writer is aborted, never committed. Backends that
     /// upload in parts or retry also check it there.
@@ -160,6 +165,13 @@ impl WriteOptions {
     /// Observes `cancel`.
     pub fn cancel(mut self, cancel: &Cancel) -> WriteOptions {
         self.cancel = Some(cancel.clone());
+        self
+    }
+
+    /// Adds a known hash of the content (see [`hashes`](WriteOptions::hashes)).
+    pub fn hash(mut self, hash: crate::hash::Hash) -> WriteOptions {
+        self.hashes.retain(|h| h.kind() != hash.kind());
+        self.hashes.push(hash);
         self
     }
 

@@ -46,7 +46,9 @@
 //!   new time, keeping everything else.
 //! - **Hashes**: the MD5 is the only hash S3 keeps. [`Entry::hashes`] holds it when it can be
 //!   trusted: the ETag of a single-part object, or rclone's `x-amz-meta-md5chksum` (base64)
-//!   of a multipart one. A writer given the whole object's MD5 as `md5chksum` metadata stores
+//!   of a multipart one. A writer given the whole object's MD5 (in
+//!   [`WriteOptions::hashes`](crate::WriteOptions::hashes), as a copy from a store that knows
+//!   it gives it, or as `md5chksum` metadata) stores
 //!   it so (and fails with [`ErrorKind::Corrupt`], storing nothing, if the content does not
 //!   match it); part-by-part copies carry it over. [`Entry::etag`] keeps the raw ETag.
 //! - **Listing** streams ListObjectsV2 pages (1,000 keys each) as it goes, by segment, in S3's
@@ -320,7 +322,13 @@ impl Backend for S3Backend {
             .find(|(k, _)| k.eq_ignore_ascii_case(meta::MD5CHKSUM))
             .map(|(_, v)| Hash::from_base64(HashKind::Md5, v))
             .transpose()
-            .map_err(|e| ctx(e.with_message("md5chksum is not a base64 MD5")))?;
+            .map_err(|e| ctx(e.with_message("md5chksum is not a base64 MD5")))?
+            .or_else(|| {
+                opts.hashes
+                    .iter()
+                    .find(|h| h.kind() == HashKind::Md5)
+                    .copied()
+            });
         let headers = meta::object_headers(opts, given_md5.as_ref()).map_err(ctx)?;
         if opts.mode == WriteMode::CreateNew && self.head(OP, path)?.is_some() {
             return Err(ctx(Error::new(

@@ -141,6 +141,19 @@ fn hashes_are_trusted_md5s_only() {
         assert_eq!(st.hash(HashKind::Md5), Some(streamed), "{}", env.server);
         assert!(!st.metadata.contains_key("md5chksum"));
 
+        // Given as a known hash (what `copy_entry` passes from a source that knows its MD5):
+        // the same.
+        let opts = WriteOptions::new().hash(streamed);
+        let mut w = b.writer(&p("multi-known"), &opts).unwrap();
+        w.write_all(&data).unwrap();
+        w.finish().unwrap();
+        let st = b.info("multi-known").unwrap();
+        assert_eq!(st.hash(HashKind::Md5), Some(streamed), "{}", env.server);
+        // And a copy from it to another multipart object keeps it, through copy_entry.
+        omnistorage::copy_entry(&b, &st, &b, &p("multi-copied"), None).unwrap();
+        let copied = b.info("multi-copied").unwrap();
+        assert_eq!(copied.hash(HashKind::Md5), Some(streamed), "{}", env.server);
+
         // A wrong one: nothing is stored.
         let opts = WriteOptions::new().metadata("md5chksum", md5_base64(b"other"));
         let mut w = b.writer(&p("multi-bad"), &opts).unwrap();
