@@ -20,6 +20,17 @@ use crate::path::Path;
 use super::NAME;
 
 impl FileBackend {
+    /// Where a walk of the whole tree starts: the root directory, or nothing if it does not
+    /// exist yet (or is not a directory).
+    pub(super) fn root_start(&self, op: &'static str) -> Result<Start<FileBackend>> {
+        match fs::symlink_metadata(&self.inner.root) {
+            Ok(m) if m.is_dir() => Ok(Start::Dir(self.inner.root.clone())),
+            Ok(_) => Ok(Start::Nothing),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Start::Nothing),
+            Err(e) => Err(os_err(e, op, &Path::root())),
+        }
+    }
+
     /// The listing of `prefix` with `opts`, served natively by the sorted walk.
     fn walk(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
         const OP: &str = "list";
@@ -28,12 +39,7 @@ impl FileBackend {
             return Ok(Box::new(std::iter::empty()));
         }
         let start = if prefix.is_root() {
-            match fs::symlink_metadata(&self.inner.root) {
-                Ok(m) if m.is_dir() => Start::Dir(self.inner.root.clone()),
-                Ok(_) => Start::Nothing,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Start::Nothing,
-                Err(e) => return Err(os_err(e, OP, prefix)),
-            }
+            self.root_start(OP)?
         } else {
             match self.locate(OP, prefix) {
                 Ok(Some((_, m))) if m.is_file() => Start::Object(entry_from(prefix, &m)),

@@ -127,12 +127,7 @@ impl FileBackend {
             return Ok(Box::new(std::iter::empty()));
         }
         let start = if prefix.is_root() {
-            match fs::symlink_metadata(&self.inner.root) {
-                Ok(m) if m.is_dir() => Start::Dir(self.inner.root.clone()),
-                Ok(_) => Start::Nothing,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Start::Nothing,
-                Err(e) => return Err(os_err(e, OP, prefix)),
-            }
+            self.root_start(OP)?
         } else {
             match self.locate(OP, prefix)? {
                 Some((full, m)) if m.is_dir() => Start::Dir(full),
