@@ -91,6 +91,7 @@
 //! | --- | --- | --- |
 //! | `conformance` | the shared test suite for backends, `omnistorage::conformance` | none |
 //! | `channel` | `ChannelBackend`: in-process streams between threads (`chan://`) | `crossbeam-channel` |
+//! | `md5` / `sha1` / `sha256` | those hashes in [`Hasher`], [`Backend::hash`], `HashingReader`, `HashingWriter` (CRC-32C needs no feature) | `md-5` / `sha1` / `sha2` (RustCrypto, pure Rust) |
 //! | `serde` | typed NDJSON records: `ndjson::Writer::write_value`, `ndjson::Reader::values` | `serde`, `serde_json` |
 //! | `csv` | CSV rows and typed rows, `format::csv` | `csv`, `serde` |
 //! | `gzip` | gzip in `compress` (`compress::gzip`, `CompressBackend`) | `flate2`, `zlib-rs` (pure Rust) |
