@@ -19,4 +19,8 @@ pub mod channel;
 #[cfg(feature = "s3")]
 pub mod s3;
 
+#[cfg(feature = "sftp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sftp")))]
+pub mod sftp;
+
 pub(crate) mod tree;
