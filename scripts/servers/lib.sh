@@ -19,12 +19,13 @@ export OMNISTORAGE_SERVERS_DIR="$SERVERS_DIR"
 SERVERS_SCRIPTS="$OMNI_ROOT/scripts/servers"
 
 # Every server this directory knows, in start order, and the prefix of its variables.
-ALL_SERVERS=(s3s-fs garage moto)
+ALL_SERVERS=(s3s-fs garage moto sshd)
 env_prefix() {
     case "$1" in
         s3s-fs) echo OMNISTORAGE_TEST_S3S ;;
         garage) echo OMNISTORAGE_TEST_GARAGE ;;
         moto) echo OMNISTORAGE_TEST_MOTO ;;
+        sshd) echo OMNISTORAGE_TEST_SFTP ;;
         *) die "unknown server '$1' (known: ${ALL_SERVERS[*]})" ;;
     esac
 }
@@ -228,19 +229,28 @@ fresh_dir() {
 
 rand_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
-# write_fragment NAME ENDPOINT REGION BUCKET ACCESS SECRET: this server's variables.
-write_fragment() {
-    local name=$1 prefix file
+# write_vars NAME FIELD=VALUE...: this server's variables, `export <PREFIX>_FIELD=VALUE`
+# (PREFIX from env_prefix), in that order. Readable by its owner only: some are secrets.
+write_vars() {
+    local name=$1 prefix file pair
+    shift
     prefix=$(env_prefix "$name")
     file="$(server_dir "$name")/env"
-    {
-        printf 'export %s_ENDPOINT=%q\n' "$prefix" "$2"
-        printf 'export %s_REGION=%q\n' "$prefix" "$3"
-        printf 'export %s_BUCKET=%q\n' "$prefix" "$4"
-        printf 'export %s_ACCESS_KEY=%q\n' "$prefix" "$5"
-        printf 'export %s_SECRET_KEY=%q\n' "$prefix" "$6"
-    } >"$file.tmp"
+    for pair in "$@"; do
+        [[ "${pair%%=*}" =~ ^[A-Z][A-Z0-9_]*$ ]] || die "write_vars: bad variable '$pair'"
+    done
+    (
+        umask 077
+        for pair in "$@"; do
+            printf 'export %s_%s=%q\n' "$prefix" "${pair%%=*}" "${pair#*=}"
+        done >"$file.tmp"
+    )
     mv "$file.tmp" "$file"
+}
+
+# write_fragment NAME ENDPOINT REGION BUCKET ACCESS SECRET: an S3 server's variables.
+write_fragment() {
+    write_vars "$1" "ENDPOINT=$2" "REGION=$3" "BUCKET=$4" "ACCESS_KEY=$5" "SECRET_KEY=$6"
 }
 
 # write_env_file: $SERVERS_DIR/env from the fragments of the servers that are running.
@@ -266,6 +276,10 @@ server_marker() {
         s3s-fs) echo "s3s-fs" ;;
         garage) echo "garage" ;;
         moto) echo "moto.server" ;;
+        # sshd's listener renames itself ("sshd: /usr/sbin/sshd -D -e -f CONFIG [listener]
+        # ..."), keeping its command line: its config path tells this directory's sshd apart
+        # from one that another worktree started.
+        sshd) echo "$SERVERS_DIR/sshd/sshd_config" ;;
         *) die "unknown server '$1'" ;;
     esac
 }
@@ -302,7 +316,8 @@ stop_if_start_failed() {
 }
 
 # server_main "$@": the command line of every server script. The script defines
-# do_install, do_start (which must leave its env fragment written) and sets MARKER.
+# do_install, do_start (which must leave its env fragment written) and sets MARKER; it may
+# set READY_NOTE, the note of its start in the timings (default: the S3 servers' note).
 server_main() {
     local cmd=${1:-start} dir t0
     dir=$(server_dir "$SERVER")
@@ -323,7 +338,7 @@ server_main() {
             do_start
             START_DONE=1
             log "start: ready in $(since "$t0")s"
-            record_timing start "$(since "$t0")" "ready, bucket $TEST_BUCKET created"
+            record_timing start "$(since "$t0")" "${READY_NOTE:-ready, bucket $TEST_BUCKET created}"
             write_env_file
             ;;
         stop)
