@@ -1,19 +1,10 @@
 //! Where S3 credentials and the region come from.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// A secret string: kept in memory, never shown by `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(pub(crate) String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
+pub(crate) use crate::backends::secret::Secret;
 
 /// Resolved credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
