@@ -151,6 +151,13 @@ pub struct Capabilities {
     /// Hashes the backend stores: `stat` returns them, and [`hash`](crate::Backend::hash)
     /// answers them without reading the object. Other kinds are computed by streaming.
     pub hashes: HashKinds,
+    /// Hashes the backend has **computed where the data is**, without storing them: [`hash`]
+    /// answers them without the object crossing the network (SFTP runs `md5sum` on the
+    /// server), but `stat` and `list` do not return them, and each answer reads the whole
+    /// object on the far side. A sync engine may compare by these where nothing is stored.
+    ///
+    /// [`hash`]: crate::Backend::hash
+    pub server_hashes: HashKinds,
     /// The optional fields that `list` fills in ([`Entry::filled`]); `stat` fills every field
     /// the backend stores.
     pub listed: Fields,

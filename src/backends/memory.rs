@@ -290,6 +290,7 @@ impl Backend for MemoryBackend {
             set_modified: true,
             metadata: true,
             hashes: HashKinds::NONE,
+            server_hashes: HashKinds::NONE,
             listed: Fields::ALL,
             presign: false,
             pending_uploads: false,

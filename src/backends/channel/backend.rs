@@ -184,6 +184,7 @@ impl Backend for ChannelBackend {
             set_modified: false,
             metadata: true,
             hashes: HashKinds::NONE,
+            server_hashes: HashKinds::NONE,
             listed: Fields::ALL,
             presign: false,
             pending_uploads: false,

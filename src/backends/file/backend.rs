@@ -123,6 +123,7 @@ impl Backend for FileBackend {
             set_modified: true,
             metadata: false,
             hashes: HashKinds::NONE,
+            server_hashes: HashKinds::NONE,
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,

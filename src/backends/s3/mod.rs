@@ -416,6 +416,7 @@ impl Backend for S3Backend {
             set_modified: mtime != MtimeSource::Server,
             metadata: true,
             hashes: HashKinds::NONE.with(HashKind::Md5),
+            server_hashes: HashKinds::NONE,
             listed: match mtime {
                 MtimeSource::None => Fields::NONE,
                 MtimeSource::Server => Fields::MODIFIED,
