@@ -10,6 +10,7 @@
 //! | `chan://` | a new `ChannelBackend` (feature `channel`) |
 //! | `chan://NAME` | the process-wide channel backend called `NAME` (made on first use, or anew once closed) |
 //! | `s3://bucket/prefix?endpoint=...` | `S3Backend` (feature `s3`; see `backends::s3` for the parameters) |
+//! | `sftp://user@host:port/abs/path?key=...` | `SftpBackend` (feature `sftp`; see `SftpBackend::from_url`) |
 //!
 //! A `chan://` URL takes its settings from the query: `capacity=N` (messages),
 //! `timeout=500ms` (or `5s`, `2m`, a bare number of seconds) and `persistent=true`; an
@@ -63,6 +64,14 @@ fn registry() -> &'static RwLock<BTreeMap<String, Factory>> {
             "s3".into(),
             Arc::new(|url: &Url| {
                 crate::backends::s3::S3Backend::from_url(url)
+                    .map(|b| Box::new(b) as Box<dyn Backend>)
+            }),
+        );
+        #[cfg(feature = "sftp")]
+        map.insert(
+            "sftp".into(),
+            Arc::new(|url: &Url| {
+                crate::backends::sftp::SftpBackend::from_url(url)
                     .map(|b| Box::new(b) as Box<dyn Backend>)
             }),
         );

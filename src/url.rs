@@ -52,9 +52,16 @@ fn invalid(msg: impl Into<std::borrow::Cow<'static, str>>, raw: &str) -> Error {
 fn is_secret_param(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     key == "sig"
-        || ["secret", "password", "passwd", "token", "signature"]
-            .iter()
-            .any(|word| key.contains(word))
+        || [
+            "secret",
+            "password",
+            "passwd",
+            "passphrase",
+            "token",
+            "signature",
+        ]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 /// The URL text with the password and secret query values replaced, for messages.

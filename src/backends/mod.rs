@@ -11,6 +11,8 @@ pub mod file;
 mod guard;
 pub mod memory;
 mod paged;
+#[cfg(any(feature = "s3", feature = "sftp"))]
+mod secret;
 
 #[cfg(feature = "channel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]

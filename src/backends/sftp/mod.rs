@@ -1,12 +1,402 @@
 //! The SFTP backend (feature `sftp`): a directory tree on an SSH server, through libssh2.
 //!
-//! (Being written: issue 12.)
+//! One concern per file: `config.rs` (the [`SftpBuilder`] and `~/.ssh/config`),
+//! `connect.rs` (one session: TCP, host key, authentication), `pool.rs` (the sessions),
+//! `ext.rs` (OpenSSH's extensions, spoken on a channel of its own), `errors.rs` (the one
+//! error table), `tree.rs` (directories, for the shared walk of `src/backends/tree/`),
+//! `read.rs`, `write.rs` (staged writes and the commit), `ops.rs` (the [`Backend`] impl),
+//! `shell.rs` (hashes computed by the server), `reclaim.rs` (staged files left by a crash),
+//! `url.rs`, and the parsers `known_hosts.rs`, `ssh_config.rs` and `pattern.rs`.
+//!
+//! ```no_run
+//! use omnistorage::backends::sftp::SftpBackend;
+//! use omnistorage::BackendExt;
+//!
+//! let store = SftpBackend::builder("files.example.com")
+//!     .user("backup")
+//!     .key_file("/home/me/.ssh/id_ed25519")
+//!     .root("/srv/backups")
+//!     .build()?;
+//! store.write_all("2026/12/db.dump", b"...")?;
+//!
+//! // The same, by URL (`~/.ssh/config` and known_hosts are read as ssh reads them):
+//! let store = omnistorage::open("sftp://backup@files.example.com/srv/backups")?;
+//! # Ok::<(), omnistorage::Error>(())
+//! ```
+//!
+//! # Connecting
+//!
+//! [`SftpBuilder::build`] connects once, so that a wrong address, host key or credential
+//! fails there, with [`ErrorKind::Unauthenticated`] for credentials and host keys. Settings
+//! not given to the builder come from `~/.ssh/config`'s block for the host (`HostName`,
+//! `Port`, `User`, `IdentityFile`, `UserKnownHostsFile`, `StrictHostKeyChecking`,
+//! `ConnectTimeout`, `ServerAliveInterval`; `Match` blocks and `Include` are not read).
+//!
+//! Authentication tries, in this order, each only if the server offers the method:
+//!
+//! 1. the key files given with [`SftpBuilder::key_file`] (with the
+//!    [passphrase](SftpBuilder::passphrase)), else `~/.ssh/config`'s `IdentityFile`s for the
+//!    host, else the default keys `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` that exist;
+//! 2. the keys of an ssh-agent (`$SSH_AUTH_SOCK`, or [`SftpBuilder::agent_socket`]), unless
+//!    [`SftpBuilder::agent`] is `false`;
+//! 3. the [password](SftpBuilder::password).
+//!
+//! The error lists what was tried and why each failed, never a secret. Passwords and
+//! passphrases never appear in `Debug`, `Display` or errors.
+//!
+//! # Host keys
+//!
+//! The server's host key is checked against known_hosts files by default: those given with
+//! [`SftpBuilder::known_hosts`], else `~/.ssh/config`'s `UserKnownHostsFile`, else
+//! `~/.ssh/known_hosts`; and `/etc/ssh/ssh_known_hosts`. Plain, wildcard, negated,
+//! `[host]:port` and hashed (`|1|...`) entries are understood, `@revoked` keys refused. An
+//! unknown host, a changed key and a revoked key are refused with an
+//! [`ErrorKind::Unauthenticated`] error whose source is a [`HostKeyError`] naming the host
+//! and the key's SHA-256 fingerprint as `ssh-keygen -l` prints it. [`HostKeyCheck`] relaxes
+//! the check explicitly ([`AcceptNew`](HostKeyCheck::AcceptNew) records an unknown host's
+//! key; [`InsecureOff`](HostKeyCheck::InsecureOff) checks nothing), and
+//! [`SftpBuilder::host_key_fingerprint`] pins one key.
+//!
+//! # Sessions
+//!
+//! The backend is `Send + Sync`; clones share it. It keeps a pool of up to
+//! [`pool_size`](SftpBuilder::pool_size) SSH sessions (default [`DEFAULT_POOL_SIZE`]),
+//! opened as parallel work needs them. A session carries one call at a time; readers and
+//! writers keep theirs while they live, and work beyond the pool's size shares the least
+//! busy session. A session that breaks (a dropped connection, a timeout) is replaced, and
+//! operations that may safely run twice (everything but a write's commit and a rename) are
+//! retried on a fresh one, [`retries`](SftpBuilder::retries) times. [`SftpBuilder::timeout`]
+//! bounds every exchange; an idle session is probed with a keepalive before it is reused.
+//!
+//! # Reading
+//!
+//! A reader streams the file (a range of it, if asked). If the connection drops mid-read,
+//! it reopens the file on a fresh session and goes on from the byte it reached, provided
+//! the file's size and modification time are unchanged; otherwise it fails with
+//! [`ErrorKind::PreconditionFailed`] rather than splice two versions. A file that ends early
+//! is [`ErrorKind::Corrupt`], never a silently short read.
+//!
+//! # Writing
+//!
+//! A writer stages its bytes in `.omnistorage-tmp-PID-N-TIME.NAME` beside the target (such
+//! names are reserved, never listed, and refused as paths) and moves it into place on
+//! [`Writer::finish`], after setting the modification time from
+//! [`WriteOptions::modified`](crate::WriteOptions) (SFTP version 3 keeps whole seconds; the
+//! capabilities say so). Abort, drop and every error remove the staged file. Parent
+//! directories are created as needed. [`WriteMode::CreateNew`](crate::WriteMode) commits
+//! with SFTP's own rename, which never replaces a file (OpenSSH links, then unlinks): atomic.
+//!
+//! ## Replacing an object
+//!
+//! SFTP version 3's rename fails when the target exists. Where the server offers
+//! `posix-rename@openssh.com` (OpenSSH since 4.8), the staged file replaces the target
+//! atomically: readers see the old object or the new one, never neither. Otherwise (or with
+//! [`SftpBuilder::posix_rename`]`(false)`), the old object is first renamed aside to
+//! `.omnistorage-tmp-old-...` in the same directory, the new one renamed into place, and the
+//! old one deleted; if the second rename fails, the old object is put back. **Between the
+//! two renames (two round trips), a reader finds no object at the path.** If the process
+//! dies in that moment, the old object survives under its aside name, and the next writer
+//! into that directory (or [`pending_uploads`](Backend::pending_uploads) and
+//! [`abort_upload`](Backend::abort_upload)) puts it back if nothing took its place.
+//!
+//! ## Staged files left by a crash
+//!
+//! SFTP has no locks, so a staged file's age is all there is to go by: a writer staging into
+//! a directory this backend has not looked at yet deletes the staged files there whose name
+//! and modification time are both older than [`SftpBuilder::reclaim_after`] (default one
+//! hour; a live writer's file is modified with every write it sends, so only a writer idle
+//! for that long can lose its file, and its `finish` then fails). `pending_uploads` lists
+//! them, `abort_upload` deletes one at once.
+//!
+//! # Listing
+//!
+//! `list` reads one directory at a time and yields full paths in ascending byte order (a
+//! directory's name compared as `name + "/"`), with sizes and modification times from the
+//! directory listing itself: no request per file. Symlinks are not followed, and not listed;
+//! paths through them are refused ([`ErrorKind::PermissionDenied`]), as in the file backend.
+//!
+//! # Copies and hashes
+//!
+//! Where the server offers OpenSSH's `copy-data` extension (OpenSSH 9.0 and later),
+//! [`copy`](Backend::copy) copies inside the server, into a staged file committed like a
+//! write, keeping the modification time; otherwise `copy` streams the object through the
+//! client (and the capabilities say `server_side_copy: false`). `rename` is server-side.
+//!
+//! Where the account has a shell with `md5sum` and `sha1sum` (checked once, when the backend
+//! is built, by hashing `/dev/null`), [`hash`](Backend::hash) runs them on the server, as
+//! rclone does; the path is passed single-quoted, never interpreted. Other kinds, or a
+//! server without them, are hashed by reading the object.
 
+mod config;
+mod connect;
+mod errors;
+mod ext;
 mod known_hosts;
+mod ops;
 mod pattern;
+mod pool;
+mod read;
+mod reclaim;
+mod shell;
 mod ssh_config;
+mod tree;
+mod url;
+mod write;
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+pub use config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE, DEFAULT_POOL_SIZE, DEFAULT_RECLAIM_AFTER,
+    DEFAULT_TIMEOUT, HostKeyCheck, SftpBuilder,
+};
+pub use connect::{HostKeyError, HostKeyProblem};
+
+use crate::backends::guard::Guard;
+use crate::error::{Error, ErrorKind, Result};
+use crate::hash::HashKinds;
+use crate::path::Path;
+use crate::retry::Retry;
+
+#[allow(unused_imports)] // named by the module docs
+use crate::{Backend, Writer};
+
+pub(crate) const NAME: &str = "sftp";
+
+/// A directory tree on an SSH server. See the [module docs](self).
+///
+/// Cloning is cheap and shares the sessions (closing one closes all clones).
+#[derive(Clone)]
+pub struct SftpBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: pool::Pool,
+    /// The root, absolute, without a trailing `/` (`""` for `/` itself).
+    root: String,
+    guard: Guard,
+    retry: Retry,
+    /// What the server offers beyond SFTP version 3.
+    posix_rename: bool,
+    copy_data: bool,
+    /// What `md5sum`/`sha1sum` can hash on the server.
+    shell_hashes: HashKinds,
+    /// The root is known to exist.
+    root_seen: AtomicBool,
+    /// Directories known to be directories, not symlinks (full paths; bounded).
+    dirs: Mutex<HashSet<String>>,
+    /// Directories already swept for leftovers (bounded).
+    swept: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for SftpBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cfg = self.inner.pool.config();
+        f.debug_struct("SftpBackend")
+            .field("store", &cfg.store())
+            .field("root", &self.inner.root)
+            .field("pool_size", &cfg.pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+fn err(kind: ErrorKind, msg: &'static str, op: &'static str, path: &Path) -> Error {
+    Error::new(kind, msg).context(op, path.as_str(), NAME)
+}
+
+impl SftpBackend {
+    /// Settings for a backend on `host` (a name, an address, or an `~/.ssh/config` alias).
+    pub fn builder(host: impl Into<String>) -> SftpBuilder {
+        SftpBuilder::new(host)
+    }
+
+    fn connect(cfg: config::Config) -> Result<SftpBackend> {
+        let pool = pool::Pool::new(Arc::new(cfg))?;
+        let cfg = pool.config();
+        let conn = pool.get()?;
+        let root = Self::absolute_root(&conn, cfg)?;
+        let (posix_rename, copy_data) = {
+            let has = |ext: &str| conn.with_ext(ext, |_| Ok(())).is_some_and(|r| r.is_ok());
+            (
+                cfg.posix_rename && has(ext::POSIX_RENAME),
+                has(ext::COPY_DATA),
+            )
+        };
+        let shell_hashes = match cfg.shell_hashes {
+            true => shell::detect(&conn.sess),
+            false => HashKinds::NONE,
+        };
+        let retry = Retry::new(cfg.retries, std::time::Duration::from_millis(100));
+        drop(conn);
+        Ok(SftpBackend {
+            inner: Arc::new(Inner {
+                pool,
+                root,
+                guard: Guard::new(NAME),
+                retry,
+                posix_rename,
+                copy_data,
+                shell_hashes,
+                root_seen: AtomicBool::new(false),
+                dirs: Mutex::new(HashSet::new()),
+                swept: Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+
+    /// The configured root as an absolute path: relative roots are under the login
+    /// directory (asked of the server with `realpath .`).
+    fn absolute_root(conn: &pool::Conn, cfg: &config::Config) -> Result<String> {
+        let root = cfg.root.trim_end_matches('/');
+        if cfg.root.starts_with('/') {
+            return Ok(root.to_owned());
+        }
+        let home = conn
+            .sftp
+            .realpath(std::path::Path::new("."))
+            .map_err(|e| errors::from_ssh(e).with_operation("connect"))?;
+        let home = home.to_string_lossy();
+        let home = home.trim_end_matches('/');
+        Ok(match root {
+            "" | "." => home.to_owned(),
+            rel => format!("{home}/{}", rel.trim_start_matches("./")),
+        })
+    }
+
+    /// The root directory on the server (absolute; `/` for the whole file system).
+    pub fn root(&self) -> &str {
+        match self.inner.root.as_str() {
+            "" => "/",
+            r => r,
+        }
+    }
+
+    /// Whether objects are replaced atomically with `posix-rename@openssh.com` (see the
+    /// [module docs](self#replacing-an-object)).
+    pub fn atomic_replace(&self) -> bool {
+        self.inner.posix_rename
+    }
+
+    /// The full server path of `path` under the root.
+    fn full(&self, path: &Path) -> String {
+        full_under(&self.inner.root, path)
+    }
+
+    fn check_open(&self, op: &'static str) -> Result<()> {
+        self.inner.guard.check(op)
+    }
+
+    /// Checks that `path` names an object (not the root) and no segment is reserved.
+    fn object_path(&self, op: &'static str, path: &Path) -> Result<()> {
+        self.inner.guard.object(op, path)?;
+        crate::backends::tree::names::check_reserved(op, path, NAME)
+    }
+
+    /// Runs `f` on a pooled session, retrying on a fresh one while the error is temporary:
+    /// for operations that may safely run twice.
+    fn retried<T>(
+        &self,
+        op: &'static str,
+        path: &Path,
+        f: impl FnMut(&pool::Conn) -> Result<T>,
+    ) -> Result<T> {
+        self.attempt(op, f)
+            .map_err(|e| e.context(op, path.as_str(), NAME))
+    }
+
+    /// [`retried`](SftpBackend::retried), leaving the context to the caller.
+    fn attempt<T>(
+        &self,
+        op: &'static str,
+        mut f: impl FnMut(&pool::Conn) -> Result<T>,
+    ) -> Result<T> {
+        self.inner.retry.run(None, |_| {
+            self.check_open(op)?;
+            let conn = self.inner.pool.get()?;
+            f(&conn).map_err(|e| conn.note(e))
+        })
+    }
+
+    /// Runs `f` once on a pooled session.
+    fn once<T>(
+        &self,
+        op: &'static str,
+        path: &Path,
+        f: impl FnOnce(&pool::Conn) -> Result<T>,
+    ) -> Result<T> {
+        self.check_open(op)?;
+        let conn = self
+            .inner
+            .pool
+            .get()
+            .map_err(|e| e.context(op, path.as_str(), NAME))?;
+        f(&conn)
+            .map_err(|e| conn.note(e))
+            .map_err(|e| e.context(op, path.as_str(), NAME))
+    }
+}
+
+/// The server path of `path` under `root` (absolute, no trailing `/`; `""` is `/`).
+fn full_under(root: &str, path: &Path) -> String {
+    if path.is_root() {
+        return match root {
+            "" => "/".to_owned(),
+            r => r.to_owned(),
+        };
+    }
+    format!("{root}/{}", path.as_str())
+}
 
 /// The parsers, for the fuzz targets (`fuzz/fuzz_targets/sftp_*.rs`) and their regression
 /// tests. Not a stable API.
 #[doc(hidden)]
-pub mod fuzzing {}
+pub mod fuzzing {
+    pub use super::known_hosts::HostKeyStatus;
+    pub use super::ssh_config::HostSettings;
+
+    /// Parses a known_hosts file; the number of malformed lines skipped.
+    pub fn known_hosts_skipped(text: &str) -> usize {
+        super::known_hosts::KnownHosts::parse(text).skipped()
+    }
+
+    /// Parses a known_hosts file and checks one host key against it.
+    pub fn known_hosts_check(text: &str, host: &str, port: u16, key_blob: &[u8]) -> HostKeyStatus {
+        super::known_hosts::KnownHosts::parse(text).check(host, port, key_blob)
+    }
+
+    /// The known_hosts line that records this host and key, if one can be written.
+    pub fn known_hosts_line(host: &str, port: u16, key_blob: &[u8]) -> Option<String> {
+        super::known_hosts::line_for(host, port, key_blob)
+    }
+
+    /// `SHA256:...` of a SHA-256 digest, as `ssh-keygen -l` prints it.
+    pub fn fingerprint(sha256_digest: &[u8]) -> String {
+        super::known_hosts::fingerprint(sha256_digest)
+    }
+
+    /// Parses an ssh_config file and looks one alias up.
+    pub fn ssh_config_lookup(text: &str, alias: &str) -> HostSettings {
+        super::ssh_config::SshConfig::parse(text).lookup(alias)
+    }
+
+    /// Expands `~` and the `%` tokens in an IdentityFile/UserKnownHostsFile value.
+    pub fn ssh_config_expand(
+        value: &str,
+        host: &str,
+        port: u16,
+        remote_user: &str,
+        local_user: &str,
+        home: &str,
+    ) -> String {
+        let tokens = super::ssh_config::Tokens {
+            host,
+            port,
+            remote_user,
+            local_user,
+            home,
+        };
+        super::ssh_config::expand(value, &tokens)
+    }
+}
