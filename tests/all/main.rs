@@ -16,4 +16,6 @@ mod multi;
 mod registry;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "sftp")]
+mod sftp;
 mod support;
