@@ -61,6 +61,7 @@ pub struct SftpBuilder {
     pub(crate) timeout: Duration,
     pub(crate) keepalive: Option<Option<Duration>>,
     pub(crate) pool_size: usize,
+    pub(crate) max_sessions: Option<usize>,
     pub(crate) retries: u32,
     pub(crate) shell_hashes: bool,
     pub(crate) posix_rename: bool,
@@ -88,6 +89,7 @@ impl SftpBuilder {
             timeout: DEFAULT_TIMEOUT,
             keepalive: None,
             pool_size: DEFAULT_POOL_SIZE,
+            max_sessions: None,
             retries: 3,
             shell_hashes: true,
             posix_rename: true,
@@ -208,10 +210,21 @@ impl SftpBuilder {
         self
     }
 
-    /// The most SSH sessions the backend opens at once (default [`DEFAULT_POOL_SIZE`]).
-    /// Operations beyond it share sessions.
+    /// How many idle SSH sessions the backend keeps open for the next operations (default
+    /// [`DEFAULT_POOL_SIZE`]). Every open reader or writer, and every operation in flight,
+    /// has a session to itself; more are opened while needed and closed when returned
+    /// beyond this number.
     pub fn pool_size(mut self, size: usize) -> SftpBuilder {
         self.pool_size = size.max(1);
+        self
+    }
+
+    /// The most SSH sessions open at once (default: no limit, as rclone's
+    /// `--sftp-connections 0`). Past it, an operation waits for a session to be returned,
+    /// up to [`timeout`](SftpBuilder::timeout), then fails with [`ErrorKind::TimedOut`]:
+    /// holding more readers and writers open at once than this fails.
+    pub fn max_sessions(mut self, max: Option<usize>) -> SftpBuilder {
+        self.max_sessions = max.map(|m| m.max(1));
         self
     }
 
@@ -350,6 +363,7 @@ impl SftpBuilder {
             timeout: self.timeout,
             keepalive,
             pool_size: self.pool_size,
+            max_sessions: self.max_sessions,
             retries: self.retries,
             shell_hashes: self.shell_hashes,
             posix_rename: self.posix_rename,
@@ -393,6 +407,7 @@ pub(crate) struct Config {
     pub(crate) timeout: Duration,
     pub(crate) keepalive: Option<Duration>,
     pub(crate) pool_size: usize,
+    pub(crate) max_sessions: Option<usize>,
     pub(crate) retries: u32,
     pub(crate) shell_hashes: bool,
     pub(crate) posix_rename: bool,

@@ -1,8 +1,7 @@
-//! The pool of SSH sessions: up to `pool_size` of them, made on demand, shared when all are
-//! busy (a session serves one call at a time, so operations beyond the pool's size wait
-//! for each other's calls but never deadlock), and replaced when one dies.
+//! The pool of SSH sessions: each lease has one to itself; `pool_size` idle ones are kept,
+//! more are made while needed (up to `max_sessions`), and dead ones are dropped.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use ssh2::{Session, Sftp};
@@ -20,7 +19,6 @@ pub(crate) struct Conn {
     /// The extension channel (`ext.rs`), opened on first use.
     ext: Mutex<ExtState>,
     dead: AtomicBool,
-    users: AtomicUsize,
 }
 
 enum ExtState {
@@ -45,7 +43,6 @@ impl Conn {
             sftp,
             ext: Mutex::new(ExtState::Unopened),
             dead: AtomicBool::new(false),
-            users: AtomicUsize::new(0),
         })
     }
 
@@ -96,110 +93,148 @@ impl Conn {
     }
 }
 
-/// A session handed out by the pool; returned when dropped.
-pub(crate) struct Lease(Arc<Conn>);
+/// A session handed out by the pool, for the lease's holder alone; back to the pool (or
+/// closed) when dropped.
+pub(crate) struct Lease {
+    conn: Option<Conn>,
+    shared: Arc<Shared>,
+}
 
 impl std::ops::Deref for Lease {
     type Target = Conn;
     fn deref(&self) -> &Conn {
-        &self.0
+        // Present until `drop`.
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a lease holds its session"))
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.0.users.fetch_sub(1, Ordering::Relaxed);
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let mut state = lock(&self.shared.state);
+        if !conn.is_dead()
+            && !self.shared.closed.load(Ordering::Relaxed)
+            && state.idle.len() < self.shared.cfg.pool_size
+        {
+            state.idle.push(conn);
+        } else {
+            state.open -= 1;
+            drop(state);
+            drop(conn); // closes the session
+        }
+        self.shared.freed.notify_one();
     }
 }
 
 struct State {
-    conns: Vec<Arc<Conn>>,
-    /// Slots taken by connections being made.
-    connecting: usize,
+    /// Sessions nobody holds, the most recently used last.
+    idle: Vec<Conn>,
+    /// Sessions alive or being made, held or idle.
+    open: usize,
 }
 
-/// The pool.
-pub(crate) struct Pool {
+struct Shared {
     cfg: Arc<Config>,
     state: Mutex<State>,
-    /// Signalled when a connection attempt ends.
-    made: Condvar,
+    /// Signalled when a session is returned or closed.
+    freed: Condvar,
+    /// The backend is closed: returned sessions are closed too.
+    closed: AtomicBool,
+}
+
+/// The pool. Each lease has its session to itself: libssh2 does not take concurrent calls
+/// on one session, even one at a time under the `ssh2` crate's lock (seen here: decrypt
+/// errors and lost packets with 16 threads on 4 shared sessions). So every open reader or
+/// writer holds one session; `pool_size` sessions are kept when idle, more are opened while
+/// needed (up to `max_sessions`, if set) and closed when returned.
+pub(crate) struct Pool {
+    shared: Arc<Shared>,
 }
 
 impl Pool {
     /// A pool with its first session made (to check the settings at once).
     pub(crate) fn new(cfg: Arc<Config>) -> Result<Pool> {
-        let first = Arc::new(Conn::new(&cfg)?);
+        let first = Conn::new(&cfg)?;
         Ok(Pool {
-            cfg,
-            state: Mutex::new(State {
-                conns: vec![first],
-                connecting: 0,
+            shared: Arc::new(Shared {
+                cfg,
+                state: Mutex::new(State {
+                    idle: vec![first],
+                    open: 1,
+                }),
+                freed: Condvar::new(),
+                closed: AtomicBool::new(false),
             }),
-            made: Condvar::new(),
         })
     }
 
-    fn lease(conn: &Arc<Conn>) -> Lease {
-        conn.users.fetch_add(1, Ordering::Relaxed);
-        Lease(Arc::clone(conn))
-    }
-
-    /// A live session: an idle one, else a new one while the pool has room, else the least
-    /// busy. A session idle for longer than the keepalive interval is probed first.
-    pub(crate) fn get(&self) -> Result<Lease> {
-        let mut state = lock(&self.state);
-        loop {
-            state.conns.retain(|c| !c.is_dead());
-            let idle = state
-                .conns
-                .iter()
-                .find(|c| c.users.load(Ordering::Relaxed) == 0)
-                .cloned();
-            if let Some(conn) = idle {
-                let lease = Pool::lease(&conn);
-                drop(state);
-                if self.alive(&lease) {
-                    return Ok(lease);
-                }
-                drop(lease);
-                state = lock(&self.state);
-                continue;
-            }
-            if state.conns.len() + state.connecting < self.cfg.pool_size {
-                state.connecting += 1;
-                drop(state);
-                let made = Conn::new(&self.cfg);
-                state = lock(&self.state);
-                state.connecting -= 1;
-                self.made.notify_all();
-                let conn = Arc::new(made?);
-                state.conns.push(Arc::clone(&conn));
-                return Ok(Pool::lease(&conn));
-            }
-            let busiest_least = state
-                .conns
-                .iter()
-                .min_by_key(|c| c.users.load(Ordering::Relaxed))
-                .cloned();
-            match busiest_least {
-                Some(conn) => return Ok(Pool::lease(&conn)),
-                // Every slot is a connection being made: wait for one.
-                None => {
-                    state = self
-                        .made
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner)
-                }
-            }
+    fn lease(&self, conn: Conn) -> Lease {
+        Lease {
+            conn: Some(conn),
+            shared: Arc::clone(&self.shared),
         }
     }
 
-    /// Sends a keepalive if one is due (libssh2 keeps the clock: nothing is sent if the
-    /// session was used within the interval), so that a session the server or a middlebox
-    /// dropped while idle is found here rather than by the operation.
+    /// A live session of its own: an idle one (probed with a keepalive if one is due),
+    /// else a new one; past `max_sessions`, waits for one to be returned, up to the
+    /// timeout.
+    pub(crate) fn get(&self) -> Result<Lease> {
+        let cfg = &self.shared.cfg;
+        let deadline = std::time::Instant::now() + cfg.timeout;
+        let mut state = lock(&self.shared.state);
+        loop {
+            if self.shared.closed.load(Ordering::Relaxed) {
+                return Err(Error::closed("connect").with_backend(super::NAME));
+            }
+            if let Some(conn) = state.idle.pop() {
+                drop(state);
+                if self.alive(&conn) {
+                    return Ok(self.lease(conn));
+                }
+                drop(conn);
+                state = lock(&self.shared.state);
+                state.open -= 1;
+                continue;
+            }
+            if cfg.max_sessions.is_none_or(|max| state.open < max) {
+                state.open += 1;
+                drop(state);
+                return match Conn::new(cfg) {
+                    Ok(conn) => Ok(self.lease(conn)),
+                    Err(e) => {
+                        lock(&self.shared.state).open -= 1;
+                        self.shared.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::new(
+                    crate::error::ErrorKind::TimedOut,
+                    "every SFTP session is busy (max_sessions)",
+                )
+                // The wait was the retry: another one would only wait again.
+                .with_temporary(false)
+                .with_backend(super::NAME));
+            }
+            state = self
+                .shared
+                .freed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Sends a keepalive if one is due (libssh2 keeps the clock), so that a session the
+    /// server or a middlebox dropped while idle is found here rather than by the operation.
     fn alive(&self, conn: &Conn) -> bool {
-        if self.cfg.keepalive.is_none() {
+        if self.shared.cfg.keepalive.is_none() {
             return true;
         }
         match conn.sess.keepalive_send() {
@@ -213,15 +248,15 @@ impl Pool {
 
     /// The settings.
     pub(crate) fn config(&self) -> &Config {
-        &self.cfg
+        &self.shared.cfg
     }
 
-    /// Drops every session (the backend is closed).
+    /// Closes the idle sessions; held ones close when returned (the backend is closed).
     pub(crate) fn clear(&self) {
-        let mut state = lock(&self.state);
-        for c in &state.conns {
-            c.kill();
-        }
-        state.conns.clear();
+        self.shared.closed.store(true, Ordering::Relaxed);
+        let idle = std::mem::take(&mut lock(&self.shared.state).idle);
+        let n = idle.len();
+        drop(idle);
+        lock(&self.shared.state).open -= n;
     }
 }

@@ -25,7 +25,7 @@ impl SftpBackend {
     /// | `fingerprint=SHA256:...` | [`host_key_fingerprint`](SftpBuilder::host_key_fingerprint) |
     /// | `ssh_config=PATH\|false` | [`ssh_config`](SftpBuilder::ssh_config), [`read_ssh_config`](SftpBuilder::read_ssh_config) |
     /// | `connect_timeout`, `timeout`, `keepalive` (`30s`, `2m`, `500ms`; `keepalive=0`: off) | the timeouts |
-    /// | `pool` | [`pool_size`](SftpBuilder::pool_size) |
+    /// | `pool`, `max_sessions` | [`pool_size`](SftpBuilder::pool_size), [`max_sessions`](SftpBuilder::max_sessions) |
     /// | `retries` | [`retries`](SftpBuilder::retries) |
     /// | `hashes=false` | [`shell_hashes`](SftpBuilder::shell_hashes) |
     /// | `posix_rename=false` | [`posix_rename`](SftpBuilder::posix_rename) |
@@ -108,6 +108,9 @@ impl SftpBackend {
                     b.keepalive((!d.is_zero()).then_some(d))
                 }
                 "pool" => b.pool_size(usize::try_from(number(key, v)?).unwrap_or(usize::MAX)),
+                "max_sessions" => {
+                    b.max_sessions(Some(usize::try_from(number(key, v)?).unwrap_or(usize::MAX)))
+                }
                 "retries" => b.retries(u32::try_from(number(key, v)?).unwrap_or(u32::MAX)),
                 "hashes" => b.shell_hashes(flag(key, v)?),
                 "posix_rename" => b.posix_rename(flag(key, v)?),

@@ -35,11 +35,15 @@ pub(crate) fn unique(tag: &str) -> String {
 /// A builder for the test server, key auth, host keys checked against the server's
 /// known_hosts, nothing read from the user's own ssh setup.
 pub(crate) fn builder(env: &SftpEnv) -> SftpBuilder {
+    base(env).known_hosts(&env.known_hosts)
+}
+
+/// [`builder`] without a known_hosts file (give one).
+pub(crate) fn base(env: &SftpEnv) -> SftpBuilder {
     SftpBackend::builder(env.host.clone())
         .port(env.port)
         .user(env.user.clone())
         .key_file(&env.key)
-        .known_hosts(&env.known_hosts)
         .read_ssh_config(false)
         .agent(false)
 }
