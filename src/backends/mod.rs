@@ -5,7 +5,8 @@
 //! | local files | [`FileBackend`](file::FileBackend) | (always) | `file:///abs`, `/abs`, `rel` |
 //! | memory | [`MemoryBackend`](memory::MemoryBackend) | (always) | `mem://`, `mem://NAME` |
 //! | in-process streams | `ChannelBackend` (`channel::ChannelBackend`) | `channel` | `chan://`, `chan://NAME?persistent=true` |
-//! | S3 and S3-compatible | [`S3Backend`](s3::S3Backend) | `s3` | `s3://bucket/prefix?endpoint=...` |
+//! | S3 and S3-compatible | `S3Backend` (`s3::S3Backend`) | `s3` | `s3://bucket/prefix?endpoint=...` |
+//! | SFTP | `SftpBackend` (`sftp::SftpBackend`) | `sftp` | `sftp://user@host:port/abs/path?key=...` |
 
 pub mod file;
 mod guard;

@@ -122,10 +122,11 @@
 //! write, keeping the modification time; otherwise `copy` streams the object through the
 //! client (and the capabilities say `server_side_copy: false`). `rename` is server-side.
 //!
-//! Where the account has a shell with `md5sum` and `sha1sum` (checked once, when the backend
-//! is built, by hashing `/dev/null`), [`hash`](Backend::hash) runs them on the server, as
-//! rclone does; the path is passed single-quoted, never interpreted. Other kinds, or a
-//! server without them, are hashed by reading the object.
+//! Where the account has a shell with `md5sum` and `sha1sum` (checked once, on first use, by
+//! hashing `/dev/null`: [`SftpBackend::server_hashes`], and
+//! [`Capabilities::server_hashes`](crate::Capabilities)), [`hash`](Backend::hash) runs them
+//! on the server, as rclone does; the path is passed single-quoted, never interpreted. Other
+//! kinds, or a server without them, are hashed by reading the object.
 
 mod config;
 mod connect;
@@ -181,8 +182,9 @@ struct Inner {
     /// What the server offers beyond SFTP version 3.
     posix_rename: bool,
     copy_data: bool,
-    /// What `md5sum`/`sha1sum` can hash on the server.
-    shell_hashes: HashKinds,
+    /// What `md5sum`/`sha1sum` can hash on the server: found out when first needed (it
+    /// costs an exec, which a login shell can make slow).
+    shell_hashes: std::sync::OnceLock<HashKinds>,
     /// The root is known to exist.
     root_seen: AtomicBool,
     /// Directories known to be directories, not symlinks (full paths; bounded).
@@ -224,10 +226,6 @@ impl SftpBackend {
                 has(ext::COPY_DATA),
             )
         };
-        let shell_hashes = match cfg.shell_hashes {
-            true => shell::detect(&conn.sess),
-            false => HashKinds::NONE,
-        };
         let retry = Retry::new(cfg.retries, std::time::Duration::from_millis(100));
         drop(conn);
         Ok(SftpBackend {
@@ -238,7 +236,7 @@ impl SftpBackend {
                 retry,
                 posix_rename,
                 copy_data,
-                shell_hashes,
+                shell_hashes: std::sync::OnceLock::new(),
                 root_seen: AtomicBool::new(false),
                 dirs: Mutex::new(HashSet::new()),
                 swept: Mutex::new(HashSet::new()),
@@ -277,6 +275,21 @@ impl SftpBackend {
     /// [module docs](self#replacing-an-object)).
     pub fn atomic_replace(&self) -> bool {
         self.inner.posix_rename
+    }
+
+    /// The kinds `md5sum` and `sha1sum` hash on the server (none if
+    /// [`shell_hashes`](SftpBuilder::shell_hashes) is off, or the account has no shell or
+    /// no such commands). Asked of the server once, on first use.
+    pub fn server_hashes(&self) -> HashKinds {
+        *self.inner.shell_hashes.get_or_init(|| {
+            if !self.inner.pool.config().shell_hashes || self.check_open("hash").is_err() {
+                return HashKinds::NONE;
+            }
+            match self.inner.pool.get() {
+                Ok(conn) => shell::detect(&conn.sess),
+                Err(_) => HashKinds::NONE,
+            }
+        })
     }
 
     /// The full server path of `path` under the root.

@@ -236,7 +236,7 @@ impl Backend for SftpBackend {
             set_modified: true,
             metadata: false,
             hashes: HashKinds::NONE,
-            server_hashes: self.inner.shell_hashes,
+            server_hashes: self.server_hashes(),
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
@@ -412,7 +412,7 @@ impl Backend for SftpBackend {
 
     fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
         const OP: &str = "hash";
-        if !self.inner.shell_hashes.contains(kind) {
+        if !self.server_hashes().contains(kind) {
             return crate::helpers::hash_object(self, path, kind, cancel);
         }
         self.object_path(OP, path)?;

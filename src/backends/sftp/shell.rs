@@ -62,21 +62,35 @@ fn digest(kind: HashKind, line: &str) -> Option<Hash> {
     Hash::from_hex(kind, hex).ok()
 }
 
-/// Which kinds the server can hash: the commands that give the right digest of `/dev/null`.
+/// Which kinds the server can hash: the commands that print the right digest of
+/// `/dev/null`, asked in one exec (a login shell can take a while to start).
 pub(crate) fn detect(sess: &Session) -> HashKinds {
-    let mut kinds = HashKinds::NONE;
-    for kind in [HashKind::Md5, HashKind::Sha1] {
-        let Some((cmd, empty)) = command(kind) else {
-            continue;
-        };
-        let Ok((out, 0)) = run(sess, &format!("{cmd} /dev/null")) else {
-            continue;
-        };
-        if digest(kind, &out).is_some_and(|d| d.to_hex() == empty) {
-            kinds = kinds.with(kind);
+    let kinds = [HashKind::Md5, HashKind::Sha1];
+    let cmd: Vec<String> = kinds
+        .iter()
+        .filter_map(|&k| command(k))
+        .map(|(cmd, _)| format!("{cmd} /dev/null 2>/dev/null"))
+        .collect();
+    // `;` and a final `true`: one missing command must not hide the other's answer.
+    let Ok((out, _)) = run(sess, &format!("{}; true", cmd.join("; "))) else {
+        return HashKinds::NONE;
+    };
+    let mut found = HashKinds::NONE;
+    for line in out.lines() {
+        for kind in kinds {
+            let Some((_, empty)) = command(kind) else {
+                continue;
+            };
+            if digest(kind, line).is_some_and(|d| d.to_hex() == empty)
+                && line
+                    .get(kind.digest_len() * 2..)
+                    .is_some_and(|rest| rest.starts_with(' '))
+            {
+                found = found.with(kind);
+            }
         }
     }
-    kinds
+    found
 }
 
 /// The `kind` hash of the file at `full`, computed by the server.

@@ -149,10 +149,7 @@ fn leftovers_of_a_crash_are_reclaimed() {
         "put back"
     );
     // abort_upload removes one at once, whatever its age.
-    let y = pending
-        .iter()
-        .find(|p| p.path == "d/y")
-        .unwrap();
+    let y = pending.iter().find(|p| p.path == "d/y").unwrap();
     b.abort_upload(y).unwrap();
     assert!(!d.join(&young).exists());
     let _ = std::fs::remove_dir_all(&dir);
