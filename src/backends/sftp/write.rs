@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ssh2::{File, FileStat, OpenFlags, OpenType};
 
-use super::errors::{FAILURE, from_ssh, is_status};
+use super::errors::{FAILURE, NO_SUCH_FILE, from_ssh, is_status};
 use super::ext::{self, ExtError};
 use super::pool::{Conn, Lease};
 use super::tree::{entry_of, kind_of};
@@ -195,45 +195,52 @@ impl SftpBackend {
         name: &str,
     ) -> Result<(String, String, File)> {
         const OP: &str = "write";
-        self.ensure_root(conn)?;
-        let Some(dir) = self.dir_of(&self.inner.root, OP, path, true)? else {
-            return Err(err(ErrorKind::NotFound, "no directory", OP, path));
-        };
-        let target = format!("{dir}/{name}");
-        match self.lstat(conn, &target)? {
-            Some(s) if kind_of(&s) == Kind::Dir => {
-                return Err(err(
-                    ErrorKind::IsADirectory,
-                    "a directory is at this path",
-                    OP,
-                    path,
-                ));
+        let mut again = true;
+        loop {
+            self.ensure_root(conn)?;
+            let Some(dir) = self.dir_of(&self.inner.root, OP, path, true)? else {
+                return Err(err(ErrorKind::NotFound, "no directory", OP, path));
+            };
+            let target = format!("{dir}/{name}");
+            match self.lstat(conn, &target)?.map(|s| kind_of(&s)) {
+                Some(Kind::Dir) => {
+                    return Err(err(
+                        ErrorKind::IsADirectory,
+                        "a directory is at this path",
+                        OP,
+                        path,
+                    ));
+                }
+                Some(Kind::Symlink) => {
+                    return Err(err(
+                        ErrorKind::PermissionDenied,
+                        "symlinks are not followed",
+                        OP,
+                        path,
+                    ));
+                }
+                Some(_) if mode == WriteMode::CreateNew => {
+                    return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
+                }
+                _ => {}
             }
-            Some(s) if kind_of(&s) == Kind::Symlink => {
-                return Err(err(
-                    ErrorKind::PermissionDenied,
-                    "symlinks are not followed",
-                    OP,
-                    path,
-                ));
-            }
-            Some(_) if mode == WriteMode::CreateNew => {
-                return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
-            }
-            _ => {}
-        }
-        self.sweep(conn, &dir);
-        let staged = format!("{dir}/{}", StagedName::make(name));
-        let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
-        match conn
-            .sftp
-            .open_mode(FsPath::new(&staged), flags, 0o644, OpenType::File)
-        {
-            Ok(file) => Ok((dir, staged, file)),
-            Err(e) => {
-                // The directory may have gone since it was cached: look again next time.
-                self.forget_dir(&dir);
-                Err(from_ssh(e))
+            self.sweep(conn, &dir);
+            let staged = format!("{dir}/{}", StagedName::make(name));
+            let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
+            match conn
+                .sftp
+                .open_mode(FsPath::new(&staged), flags, 0o644, OpenType::File)
+            {
+                Ok(file) => return Ok((dir, staged, file)),
+                // The directory (or the root) went since it was checked: check again, once.
+                Err(e) if again && is_status(&e, NO_SUCH_FILE) => {
+                    again = false;
+                    self.forget_dir(&dir);
+                    self.inner
+                        .root_seen
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => return Err(from_ssh(e)),
             }
         }
     }

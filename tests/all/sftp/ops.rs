@@ -319,3 +319,24 @@ fn max_sessions_bounds_what_is_open_at_once() {
     drop(r2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn directories_removed_behind_the_backends_back_are_made_again() {
+    let Some(env) = require_sftp() else { return };
+    let dir = root(&env, "gone");
+    let b = builder(&env).root(dir.to_string_lossy()).build().unwrap();
+    b.write_all("a/b/c", b"1").unwrap();
+    // Someone else removes the directories the backend has seen (and the root itself).
+    std::fs::remove_dir_all(&dir).unwrap();
+    b.write_all("a/b/c", b"2")
+        .expect("the directories are made again");
+    assert_eq!(std::fs::read(dir.join("a/b/c")).unwrap(), b"2");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The backend can be shared between threads (checked when this compiles).
+#[allow(dead_code)]
+fn the_backend_is_send_and_sync() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<omnistorage::backends::sftp::SftpBackend>();
+}
