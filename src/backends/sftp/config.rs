@@ -290,7 +290,12 @@ impl SftpBuilder {
         } else {
             HostSettings::default()
         };
-        let host_name = ssh.host_name.clone().unwrap_or_else(|| self.host.clone());
+        // `HostName %h.example.com`: the one token a HostName commonly holds.
+        let host_name = ssh
+            .host_name
+            .as_ref()
+            .map(|h| h.replace("%h", &self.host))
+            .unwrap_or_else(|| self.host.clone());
         let port = self.port.or(ssh.port).unwrap_or(22);
         let user = match self.user.clone().or(ssh.user.clone()).or(env.user.clone()) {
             Some(u) if !u.is_empty() => u,
