@@ -212,8 +212,8 @@ impl SftpBuilder {
 
     /// How many idle SSH sessions the backend keeps open for the next operations (default
     /// [`DEFAULT_POOL_SIZE`]). Every open reader or writer, and every operation in flight,
-    /// has a session to itself; more are opened while needed and closed when returned
-    /// beyond this number.
+    /// has a session to itself; more are opened while needed, and those beyond this number
+    /// are closed after a minute without use.
     pub fn pool_size(mut self, size: usize) -> SftpBuilder {
         self.pool_size = size.max(1);
         self

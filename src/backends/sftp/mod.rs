@@ -122,8 +122,8 @@
 //! write, keeping the modification time; otherwise `copy` streams the object through the
 //! client (and the capabilities say `server_side_copy: false`). `rename` is server-side.
 //!
-//! Where the account has a shell with `md5sum` and `sha1sum` (checked once, on first use, by
-//! hashing `/dev/null`: [`SftpBackend::server_hashes`], and
+//! Where the account has a shell with `md5sum` and `sha1sum` (checked once, in the background
+//! when the backend is made, by hashing `/dev/null`: [`SftpBackend::server_hashes`], and
 //! [`Capabilities::server_hashes`](crate::Capabilities)), [`hash`](Backend::hash) runs them
 //! on the server, as rclone does; the path is passed single-quoted, never interpreted. Other
 //! kinds, or a server without them, are hashed by reading the object.
@@ -182,8 +182,8 @@ struct Inner {
     /// What the server offers beyond SFTP version 3.
     posix_rename: bool,
     copy_data: bool,
-    /// What `md5sum`/`sha1sum` can hash on the server: found out when first needed (it
-    /// costs an exec, which a login shell can make slow).
+    /// What `md5sum`/`sha1sum` can hash on the server: asked in the background when the
+    /// backend is made (it costs an exec, which a login shell can make slow).
     shell_hashes: std::sync::OnceLock<HashKinds>,
     /// The root is known to exist.
     root_seen: AtomicBool,
@@ -227,8 +227,9 @@ impl SftpBackend {
             )
         };
         let retry = Retry::new(cfg.retries, std::time::Duration::from_millis(100));
+        let probe_hashes = cfg.shell_hashes;
         drop(conn);
-        Ok(SftpBackend {
+        let backend = SftpBackend {
             inner: Arc::new(Inner {
                 pool,
                 root,
@@ -241,7 +242,16 @@ impl SftpBackend {
                 dirs: Mutex::new(HashSet::new()),
                 swept: Mutex::new(HashSet::new()),
             }),
-        })
+        };
+        // Ask the server what it can hash now, beside whatever the caller does first (a login
+        // shell can take a while); `server_hashes` waits for the answer if it needs it.
+        if probe_hashes {
+            let probe = backend.clone();
+            let _ = std::thread::Builder::new()
+                .name("omnistorage-sftp-probe".into())
+                .spawn(move || probe.server_hashes());
+        }
+        Ok(backend)
     }
 
     /// The configured root as an absolute path: relative roots are under the login
@@ -279,7 +289,8 @@ impl SftpBackend {
 
     /// The kinds `md5sum` and `sha1sum` hash on the server (none if
     /// [`shell_hashes`](SftpBuilder::shell_hashes) is off, or the account has no shell or
-    /// no such commands). Asked of the server once, on first use.
+    /// no such commands). Asked of the server once, in the background, when the backend is
+    /// made; this waits for the answer if it has not come yet.
     pub fn server_hashes(&self) -> HashKinds {
         *self.inner.shell_hashes.get_or_init(|| {
             if !self.inner.pool.config().shell_hashes || self.check_open("hash").is_err() {

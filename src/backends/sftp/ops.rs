@@ -61,7 +61,7 @@ impl SftpBackend {
             let (src, stat) = self.regular_file_in(conn, src_root, OP, from)?;
             self.ensure_root(conn)?;
             let name = to.file_name().unwrap_or_default();
-            let Some(dir) = self.dir_of(&self.inner.root, OP, to, true)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, to, true)? else {
                 return Err(err(ErrorKind::NotFound, "no directory", OP, to));
             };
             let target = format!("{dir}/{name}");
@@ -95,7 +95,7 @@ impl SftpBackend {
         self.once(OP, to, |conn| {
             let (src, stat) = self.regular_file_in(conn, src_root, OP, from)?;
             self.ensure_root(conn)?;
-            let Some(dir) = self.dir_of(&self.inner.root, OP, to, true)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, to, true)? else {
                 return Err(err(ErrorKind::NotFound, "no directory", OP, to));
             };
             let target = format!("{dir}/{}", to.file_name().unwrap_or_default());
@@ -117,7 +117,7 @@ impl SftpBackend {
                     _ => Start::Nothing,
                 });
             }
-            let dir = match self.dir_of(&self.inner.root, OP, prefix, false) {
+            let dir = match self.dir_of(conn, &self.inner.root, OP, prefix, false) {
                 Ok(Some(dir)) => dir,
                 Ok(None) => return Ok(Start::Nothing),
                 // A symlink or an object on the way: nothing to list.
@@ -158,7 +158,7 @@ impl Backend for SftpBackend {
         }
         check_reserved(OP, path, NAME)?;
         self.retried(OP, path, |conn| {
-            let Some(dir) = self.dir_of(&self.inner.root, OP, path, false)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, false)? else {
                 return Ok(false);
             };
             let full = format!("{dir}/{}", path.file_name().unwrap_or_default());
@@ -172,7 +172,7 @@ impl Backend for SftpBackend {
         const OP: &str = "delete";
         self.object_path(OP, path)?;
         self.retried(OP, path, |conn| {
-            let Some(dir) = self.dir_of(&self.inner.root, OP, path, false)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, false)? else {
                 return Ok(());
             };
             let full = format!("{dir}/{}", path.file_name().unwrap_or_default());
@@ -261,7 +261,7 @@ impl Backend for SftpBackend {
         self.retried(OP, path, |conn| {
             let full = match path.is_root() {
                 true => full_under(&self.inner.root, path),
-                false => match self.dir_of(&self.inner.root, OP, path, false)? {
+                false => match self.dir_of(conn, &self.inner.root, OP, path, false)? {
                     Some(dir) => format!("{dir}/{}", path.file_name().unwrap_or_default()),
                     None => return Err(err(ErrorKind::NotFound, "no such object", OP, path)),
                 },
@@ -291,7 +291,7 @@ impl Backend for SftpBackend {
             if path.is_root() {
                 return Ok(());
             }
-            let Some(dir) = self.dir_of(&self.inner.root, OP, path, true)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, true)? else {
                 return Err(err(
                     ErrorKind::NotFound,
                     "parent directory missing",
@@ -326,7 +326,7 @@ impl Backend for SftpBackend {
         const OP: &str = "remove_dir";
         self.object_path(OP, path)?;
         self.retried(OP, path, |conn| {
-            let Some(dir) = self.dir_of(&self.inner.root, OP, path, false)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, false)? else {
                 return Ok(());
             };
             let full = format!("{dir}/{}", path.file_name().unwrap_or_default());

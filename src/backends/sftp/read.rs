@@ -51,7 +51,7 @@ impl SftpBackend {
         op: &'static str,
         path: &Path,
     ) -> Result<(String, FileStat)> {
-        let Some(dir) = self.dir_of(root, op, path, false)? else {
+        let Some(dir) = self.dir_of(conn, root, op, path, false)? else {
             return Err(err(ErrorKind::NotFound, "no such object", op, path));
         };
         let full = format!("{dir}/{}", path.file_name().unwrap_or_default());

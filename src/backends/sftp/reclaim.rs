@@ -110,7 +110,10 @@ impl SftpBackend {
             // An object, or nothing: its directory may hold staged files for it.
             _ if !prefix.is_root() => {
                 let dir_path = prefix.parent().unwrap_or_default();
-                match self.dir_of(&self.inner.root, OP, prefix, false) {
+                let dir = self.retried(OP, prefix, |conn| {
+                    self.dir_of(conn, &self.inner.root, OP, prefix, false)
+                });
+                match dir {
                     Ok(Some(dir)) => (Start::Dir(dir), dir_path, Some(prefix.clone())),
                     _ => return Ok(Box::new(std::iter::empty())),
                 }
@@ -149,7 +152,7 @@ impl SftpBackend {
             return Ok(());
         }
         self.retried(OP, &id, |conn| {
-            let Some(dir) = self.dir_of(&self.inner.root, OP, &id, false)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, &id, false)? else {
                 return Ok(());
             };
             match self.lstat(conn, &format!("{dir}/{name}"))? {

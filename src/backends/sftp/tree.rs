@@ -10,7 +10,7 @@ use ssh2::{FileStat, FileType};
 
 use super::errors::{FAILURE, NO_SUCH_FILE, from_ssh, is_status};
 use super::{NAME, SftpBackend};
-use crate::backends::tree::{self, Child, Kind, Tree};
+use crate::backends::tree::{self, Child, Dirs, Kind, Tree};
 use crate::entry::{Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
 use crate::path::Path;
@@ -61,6 +61,7 @@ impl SftpBackend {
     /// Directories checked before are taken from the cache.
     pub(crate) fn dir_of(
         &self,
+        conn: &super::pool::Conn,
         root: &str,
         op: &'static str,
         path: &Path,
@@ -71,10 +72,11 @@ impl SftpBackend {
         if parent.is_root() || self.known_dir(&full) {
             return Ok(Some(full));
         }
-        let tree = Under {
-            backend: self.clone(),
+        let on = OnConn {
+            backend: self,
+            conn,
         };
-        let found = tree::parent_dir(&tree, &root.to_owned(), op, path, create)?;
+        let found = tree::parent_dir(&on, &root.to_owned(), op, path, create)?;
         if let Some((dir, _)) = &found {
             self.remember_dir(dir);
         }
@@ -155,6 +157,49 @@ impl SftpBackend {
     }
 }
 
+/// The backend's directories on one session, the caller's: for the parent walk, so that an
+/// operation never holds two sessions.
+struct OnConn<'a> {
+    backend: &'a SftpBackend,
+    conn: &'a super::pool::Conn,
+}
+
+impl Dirs for OnConn<'_> {
+    type Loc = String;
+    const NAME: &'static str = NAME;
+
+    fn child(&self, dir: &String, name: &str) -> String {
+        child(dir, name)
+    }
+
+    fn lstat_kind(&self, at: &String) -> Result<Option<Kind>> {
+        Ok(self.backend.lstat(self.conn, at)?.map(|s| kind_of(&s)))
+    }
+
+    fn mkdir(&self, at: &String) -> Result<()> {
+        mkdir(self.backend, self.conn, at)
+    }
+}
+
+fn child(dir: &str, name: &str) -> String {
+    match dir {
+        "" | "/" => format!("/{name}"),
+        d => format!("{d}/{name}"),
+    }
+}
+
+fn mkdir(b: &SftpBackend, conn: &super::pool::Conn, at: &str) -> Result<()> {
+    match conn.sftp.mkdir(FsPath::new(at), 0o755) {
+        Ok(()) => Ok(()),
+        // v3 says FAILURE for "exists" (and a retry of a mkdir that worked finds it).
+        Err(e) if is_status(&e, FAILURE) => match b.lstat(conn, at)? {
+            Some(_) => Err(Error::new(ErrorKind::AlreadyExists, "exists")),
+            None => Err(from_ssh(e)),
+        },
+        Err(e) => Err(from_ssh(e)),
+    }
+}
+
 /// The backend seen as a [`Tree`] (a wrapper, so that the walk's clones are cheap).
 #[derive(Clone)]
 pub(crate) struct Under {
@@ -172,10 +217,7 @@ impl Tree for Under {
     }
 
     fn child(&self, dir: &String, name: &str) -> String {
-        match dir.as_str() {
-            "" | "/" => format!("/{name}"),
-            d => format!("{d}/{name}"),
-        }
+        child(dir, name)
     }
 
     fn read_dir(&self, dir: &String) -> Result<Vec<Result<Child<FileStat>>>> {
@@ -216,17 +258,7 @@ impl Tree for Under {
 
     fn mkdir(&self, at: &String) -> Result<()> {
         let b = &self.backend;
-        b.attempt("create_dir", |conn| {
-            match conn.sftp.mkdir(FsPath::new(at), 0o755) {
-                Ok(()) => Ok(()),
-                // v3 says FAILURE for "exists" (and a retry of a mkdir that worked finds it).
-                Err(e) if is_status(&e, FAILURE) => match b.lstat(conn, at)? {
-                    Some(_) => Err(Error::new(ErrorKind::AlreadyExists, "exists")),
-                    None => Err(from_ssh(e)),
-                },
-                Err(e) => Err(from_ssh(e)),
-            }
-        })
+        b.attempt("create_dir", |conn| mkdir(b, conn, at))
     }
 
     fn file_entry(

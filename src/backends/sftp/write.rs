@@ -198,7 +198,7 @@ impl SftpBackend {
         let mut again = true;
         loop {
             self.ensure_root(conn)?;
-            let Some(dir) = self.dir_of(&self.inner.root, OP, path, true)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, true)? else {
                 return Err(err(ErrorKind::NotFound, "no directory", OP, path));
             };
             let target = format!("{dir}/{name}");

@@ -102,8 +102,37 @@ pub(crate) trait Tree: Clone + Send + 'static {
     fn staged_time(&self, dir: &Self::Loc, child: &Child<Self::Attrs>) -> Option<SystemTime>;
 }
 
+/// What the parent walk ([`parent_dir`]) needs: a subset of [`Tree`] that every `Tree` has,
+/// and that a borrowed view can implement too (SFTP walks on the session its caller holds).
+pub(crate) trait Dirs {
+    /// How the backend names a directory or file.
+    type Loc: Clone;
+    /// The backend's name in errors.
+    const NAME: &'static str;
+    /// The child `name` of `dir`.
+    fn child(&self, dir: &Self::Loc, name: &str) -> Self::Loc;
+    /// What `at` is, without following a symlink; `Ok(None)` if nothing is there.
+    fn lstat_kind(&self, at: &Self::Loc) -> Result<Option<Kind>>;
+    /// Creates the directory `at`; [`ErrorKind::AlreadyExists`] if something is there.
+    fn mkdir(&self, at: &Self::Loc) -> Result<()>;
+}
+
+impl<T: Tree> Dirs for T {
+    type Loc = T::Loc;
+    const NAME: &'static str = <T as Tree>::NAME;
+    fn child(&self, dir: &T::Loc, name: &str) -> T::Loc {
+        Tree::child(self, dir, name)
+    }
+    fn lstat_kind(&self, at: &T::Loc) -> Result<Option<Kind>> {
+        Tree::lstat_kind(self, at)
+    }
+    fn mkdir(&self, at: &T::Loc) -> Result<()> {
+        Tree::mkdir(self, at)
+    }
+}
+
 /// An error with the context the shared code adds.
-pub(crate) fn err<T: Tree>(
+pub(crate) fn err<T: Dirs>(
     kind: ErrorKind,
     msg: &'static str,
     op: &'static str,
@@ -113,7 +142,7 @@ pub(crate) fn err<T: Tree>(
 }
 
 /// The error for a path that names or goes through a symlink.
-pub(crate) fn symlink_err<T: Tree>(op: &'static str, path: &Path) -> Error {
+pub(crate) fn symlink_err<T: Dirs>(op: &'static str, path: &Path) -> Error {
     err::<T>(
         ErrorKind::PermissionDenied,
         "symlinks are not followed",
@@ -122,7 +151,7 @@ pub(crate) fn symlink_err<T: Tree>(op: &'static str, path: &Path) -> Error {
     )
 }
 
-fn in_the_way<T: Tree>(op: &'static str, path: &Path) -> Error {
+fn in_the_way<T: Dirs>(op: &'static str, path: &Path) -> Error {
     err::<T>(
         ErrorKind::NotADirectory,
         "an object is in the way of a directory",
@@ -139,7 +168,7 @@ fn in_the_way<T: Tree>(op: &'static str, path: &Path) -> Error {
 ///
 /// Returns the directory and whether this call created it (then it is empty but for what
 /// concurrent writers put there: the caller may skip looking for what is in it).
-pub(crate) fn parent_dir<T: Tree>(
+pub(crate) fn parent_dir<T: Dirs>(
     tree: &T,
     root: &T::Loc,
     op: &'static str,
