@@ -2,7 +2,7 @@
 //! transfers: a small `cp -r` for object stores.
 //!
 //! ```text
-//! cargo run --release --features s3 --example copy -- [--transfers N] SRC DST
+//! cargo run --release --features s3,sftp --example copy -- [--transfers N] SRC DST
 //!
 //! # a local tree into a bucket (credentials from the URL, the environment or ~/.aws):
 //! cargo run --release --features s3 --example copy -- ./photos \
@@ -10,12 +10,16 @@
 //! # and back
 //! cargo run --release --features s3 --example copy -- \
 //!     's3://my-bucket/photos?endpoint=http://127.0.0.1:3900&provider=garage' ./restored
+//! # a local tree to an SSH server (`pool`: how many idle sessions are kept)
+//! cargo run --release --features sftp --example copy -- --transfers 4 ./photos \
+//!     'sftp://me@host:22/srv/photos?key=/home/me/.ssh/id_ed25519&pool=4'
 //! ```
 //!
-//! SRC and DST are anything `omnistorage::open` takes: local paths, `file://`, `mem://`,
-//! `s3://`; SRC is listed from its root, and each object lands at the same relative path
-//! under DST. Modification times, content types and metadata are kept. Prints a summary
-//! (and each object with `COPY_VERBOSE=1`); exits 1 if anything failed.
+//! SRC and DST are anything `omnistorage::open` takes with the features built in: local
+//! paths, `file://`, `mem://`, `s3://`, `sftp://`; SRC is listed from its root, and each
+//! object lands at the same relative path under DST. Modification times, content types and
+//! metadata are kept. Prints a summary (and each object with `COPY_VERBOSE=1`); exits 1 if
+//! anything failed.
 
 use std::process::ExitCode;
 use std::sync::Mutex;
