@@ -84,3 +84,15 @@ fn s3_list() {
 fn s3_meta() {
     replay("s3_meta", props::s3_meta::check);
 }
+
+#[cfg(feature = "sftp")]
+#[test]
+fn sftp_known_hosts() {
+    replay("sftp_known_hosts", props::sftp_known_hosts::check);
+}
+
+#[cfg(feature = "sftp")]
+#[test]
+fn sftp_ssh_config() {
+    replay("sftp_ssh_config", props::sftp_ssh_config::check);
+}

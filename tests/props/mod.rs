@@ -6,7 +6,7 @@
 //! when the property fails. Any byte string is a valid input.
 //!
 //! The compression properties need the `gzip` and `zstd` features, the `s3_*` ones the `s3`
-//! feature: of the crate under
+//! feature, the `sftp_*` ones the `sftp` feature: of the crate under
 //! `cargo test`, of the fuzz crate (which forwards them, on by default) under `cargo fuzz`.
 
 pub mod backend_model;
@@ -25,6 +25,10 @@ pub mod s3_list;
 pub mod s3_meta;
 #[cfg(feature = "s3")]
 pub mod s3_xml;
+#[cfg(feature = "sftp")]
+pub mod sftp_known_hosts;
+#[cfg(feature = "sftp")]
+pub mod sftp_ssh_config;
 mod trickle;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;
