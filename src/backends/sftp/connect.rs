@@ -168,7 +168,9 @@ fn check_host_key(sess: &Session, cfg: &Config) -> Result<()> {
         .host_key_hash(HashType::Sha256)
         .map(known_hosts::fingerprint)
         .unwrap_or_default();
-    let key_type = key_type(blob).unwrap_or("unknown").to_owned();
+    let key_type = known_hosts::blob_key_type(blob)
+        .unwrap_or("unknown")
+        .to_owned();
     let refuse = |problem: HostKeyProblem| {
         let e = HostKeyError {
             host: known_hosts::host_entry_name(&cfg.host, cfg.port),
@@ -334,10 +336,4 @@ fn agent_auth(sess: &Session, cfg: &Config) -> std::result::Result<bool, &'stati
     })();
     let _ = agent.disconnect();
     ok
-}
-
-/// The key type named at the start of an SSH public key blob (its first string).
-fn key_type(blob: &[u8]) -> Option<&str> {
-    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
-    std::str::from_utf8(blob.get(4..4usize.checked_add(len)?)?).ok()
 }

@@ -199,7 +199,7 @@ pub(crate) fn line_for(host: &str, port: u16, key_blob: &[u8]) -> Option<String>
 /// The key type a blob declares: its first SSH string (a big-endian `u32` length, then
 /// that many bytes), if it is there and is a plausible type name (non-empty printable ASCII,
 /// so that it can stand as a field of a known_hosts line).
-fn blob_key_type(blob: &[u8]) -> Option<&str> {
+pub(crate) fn blob_key_type(blob: &[u8]) -> Option<&str> {
     let len_bytes: [u8; 4] = blob.get(..4)?.try_into().ok()?;
     let len = usize::try_from(u32::from_be_bytes(len_bytes)).ok()?;
     let end = len.checked_add(4)?;

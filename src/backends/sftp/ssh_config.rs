@@ -64,7 +64,7 @@ pub struct HostSettings {
     pub port: Option<u16>,
     /// `User`.
     pub user: Option<String>,
-    /// `IdentityFile`s, raw (tokens and `~` not expanded: see [`expand`]), in order.
+    /// `IdentityFile`s, raw (tokens and `~` not expanded), in order.
     pub identity_files: Vec<String>,
     /// `UserKnownHostsFile`: the files of the first such line, split on whitespace, raw.
     pub user_known_hosts_files: Vec<String>,
