@@ -148,6 +148,7 @@ pub trait WriteSink: Write + Send {
 /// `abort` or a drop at the top aborts every layer down to every backend.
 ///
 /// ```
+/// # #[cfg(feature = "gzip")] {
 /// use omnistorage::compress::gzip;
 /// use omnistorage::format::{ndjson, RecordWriter};
 /// use omnistorage::multi::{FanOut, MultiWriter};
@@ -159,6 +160,7 @@ pub trait WriteSink: Write + Send {
 /// records.write_record(br#"{"n":1}"#)?;
 /// drop(records); // aborts the gzip layer, the fan-out, and both backend writers
 /// assert!(!a.contains("x.gz")? && !b.contains("x.gz")?);
+/// # }
 /// # Ok::<(), omnistorage::Error>(())
 /// ```
 pub trait Finish: Write {
