@@ -96,6 +96,7 @@
 //! | `csv` | CSV rows and typed rows, `format::csv` | `csv`, `serde` |
 //! | `gzip` | gzip in `compress` (`compress::gzip`, `CompressBackend`) | `flate2`, `zlib-rs` (pure Rust) |
 //! | `zstd` | zstd in `compress` (`compress::zstd`, `CompressBackend`, multithreaded writers) | `zstd` (libzstd, a C build) |
+//! | `sync` | the sync engine, [`sync`](mod@sync): sync, copy, move, check, with rclone's filters | `rayon`, `glob`, `md-5` |
 //! | `s3` | `S3Backend`: AWS S3 and S3-compatible stores (`s3://`) | `rusty-s3`, `ureq` (rustls), `md-5`, `jiff` |
 
 #![forbid(unsafe_code)]
@@ -122,6 +123,8 @@ pub mod registry;
 // Used by the backends that retry (S3 today); unused in builds without them.
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 mod retry;
+#[cfg(feature = "sync")]
+pub mod sync;
 mod url;
 
 #[cfg(feature = "conformance")]

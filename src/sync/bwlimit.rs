@@ -1,0 +1,1 @@
+//! A shared bandwidth limit.

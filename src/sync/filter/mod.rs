@@ -1,0 +1,1 @@
+//! rclone's filter rules.
