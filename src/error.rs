@@ -47,6 +47,9 @@ pub enum ErrorKind {
     Closed,
     /// The operation was cancelled by the caller.
     Cancelled,
+    /// A safety limit the caller set was reached: the sync engine's `max_transfer` (bytes)
+    /// or `max_delete` (count). Not temporary: running again would reach it again.
+    LimitExceeded,
     /// The data is corrupt: a checksum mismatch, or malformed compressed or framed data.
     Corrupt,
     /// An input/output error that fits no other kind.
@@ -75,6 +78,7 @@ impl ErrorKind {
             ErrorKind::TimedOut => "timed out",
             ErrorKind::Closed => "closed",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::LimitExceeded => "limit exceeded",
             ErrorKind::Corrupt => "corrupt data",
             ErrorKind::Io => "i/o error",
             ErrorKind::Other => "error",
@@ -106,6 +110,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => K::InvalidData,
             // Not `Interrupted`: std's read and write loops retry that forever.
             ErrorKind::Cancelled
+            | ErrorKind::LimitExceeded
             | ErrorKind::RateLimited
             | ErrorKind::PreconditionFailed
             | ErrorKind::Io

@@ -218,7 +218,7 @@ pub fn copy_entry<S: Backend + ?Sized, D: Backend + ?Sized>(
 }
 
 /// `source`, with what `dst` would keep but `source` lacks asked of `src` once.
-fn complete_for<'a, S: Backend + ?Sized, D: Backend + ?Sized>(
+pub(crate) fn complete_for<'a, S: Backend + ?Sized, D: Backend + ?Sized>(
     src: &S,
     source: &'a Entry,
     dst: &D,

@@ -1,0 +1,241 @@
+//! One side's listing, filtered and relative to the transfer root, in sorted order.
+//!
+//! A backend lists in ascending byte order of full paths (the contract the conformance suite
+//! checks); the walk keeps that order and **checks it**, so a misbehaving backend is an
+//! error (and a sync with errors deletes nothing), never a wrong plan. When the filter can
+//! prune directories and the backend has real ones, the walk goes directory by directory and
+//! never descends into an excluded one; otherwise it reads the flat recursive listing and
+//! applies directory rules to each object's parents.
+
+use std::sync::mpsc::SyncSender;
+
+use super::filter::Filter;
+use crate::{Backend, Cancel, Entry, Error, ErrorKind, List, ListOptions, Path, Result};
+
+/// One item of a side's stream.
+pub(crate) enum Item {
+    /// An object, its path relative to the transfer root; `excluded` when the filter
+    /// excludes it (only yielded when the caller asked for excluded objects too).
+    Object { entry: Entry, excluded: bool },
+    /// A problem with one part of the listing.
+    Failed(Error),
+}
+
+/// What to walk and how.
+pub(crate) struct Walk<'a> {
+    pub(crate) backend: &'a dyn Backend,
+    pub(crate) root: &'a Path,
+    pub(crate) filter: Option<&'a Filter>,
+    /// Yield excluded objects too, flagged (a destination with `delete_excluded`).
+    pub(crate) with_excluded: bool,
+    pub(crate) cancel: Option<&'a Cancel>,
+}
+
+impl Walk<'_> {
+    /// Sends every item to `tx`, in order; stops early when the receiver hangs up.
+    pub(crate) fn run(&self, tx: &SyncSender<Item>) {
+        let prune = self.filter.is_some_and(Filter::prunes_dirs)
+            && self.backend.capabilities().directories;
+        let mut last: Option<Path> = None;
+        let mut send = |item: Item| -> bool {
+            if let Item::Object { entry, .. } = &item {
+                if let Some(prev) = &last
+                    && prev.as_str() >= entry.path.as_str()
+                {
+                    let e = Error::new(
+                        ErrorKind::Other,
+                        format!(
+                            "the backend listed {:?} after {:?}, out of order: \
+                             the listing cannot be trusted",
+                            entry.path.as_str(),
+                            prev.as_str()
+                        ),
+                    )
+                    .with_operation("list")
+                    .with_path(entry.path.as_str());
+                    let _ = tx.send(Item::Failed(e));
+                    return false;
+                }
+                last = Some(entry.path.clone());
+            }
+            tx.send(item).is_ok()
+        };
+        if prune {
+            self.by_directory(&mut send);
+        } else {
+            self.flat(&mut send);
+        }
+    }
+
+    fn opts(&self, recursive: bool) -> ListOptions {
+        let mut opts = ListOptions::new().recursive(recursive);
+        opts.cancel = self.cancel.cloned();
+        opts
+    }
+
+    fn relative(&self, path: &Path) -> Option<Path> {
+        path.strip_prefix(self.root)
+    }
+
+    /// The flat recursive listing, with the filter's directory rules applied to each
+    /// object's parents (one decision per directory, reused while objects share it).
+    fn flat(&self, send: &mut dyn FnMut(Item) -> bool) {
+        let list = match self.backend.list(self.root, &self.opts(true)) {
+            Ok(list) => list,
+            Err(e) => {
+                send(Item::Failed(e.with_operation("list")));
+                return;
+            }
+        };
+        let mut dir_cache: Option<(String, bool)> = None;
+        for item in list {
+            let entry = match item {
+                Ok(entry) if entry.is_dir => continue,
+                Ok(entry) => entry,
+                Err(e) => {
+                    let stop = e.kind() == ErrorKind::Cancelled;
+                    if !send(Item::Failed(e)) || stop {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let Some(rel) = self.relative(&entry.path) else {
+                continue; // `prefix` matches by segment, so this does not happen
+            };
+            if rel.is_root() {
+                continue; // the root itself is an object: not a tree
+            }
+            let mut entry = entry;
+            entry.path = rel;
+            let excluded = match self.filter {
+                None => false,
+                Some(f) => {
+                    let parent = entry.path.parent().unwrap_or_else(Path::root);
+                    let dirs_ok = match &dir_cache {
+                        Some((dir, ok)) if dir == parent.as_str() => *ok,
+                        _ => {
+                            let ok = parents_included(f, &parent);
+                            dir_cache = Some((parent.into_string(), ok));
+                            ok
+                        }
+                    };
+                    !(dirs_ok && f.include_file(entry.path.as_str(), entry.size, entry.modified))
+                }
+            };
+            if excluded && !self.with_excluded {
+                continue;
+            }
+            if !send(Item::Object { entry, excluded }) {
+                return;
+            }
+        }
+    }
+
+    /// Directory by directory (non-recursive listings, depth first, which keeps the full
+    /// order), never descending into a directory the filter excludes.
+    fn by_directory(&self, send: &mut dyn FnMut(Item) -> bool) {
+        let Some(filter) = self.filter else {
+            return self.flat(send);
+        };
+        let mut stack: Vec<List> = match self.backend.list(self.root, &self.opts(false)) {
+            Ok(list) => vec![list],
+            Err(e) => {
+                send(Item::Failed(e.with_operation("list")));
+                return;
+            }
+        };
+        while let Some(top) = stack.last_mut() {
+            let Some(item) = top.next() else {
+                stack.pop();
+                continue;
+            };
+            let entry = match item {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let stop = e.kind() == ErrorKind::Cancelled;
+                    if !send(Item::Failed(e)) || stop {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let Some(rel) = self.relative(&entry.path) else {
+                continue;
+            };
+            if rel.is_root() {
+                continue;
+            }
+            if entry.is_dir {
+                if !filter.include_dir(rel.as_str()) && !self.with_excluded {
+                    continue; // pruned: never listed
+                }
+                match self.backend.list(&entry.path, &self.opts(false)) {
+                    Ok(list) => stack.push(list),
+                    Err(e) => {
+                        if !send(Item::Failed(e.with_operation("list"))) {
+                            return;
+                        }
+                    }
+                }
+                continue;
+            }
+            let mut entry = entry;
+            entry.path = rel;
+            let parent = entry.path.parent().unwrap_or_else(Path::root);
+            let excluded = !(parents_included(filter, &parent)
+                && filter.include_file(entry.path.as_str(), entry.size, entry.modified));
+            if excluded && !self.with_excluded {
+                continue;
+            }
+            if !send(Item::Object { entry, excluded }) {
+                return;
+            }
+        }
+    }
+}
+
+/// Whether every directory from the top down to `dir` may be descended into.
+fn parents_included(filter: &Filter, dir: &Path) -> bool {
+    let s = dir.as_str();
+    if s.is_empty() {
+        return true;
+    }
+    s.match_indices('/')
+        .map(|(i, _)| &s[..i])
+        .chain(std::iter::once(s))
+        .all(|d| filter.include_dir(d))
+}
+
+/// Whether `root` on `backend` can be a source: an existing directory, or a prefix with
+/// objects under it. A missing root is [`ErrorKind::NotFound`] ("directory not found", as
+/// rclone says), never an empty source — a sync from a mistyped path must not empty the
+/// destination. An object at `root` is [`ErrorKind::NotADirectory`].
+pub(crate) fn check_source_root(backend: &dyn Backend, root: &Path) -> Result<()> {
+    if root.is_root() {
+        return Ok(());
+    }
+    match backend.stat(root) {
+        Ok(entry) if entry.is_dir => return Ok(()),
+        Ok(_) => {
+            return Err(Error::new(
+                ErrorKind::NotADirectory,
+                "the source is an object, not a directory",
+            )
+            .with_operation("sync")
+            .with_path(root.as_str()));
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) if e.kind() == ErrorKind::Unsupported => {}
+        Err(e) => return Err(e),
+    }
+    // Object stores have no directories: a prefix with objects is one.
+    let mut list = backend.list(root, &ListOptions::new())?;
+    match list.next() {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(e),
+        None => Err(Error::new(ErrorKind::NotFound, "source directory not found")
+            .with_operation("sync")
+            .with_path(root.as_str())),
+    }
+}
