@@ -4,3 +4,4 @@
 
 pub mod bwlimit;
 pub mod filter;
+pub mod progress;
