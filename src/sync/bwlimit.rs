@@ -1,15 +1,676 @@
-//! A shared bandwidth limit (placeholder).
-use std::io::Read;
+//! A shared bandwidth limit: one token bucket for every transfer of a run.
+//!
+//! [`BwLimit`] is rclone's `--bwlimit`: a rate in bytes per second, shared by every clone of
+//! the limit (so by every transfer that was given one), starting empty like rclone's. Unlike
+//! the Go original, it is correct for **any** rate: a [`Limited`] reader never asks for more
+//! than about 100 ms worth of bytes at once (at least one byte), and [`BwLimit::take`] of more
+//! bytes than the bucket holds waits in proportion instead of needing a burst as large as the
+//! request, so a limit far below one read buffer throttles instead of hanging.
+//!
+//! Takers are served in the order they asked: each one reserves its bytes under a short lock,
+//! then waits outside it. A wait ends at once, with [`ErrorKind::Cancelled`], when the
+//! [`Cancel`] token it was given is cancelled; the bytes it had reserved go back to the bucket.
+//!
+//! [`parse_rate`] reads rclone's syntax for a single rate. Separate upload and download limits
+//! (`UP:DOWN`) and timetables (`08:00,512k 19:00,off`) are not supported yet; they are
+//! refused with [`ErrorKind::InvalidInput`].
+//!
+//! ```
+//! use omnistorage::sync::bwlimit::{parse_rate, BwLimit};
+//! use std::io::Read;
+//!
+//! let rate = parse_rate("2M")?.expect("a limit"); // 2 MiB/s
+//! let limit = BwLimit::new(rate)?;
+//! let data = vec![7u8; 64 * 1024];
+//! let mut copy = Vec::new();
+//! // 64 KiB at 2 MiB/s: about 31 ms.
+//! limit.reader(&data[..], None).read_to_end(&mut copy)?;
+//! assert_eq!(copy, data);
+//! # Ok::<(), omnistorage::Error>(())
+//! ```
+
+use std::fmt;
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::Cancel;
+use crate::error::{Error, ErrorKind, Result};
 
-/// A limit.
-#[derive(Clone, Debug)]
-pub struct BwLimit {}
+/// The bucket holds at most this much time's worth of bytes, and a [`Limited`] reader asks for
+/// at most this much at once.
+const SLICE_PER_SECOND: u64 = 10; // 100 ms
+
+/// Token amounts are kept in nanobytes, so that a nanosecond at any integer rate adds a whole
+/// number of them and the arithmetic is exact.
+const NANO: i128 = 1_000_000_000;
+
+/// Where the bucket gets the time from and how it waits; a fake one in the tests.
+trait Clock: Send + Sync {
+    /// The time since some fixed origin.
+    fn now(&self) -> Duration;
+    /// Waits `duration`, or until `cancel` is cancelled (then `Err(Cancelled)`).
+    fn sleep(&self, duration: Duration, cancel: Option<&Cancel>) -> Result<()>;
+}
+
+struct RealClock {
+    origin: Instant,
+}
+
+impl Clock for RealClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn sleep(&self, duration: Duration, cancel: Option<&Cancel>) -> Result<()> {
+        match cancel {
+            Some(cancel) => cancel.sleep(duration),
+            None => {
+                std::thread::sleep(duration);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The bucket's arithmetic, free of locks and clocks.
+#[derive(Debug)]
+struct Bucket {
+    /// Bytes per second; never 0.
+    rate: u64,
+    /// The most the bucket holds, in nanobytes.
+    capacity: i128,
+    /// What it holds, in nanobytes; negative when takers have reserved more than has accrued.
+    level: i128,
+    /// When `level` was last brought up to date.
+    updated: Duration,
+}
+
+impl Bucket {
+    /// An empty bucket (as rclone's) at time `now`.
+    fn new(rate: u64, now: Duration) -> Bucket {
+        Bucket {
+            rate,
+            capacity: i128::from(slice(rate)).saturating_mul(NANO),
+            level: 0,
+            updated: now,
+        }
+    }
+
+    /// Adds what accrued since the last update, up to the capacity.
+    fn refill(&mut self, now: Duration) {
+        if now <= self.updated {
+            return;
+        }
+        let nanos = i128::try_from((now - self.updated).as_nanos()).unwrap_or(i128::MAX);
+        let accrued = nanos.saturating_mul(i128::from(self.rate));
+        self.level = self.level.saturating_add(accrued).min(self.capacity);
+        self.updated = now;
+    }
+
+    /// Reserves `n` bytes at `now`; returns how long the taker must wait before they pass.
+    fn reserve(&mut self, n: u64, now: Duration) -> Duration {
+        self.refill(now);
+        self.level = self
+            .level
+            .saturating_sub(i128::from(n).saturating_mul(NANO));
+        if self.level >= 0 {
+            return Duration::ZERO;
+        }
+        // Round up: the wait ends when the debt is paid, never a nanosecond before.
+        let debt = self.level.unsigned_abs();
+        let rate = u128::from(self.rate);
+        let nanos = debt.div_ceil(rate);
+        let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+        // Below 10^9: fits.
+        let subsec = u32::try_from(nanos % 1_000_000_000).unwrap_or(0);
+        Duration::new(secs, subsec)
+    }
+
+    /// Gives back `n` bytes that were reserved but will not pass (their taker was cancelled).
+    fn refund(&mut self, n: u64, now: Duration) {
+        self.refill(now);
+        let back = i128::from(n).saturating_mul(NANO);
+        self.level = self.level.saturating_add(back).min(self.capacity);
+    }
+}
+
+/// About 100 ms worth of bytes at `rate`, and at least one.
+fn slice(rate: u64) -> u64 {
+    (rate / SLICE_PER_SECOND).max(1)
+}
+
+/// A bandwidth limit in bytes per second, shared by all its clones (cheap: an `Arc`).
+///
+/// See the [module documentation](self) for how it behaves.
+///
+/// ```
+/// use omnistorage::sync::bwlimit::BwLimit;
+/// use omnistorage::{Cancel, ErrorKind};
+///
+/// let limit = BwLimit::new(1024)?; // 1 KiB/s
+/// assert_eq!(limit.rate(), 1024);
+/// let cancel = Cancel::new();
+/// cancel.cancel();
+/// // A cancelled taker returns at once instead of waiting a minute.
+/// let err = limit.take(60 * 1024, Some(&cancel)).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Cancelled);
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct BwLimit(Arc<Shared>);
+
+struct Shared {
+    rate: u64,
+    bucket: Mutex<Bucket>,
+    clock: Arc<dyn Clock>,
+}
 
 impl BwLimit {
-    /// A reader through the bucket.
-    pub fn reader<R: Read>(&self, inner: R, _cancel: Option<Cancel>) -> R {
-        inner
+    /// A limit of `bytes_per_second`, starting empty. `0` is [`ErrorKind::InvalidInput`]
+    /// (no limit at all is no `BwLimit`; [`parse_rate`] answers `None` for it).
+    pub fn new(bytes_per_second: u64) -> Result<BwLimit> {
+        let clock = RealClock {
+            origin: Instant::now(),
+        };
+        BwLimit::with_clock(bytes_per_second, Arc::new(clock))
+    }
+
+    fn with_clock(rate: u64, clock: Arc<dyn Clock>) -> Result<BwLimit> {
+        if rate == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a bandwidth limit must be at least 1 byte per second",
+            ));
+        }
+        let bucket = Bucket::new(rate, clock.now());
+        Ok(BwLimit(Arc::new(Shared {
+            rate,
+            bucket: Mutex::new(bucket),
+            clock,
+        })))
+    }
+
+    /// The rate, in bytes per second.
+    pub fn rate(&self) -> u64 {
+        self.0.rate
+    }
+
+    /// Blocks until `n` more bytes may pass. Any `n` is fine: more than the bucket holds waits
+    /// in proportion (`n / rate` seconds from empty). Takers are served in the order they
+    /// called.
+    ///
+    /// If `cancel` is (or becomes) cancelled, returns `Err` of kind
+    /// [`ErrorKind::Cancelled`] at once, and the `n` bytes go back to the bucket.
+    pub fn take(&self, n: u64, cancel: Option<&Cancel>) -> Result<()> {
+        crate::cancel::check(cancel)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let shared = &*self.0;
+        let wait = shared.lock().reserve(n, shared.clock.now());
+        if wait.is_zero() {
+            return Ok(());
+        }
+        let waited = shared.clock.sleep(wait, cancel);
+        if waited.is_err() {
+            shared.lock().refund(n, shared.clock.now());
+        }
+        waited
+    }
+
+    /// A reader whose bytes pass through this limit. Each read asks `inner` for at most about
+    /// 100 ms worth of bytes (at least one), then waits for them. A cancelled wait is an
+    /// `io::Error` that converts back ([`Error::from`]) to an [`Error`] of kind
+    /// [`ErrorKind::Cancelled`].
+    pub fn reader<R: Read>(&self, inner: R, cancel: Option<Cancel>) -> Limited<R> {
+        let chunk = usize::try_from(slice(self.0.rate)).unwrap_or(usize::MAX);
+        Limited {
+            inner,
+            limit: self.clone(),
+            cancel,
+            chunk,
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
+        // The bucket's state is valid after any panic (every update is one assignment).
+        self.bucket.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for BwLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BwLimit")
+            .field("rate", &self.0.rate)
+            .finish()
+    }
+}
+
+/// A reader throttled by a [`BwLimit`]; made by [`BwLimit::reader`].
+#[derive(Debug)]
+pub struct Limited<R> {
+    inner: R,
+    limit: BwLimit,
+    cancel: Option<Cancel>,
+    /// The most one read asks for.
+    chunk: usize,
+}
+
+impl<R> Limited<R> {
+    /// The wrapped reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// Unwraps the reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::cancel::check(self.cancel.as_ref())?;
+        let len = buf.len().min(self.chunk);
+        let n = self.inner.read(&mut buf[..len])?;
+        let bytes = u64::try_from(n).unwrap_or(u64::MAX);
+        self.limit.take(bytes, self.cancel.as_ref())?;
+        Ok(n)
+    }
+}
+
+/// Parses a rate in rclone's `--bwlimit` syntax: a number of bytes per second with an
+/// optional suffix. A bare number is KiB/s; `B` is bytes; `K`, `M`, `G`, `T`, `P`, `E` are
+/// powers of 1024 (either case, optionally followed by `i` or `iB`: `10M`, `10Mi`, `10MiB`);
+/// the number may have a fraction (`1.5M`). `off` (any case) and `0` mean no limit: `None`.
+///
+/// A negative, malformed or overflowing rate, a positive one below 1 byte/s, and the forms
+/// not supported yet (`UP:DOWN`, timetables) are [`ErrorKind::InvalidInput`]. Like rclone,
+/// `KB` is not accepted (it would be ambiguous).
+///
+/// ```
+/// use omnistorage::sync::bwlimit::parse_rate;
+///
+/// assert_eq!(parse_rate("10")?, Some(10 * 1024));
+/// assert_eq!(parse_rate("512B")?, Some(512));
+/// assert_eq!(parse_rate("1.5MiB")?, Some(1536 * 1024));
+/// assert_eq!(parse_rate("off")?, None);
+/// assert!(parse_rate("1KB").is_err());
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+pub fn parse_rate(text: &str) -> Result<Option<u64>> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("bandwidth limit {text:?}: {why}"),
+        )
+    };
+    let s = text.trim();
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    if s.contains(':') || s.contains(',') || s.contains(char::is_whitespace) {
+        return Err(bad(
+            "separate upload and download limits and timetables are not supported yet",
+        ));
+    }
+    let (number, multiplier) = split_suffix(s).ok_or_else(|| bad("unknown suffix"))?;
+    let value: f64 = number.parse().map_err(|_| bad("not a number"))?;
+    if !value.is_finite() {
+        return Err(bad("not a number"));
+    }
+    if value < 0.0 {
+        return Err(bad("negative"));
+    }
+    if value == 0.0 {
+        return Ok(None);
+    }
+    let bytes = value * multiplier as f64;
+    // 2^64 as f64: anything at or above it does not fit.
+    if bytes >= 18_446_744_073_709_551_616.0 {
+        return Err(bad("too large"));
+    }
+    // Truncated, as rclone does.
+    let rate = bytes as u64;
+    if rate == 0 {
+        return Err(bad("below 1 byte per second"));
+    }
+    Ok(Some(rate))
+}
+
+/// Splits `s` into its number and the multiplier its suffix stands for, as rclone's
+/// `SizeSuffix` does (with the default unit KiB).
+fn split_suffix(s: &str) -> Option<(&str, u64)> {
+    let power = |c: char| -> Option<u64> {
+        let exp = match c.to_ascii_lowercase() {
+            'k' => 1,
+            'm' => 2,
+            'g' => 3,
+            't' => 4,
+            'p' => 5,
+            'e' => 6,
+            _ => return None,
+        };
+        Some(1u64 << (10 * exp))
+    };
+    let mut rev = s.chars().rev();
+    let last = rev.next()?;
+    match last {
+        '0'..='9' | '.' => Some((s, 1024)),
+        'b' | 'B' => {
+            let mut before = s.chars().rev().skip(1);
+            match (before.next(), before.next()) {
+                (Some('i' | 'I'), Some(symbol)) => {
+                    let cut = s.len() - 2 - symbol.len_utf8();
+                    Some((s.get(..cut)?, power(symbol)?))
+                }
+                _ => Some((s.get(..s.len() - 1)?, 1)),
+            }
+        }
+        'i' | 'I' => {
+            let symbol = rev.next()?;
+            let cut = s.len() - 1 - symbol.len_utf8();
+            Some((s.get(..cut)?, power(symbol)?))
+        }
+        symbol => {
+            let multiplier = power(symbol)?;
+            Some((s.get(..s.len() - symbol.len_utf8())?, multiplier))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A clock that only moves when someone sleeps on it.
+    #[derive(Default)]
+    struct FakeClock {
+        now: Mutex<Duration>,
+        /// Whether `sleep` answers `Cancelled` (as a cancel during the wait would).
+        cancel_sleeps: AtomicBool,
+    }
+
+    impl FakeClock {
+        fn time(&self) -> Duration {
+            *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+        fn advance(&self, by: Duration) {
+            let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+            *now = now.saturating_add(by);
+        }
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Duration {
+            self.time()
+        }
+        fn sleep(&self, duration: Duration, cancel: Option<&Cancel>) -> Result<()> {
+            crate::cancel::check(cancel)?;
+            if self.cancel_sleeps.load(Ordering::SeqCst) {
+                return Err(crate::cancel::cancelled());
+            }
+            self.advance(duration);
+            Ok(())
+        }
+    }
+
+    fn fake(rate: u64) -> (BwLimit, Arc<FakeClock>) {
+        let clock = Arc::new(FakeClock::default());
+        let limit = BwLimit::with_clock(rate, clock.clone()).expect("valid rate");
+        (limit, clock)
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn zero_rate_is_invalid_input() {
+        assert_eq!(BwLimit::new(0).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(BwLimit::new(5).map(|l| l.rate()).ok(), Some(5));
+    }
+
+    #[test]
+    fn starts_empty_and_a_large_take_waits_in_proportion() {
+        let (limit, clock) = fake(1000);
+        limit.take(100, None).unwrap();
+        assert_eq!(clock.time(), ms(100));
+        // Fifty times the bucket's capacity (100 bytes): five seconds, no burst needed.
+        limit.take(5000, None).unwrap();
+        assert_eq!(clock.time(), ms(5100));
+        limit.take(0, None).unwrap();
+        assert_eq!(clock.time(), ms(5100));
+    }
+
+    #[test]
+    fn an_idle_bucket_banks_at_most_100_ms() {
+        let (limit, clock) = fake(1000);
+        clock.advance(Duration::from_secs(10));
+        limit.take(100, None).unwrap(); // the 100 ms banked
+        assert_eq!(clock.time(), Duration::from_secs(10));
+        limit.take(100, None).unwrap();
+        assert_eq!(clock.time(), ms(10_100));
+    }
+
+    #[test]
+    fn waits_round_up_to_the_nanosecond() {
+        let mut bucket = Bucket::new(3, Duration::ZERO);
+        assert_eq!(
+            bucket.reserve(1, Duration::ZERO),
+            Duration::from_nanos(333_333_334)
+        );
+        // Exactly paid at the next byte's time: 2/3 s from the start.
+        assert_eq!(
+            bucket.reserve(1, Duration::ZERO),
+            Duration::from_nanos(666_666_667)
+        );
+    }
+
+    #[test]
+    fn takers_are_served_in_the_order_they_asked() {
+        let mut bucket = Bucket::new(1000, Duration::ZERO);
+        let waits: Vec<_> = (0..3)
+            .map(|_| bucket.reserve(100, Duration::ZERO))
+            .collect();
+        assert_eq!(waits, [ms(100), ms(200), ms(300)]);
+        // Later, the queue has drained by what accrued.
+        assert_eq!(bucket.reserve(100, ms(250)), ms(150));
+    }
+
+    #[test]
+    fn a_refund_shortens_the_queue_and_never_overfills() {
+        let mut bucket = Bucket::new(1000, Duration::ZERO);
+        assert_eq!(bucket.reserve(100, Duration::ZERO), ms(100));
+        assert_eq!(bucket.reserve(100, Duration::ZERO), ms(200));
+        bucket.refund(100, Duration::ZERO);
+        assert_eq!(bucket.reserve(100, Duration::ZERO), ms(200));
+        // A refund on a full bucket keeps it at its capacity (100 bytes).
+        bucket.refund(1_000_000, Duration::from_secs(10));
+        assert_eq!(bucket.reserve(100, Duration::from_secs(10)), Duration::ZERO);
+        assert_eq!(bucket.reserve(1, Duration::from_secs(10)), ms(1));
+    }
+
+    #[test]
+    fn extreme_values_do_not_overflow() {
+        let mut slow = Bucket::new(1, Duration::ZERO);
+        let wait = slow.reserve(u64::MAX, Duration::ZERO);
+        assert_eq!(wait, Duration::from_secs(u64::MAX));
+        // Duration::MAX pays that debt and leaves 999,999,999 ns of accrual (not a full byte).
+        assert_eq!(
+            slow.reserve(u64::MAX, Duration::MAX),
+            Duration::new(u64::MAX - 1, 1)
+        );
+        let mut fast = Bucket::new(u64::MAX, Duration::ZERO);
+        assert_eq!(
+            fast.reserve(u64::MAX, Duration::ZERO),
+            Duration::from_secs(1)
+        );
+        assert_eq!(fast.reserve(1, Duration::MAX), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_cancelled_take_returns_cancelled_and_gives_its_bytes_back() {
+        let (limit, clock) = fake(1000);
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let err = limit.take(100, Some(&cancel)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
+        // Cancelled during the wait: the reservation is refunded.
+        clock.cancel_sleeps.store(true, Ordering::SeqCst);
+        let err = limit.take(100, Some(&Cancel::new())).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
+        clock.cancel_sleeps.store(false, Ordering::SeqCst);
+        limit.take(100, None).unwrap();
+        assert_eq!(clock.time(), ms(100));
+    }
+
+    /// Counts the reads and the bytes each returned.
+    struct Spy<R> {
+        inner: R,
+        largest: Arc<AtomicUsize>,
+    }
+
+    impl<R: Read> Read for Spy<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.largest.fetch_max(n, Ordering::SeqCst);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_rate_below_one_buffer_still_makes_progress() {
+        // 10 B/s under a 64 KiB buffer: the Go original hung here.
+        let (limit, clock) = fake(10);
+        let data: Vec<u8> = (0..100).collect();
+        let largest = Arc::new(AtomicUsize::new(0));
+        let spy = Spy {
+            inner: &data[..],
+            largest: largest.clone(),
+        };
+        let mut reader = limit.reader(spy, None);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut copy = Vec::new();
+        loop {
+            let n = reader.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            copy.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(copy, data);
+        assert_eq!(largest.load(Ordering::SeqCst), 1);
+        assert_eq!(clock.time(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn limited_reads_are_at_most_100_ms_worth() {
+        let (limit, clock) = fake(10_000);
+        let data = vec![1u8; 5000];
+        let mut reader = limit.reader(&data[..], None);
+        let mut buf = vec![0u8; 4096];
+        assert_eq!(reader.read(&mut buf).unwrap(), 1000);
+        assert_eq!(clock.time(), ms(100));
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest.len(), 4000);
+        assert_eq!(clock.time(), ms(500));
+        assert!(reader.into_inner().is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_read_is_cancelled_after_the_trip_through_io() {
+        let (limit, _clock) = fake(10);
+        let cancel = Cancel::new();
+        let mut reader = limit.reader(&b"abc"[..], Some(cancel.clone()));
+        cancel.cancel();
+        let err = reader.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(Error::from(err).kind(), ErrorKind::Cancelled);
+    }
+
+    #[test]
+    fn cancel_wakes_a_real_waiter() {
+        let limit = BwLimit::new(1).unwrap();
+        let cancel = Cancel::new();
+        let (l, c) = (limit.clone(), cancel.clone());
+        // Would wait over ten minutes.
+        let waiter = std::thread::spawn(move || l.take(1000, Some(&c)));
+        cancel.cancel();
+        let err = waiter.join().expect("no panic").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
+    }
+
+    #[test]
+    fn a_real_throttled_copy_takes_at_least_n_over_r() {
+        // Four threads share 200 KB/s; 80 KB in all. Starting empty, it cannot end before
+        // (N - burst) / R = (80,000 - 20,000) / 200,000 s = 300 ms.
+        let rate = 200_000u64;
+        let limit = BwLimit::new(rate).unwrap();
+        let start = Instant::now();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let limit = limit.clone();
+                std::thread::spawn(move || {
+                    let data = vec![0u8; 20_000];
+                    io::copy(&mut limit.reader(&data[..], None), &mut io::sink())
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for t in threads {
+            total += t.join().expect("no panic").unwrap();
+        }
+        assert_eq!(total, 80_000);
+        assert!(start.elapsed() >= ms(300), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn is_send_and_sync() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<BwLimit>();
+        fn send<T: Send>() {}
+        send::<Limited<std::fs::File>>();
+    }
+
+    #[test]
+    fn parses_rclone_rates() {
+        let cases: [(&[&str], Option<u64>); 10] = [
+            (&["off", "OFF", "0", "0K"], None),
+            (
+                &[
+                    "10",
+                    " 10 ",
+                    "10k",
+                    "10Ki",
+                    "10KiB",
+                    "10kib",
+                    "0.009765625M",
+                ],
+                Some(10 * 1024),
+            ),
+            (&["1.5", "1536B", "1536b"], Some(1536)),
+            (&["2M", "2MiB", "2048K"], Some(2 << 20)),
+            (&["1.5M"], Some(1536 * 1024)),
+            (&["1G"], Some(1 << 30)),
+            (&["1T", "1Ti"], Some(1 << 40)),
+            (&["1P"], Some(1 << 50)),
+            (&["15E"], Some(15 << 60)),
+            (&["1e3"], Some(1000 * 1024)),
+        ];
+        for (texts, want) in cases {
+            for text in texts {
+                assert_eq!(parse_rate(text).ok(), Some(want), "{text}");
+            }
+        }
+        let bad = "|B|K|KiB|iB|abc|-1|-1K|1KB|1X|1Xi|1XiB|1éi|1é|16E|inf|NaN|0.5B|10M:1M|08:00,512k|512k 1M";
+        for text in bad.split('|') {
+            let err = parse_rate(text).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{text:?}");
+        }
     }
 }
