@@ -3,13 +3,13 @@
 use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 
+use super::Options;
 use super::compare::Rules;
 use super::exec::{Gate, pool};
 use super::plan::{Merge, Pair};
 use super::report::{CheckReport, Failure, Op};
 use super::transfer::Sides;
 use super::walk::{Item, Walk};
-use super::Options;
 use crate::retry::Retry;
 use crate::{Entry, Error, ErrorKind, HashKind, Path, Result};
 
@@ -22,7 +22,11 @@ pub(crate) fn run(
 ) -> Result<CheckReport> {
     // `check` compares by a hash both sides give cheaply (or sizes alone, as rclone does);
     // `verify` reads both sides where it must.
-    let hash = if verify { rules.checksum } else { rules.time_hash };
+    let hash = if verify {
+        rules.checksum
+    } else {
+        rules.time_hash
+    };
     let out = Mutex::new(CheckReport {
         hash,
         ..CheckReport::default()
@@ -61,7 +65,11 @@ pub(crate) fn run(
                 }
                 match pair {
                     Pair::Failed(is_src, error) => {
-                        let op = if is_src { Op::ListSource } else { Op::ListDestination };
+                        let op = if is_src {
+                            Op::ListSource
+                        } else {
+                            Op::ListDestination
+                        };
                         push(&|r| {
                             r.errors.push(Failure {
                                 path: Path::root(),
@@ -70,15 +78,24 @@ pub(crate) fn run(
                             })
                         });
                     }
-                    Pair::Objects { src: Some(s), dst: None } => {
+                    Pair::Objects {
+                        src: Some(s),
+                        dst: None,
+                    } => {
                         push(&|r| r.missing_on_dst.push(s.path.clone()));
                     }
-                    Pair::Objects { src: None, dst: Some(d) } => {
+                    Pair::Objects {
+                        src: None,
+                        dst: Some(d),
+                    } => {
                         if !opts.one_way {
                             push(&|r| r.missing_on_src.push(d.path.clone()));
                         }
                     }
-                    Pair::Objects { src: Some(s), dst: Some(d) } => {
+                    Pair::Objects {
+                        src: Some(s),
+                        dst: Some(d),
+                    } => {
                         if s.size != d.size || hash.is_none() {
                             let same = s.size == d.size;
                             push(&|r| {
@@ -92,7 +109,7 @@ pub(crate) fn run(
                         cs.spawn(move |_| {
                             let _slot = slot;
                             let Some(kind) = hash else { return };
-                            match hashes(sides, &retry, kind, &s, &d, cancel) {
+                            match hashes(sides, retry, kind, &s, &d, cancel) {
                                 Ok(true) => push(&|r| r.matched.push(s.path.clone())),
                                 Ok(false) => push(&|r| r.differ.push(s.path.clone())),
                                 Err(error) => push(&|r| {
@@ -105,7 +122,10 @@ pub(crate) fn run(
                             }
                         });
                     }
-                    Pair::Objects { src: None, dst: None } => {}
+                    Pair::Objects {
+                        src: None,
+                        dst: None,
+                    } => {}
                 }
             }
         });
@@ -131,11 +151,15 @@ fn hashes(
 ) -> Result<bool> {
     let a = match s.hash(kind) {
         Some(h) => h,
-        None => retry.run(cancel, |_| sides.src.hash(&sides.src_path(&s.path), kind, cancel))?,
+        None => retry.run(cancel, |_| {
+            sides.src.hash(&sides.src_path(&s.path), kind, cancel)
+        })?,
     };
     let b = match d.hash(kind) {
         Some(h) => h,
-        None => retry.run(cancel, |_| sides.dst.hash(&sides.dst_path(&d.path), kind, cancel))?,
+        None => retry.run(cancel, |_| {
+            sides.dst.hash(&sides.dst_path(&d.path), kind, cancel)
+        })?,
     };
     Ok(a == b)
 }

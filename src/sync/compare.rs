@@ -95,9 +95,14 @@ fn pick_hash(
     if let Some(k) = one.iter().find(|&k| ok(k)) {
         return Some(k);
     }
-    [HashKind::Md5, HashKind::Sha1, HashKind::Sha256, HashKind::Crc32c]
-        .into_iter()
-        .find(|&k| ok(k))
+    [
+        HashKind::Md5,
+        HashKind::Sha1,
+        HashKind::Sha256,
+        HashKind::Crc32c,
+    ]
+    .into_iter()
+    .find(|&k| ok(k))
 }
 
 /// What is known beyond the two entries.
@@ -239,7 +244,7 @@ pub(crate) fn decide(rules: &Rules, src: &Entry, dst: Option<&Entry>, facts: &Fa
 /// Both sides' hash of `kind`, from the facts or the entries.
 fn hashes(src: &Entry, dst: &Entry, facts: &Facts, kind: HashKind) -> Option<(Hash, Hash)> {
     let pick = |fact: &Option<Hash>, e: &Entry| {
-        fact.clone()
+        (*fact)
             .filter(|h| h.kind() == kind)
             .or_else(|| e.hash(kind))
     };
@@ -260,16 +265,24 @@ mod tests {
     }
 
     fn caps(precision: Option<Duration>, hashes: HashKinds) -> Capabilities {
-        let mut c = Capabilities::default();
-        c.modified_time = precision;
-        c.hashes = hashes;
-        c.set_modified = true;
-        c
+        Capabilities {
+            modified_time: precision,
+            hashes,
+            set_modified: true,
+            ..Capabilities::default()
+        }
     }
 
     fn rules(compare: Compare, a: Option<Duration>, b: Option<Duration>) -> Rules {
         let h = HashKinds::NONE.with(HashKind::Md5);
-        Rules::new(compare, None, None, &caps(a, h), &caps(b, h), (false, false))
+        Rules::new(
+            compare,
+            None,
+            None,
+            &caps(a, h),
+            &caps(b, h),
+            (false, false),
+        )
     }
 
     const NS: Option<Duration> = Some(Duration::from_nanos(1));
@@ -409,7 +422,14 @@ mod tests {
             (false, false),
         );
         assert_eq!(r.window, Some(Duration::from_secs(2)));
-        let r = Rules::new(Compare::SizeAndTime, None, None, &caps(NS, h), &caps(SEC, h), (false, false));
+        let r = Rules::new(
+            Compare::SizeAndTime,
+            None,
+            None,
+            &caps(NS, h),
+            &caps(SEC, h),
+            (false, false),
+        );
         assert_eq!(r.window, SEC);
     }
 
@@ -418,10 +438,24 @@ mod tests {
         let none = HashKinds::NONE;
         let md5 = HashKinds::NONE.with(HashKind::Md5);
         // A local tree (cheap) against S3 (stores MD5): MD5.
-        let r = Rules::new(Compare::SizeAndTime, None, None, &caps(NS, none), &caps(NS, md5), (true, false));
+        let r = Rules::new(
+            Compare::SizeAndTime,
+            None,
+            None,
+            &caps(NS, none),
+            &caps(NS, md5),
+            (true, false),
+        );
         assert_eq!(r.time_hash, Some(HashKind::Md5));
         // Two remote stores without hashes: no hash for times, but checksum reads both.
-        let r = Rules::new(Compare::SizeAndTime, None, None, &caps(NS, none), &caps(NS, none), (false, false));
+        let r = Rules::new(
+            Compare::SizeAndTime,
+            None,
+            None,
+            &caps(NS, none),
+            &caps(NS, none),
+            (false, false),
+        );
         assert_eq!(r.time_hash, None);
         assert_eq!(r.checksum, Some(HashKind::Md5));
     }

@@ -94,13 +94,17 @@ pub(crate) fn pool(n: usize, name: &'static str) -> Result<ThreadPool> {
         .thread_name(move |i| format!("omnistorage-{name}-{i}"))
         .build()
         .map_err(|e| {
-            Error::new(ErrorKind::Other, format!("cannot start the {name} threads"))
-                .with_source(e)
+            Error::new(ErrorKind::Other, format!("cannot start the {name} threads")).with_source(e)
         })
 }
 
 impl<'a> Engine<'a> {
-    pub(crate) fn new(sides: Sides<'a>, opts: &'a Options, mode: Mode, rules: Rules) -> Result<Engine<'a>> {
+    pub(crate) fn new(
+        sides: Sides<'a>,
+        opts: &'a Options,
+        mode: Mode,
+        rules: Rules,
+    ) -> Result<Engine<'a>> {
         Ok(Engine {
             sides,
             opts,
@@ -169,15 +173,21 @@ impl<'a> Engine<'a> {
     /// Runs every attempt and returns the report.
     pub(crate) fn run(self) -> Report {
         let started = Instant::now();
-        let ticker = self.opts.progress.as_ref().map(|(every, f)| {
+        // A ticker that cannot start (no thread) costs the run its progress calls, not the run.
+        let ticker = self.opts.progress.as_ref().and_then(|(every, f)| {
             let f = f.clone();
-            super::progress::Ticker::start(self.stats.clone(), *every, move |s| f(s))
+            super::progress::Ticker::start(&self.stats, *every, move |s| f(s)).ok()
         });
         let mut attempts = 0;
         loop {
             attempts += 1;
             self.errors.store(0, Ordering::Release);
-            self.report().failures.clear();
+            {
+                // What is left is the last attempt's business.
+                let mut r = self.report();
+                r.failures.clear();
+                r.deletes_held = 0;
+            }
             self.attempt();
             let r = self.report();
             let again = !r.failures.is_empty() && r.stopped.is_none() && !self.cancelled();
@@ -297,8 +307,16 @@ impl<'a> Engine<'a> {
     ) {
         match pair {
             Pair::Failed(is_src, e) => {
-                let op = if is_src { Op::ListSource } else { Op::ListDestination };
-                let root = if is_src { self.sides.src_root } else { self.sides.dst_root };
+                let op = if is_src {
+                    Op::ListSource
+                } else {
+                    Op::ListDestination
+                };
+                let root = if is_src {
+                    self.sides.src_root
+                } else {
+                    self.sides.dst_root
+                };
                 let path = e
                     .path()
                     .and_then(|p| Path::parse(p).ok())
@@ -306,7 +324,10 @@ impl<'a> Engine<'a> {
                     .unwrap_or_else(Path::root);
                 self.fail(path, op, e);
             }
-            Pair::Objects { src: None, dst: Some(dst) } => {
+            Pair::Objects {
+                src: None,
+                dst: Some(dst),
+            } => {
                 if self.mode != Mode::Sync {
                     return;
                 }
@@ -330,7 +351,10 @@ impl<'a> Engine<'a> {
                     });
                 }
             }
-            Pair::Objects { src: Some(src), dst } => {
+            Pair::Objects {
+                src: Some(src),
+                dst,
+            } => {
                 if pass != Pass::Main {
                     return;
                 }
@@ -345,7 +369,11 @@ impl<'a> Engine<'a> {
                     }
                     Verdict::Copy(reason) => self.spawn_copy(reason, src, ts, gates.copies),
                     Verdict::Equal | Verdict::Skip(_) if self.mode != Mode::Move => {
-                        self.settle(decide(&self.rules, &src, dst.as_ref(), &Facts::default()), src, dst);
+                        self.settle(
+                            decide(&self.rules, &src, dst.as_ref(), &Facts::default()),
+                            src,
+                            dst,
+                        );
                     }
                     other => {
                         let slot = gates.checks.acquire();
@@ -356,7 +384,10 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            Pair::Objects { src: None, dst: None } => {}
+            Pair::Objects {
+                src: None,
+                dst: None,
+            } => {}
         }
     }
 
@@ -379,7 +410,12 @@ impl<'a> Engine<'a> {
             let found = match need {
                 Need::SrcStat => self
                     .retried(|_| self.sides.src.stat(&self.sides.src_path(&src.path)))
-                    .map(|e| src = Entry { path: src.path.clone(), ..e })
+                    .map(|e| {
+                        src = Entry {
+                            path: src.path.clone(),
+                            ..e
+                        }
+                    })
                     .map_err(|e| (Op::Stat, e)),
                 Need::DstStat => match &dst {
                     Some(d) => {
@@ -392,12 +428,18 @@ impl<'a> Engine<'a> {
                 },
                 Need::Hashes(kind) => {
                     let s = self.retried(|_| {
-                        self.sides.src.hash(&self.sides.src_path(&src.path), kind, cancel)
+                        self.sides
+                            .src
+                            .hash(&self.sides.src_path(&src.path), kind, cancel)
                     });
                     let d = s.and_then(|s| {
                         let rel = dst.as_ref().map_or_else(Path::root, |d| d.path.clone());
-                        self.retried(|_| self.sides.dst.hash(&self.sides.dst_path(&rel), kind, cancel))
-                            .map(|d| (s, d))
+                        self.retried(|_| {
+                            self.sides
+                                .dst
+                                .hash(&self.sides.dst_path(&rel), kind, cancel)
+                        })
+                        .map(|d| (s, d))
                     });
                     d.map(|(s, d)| {
                         facts.src_hash = Some(s);
@@ -427,7 +469,10 @@ impl<'a> Engine<'a> {
             Verdict::Skip(reason) => {
                 self.stats.checked(1);
                 self.report().skipped += 1;
-                self.event(Action::Skip { path: src.path, reason });
+                self.event(Action::Skip {
+                    path: src.path,
+                    reason,
+                });
             }
             Verdict::SetTime => {
                 let Some(time) = src.modified else {
@@ -474,7 +519,9 @@ impl<'a> Engine<'a> {
     }
 
     fn copy_one(&self, reason: Reason, src: Entry) {
-        if self.stopping() {
+        // A copy handed out before a limit stopped the run still runs (it was within the
+        // limits); a cancel stops it.
+        if self.cancelled() {
             return;
         }
         let action = Action::Copy {
@@ -601,11 +648,17 @@ impl<'a> Engine<'a> {
         if self.opts.dry_run {
             self.report().deleted += entries.len() as u64;
             for e in entries {
-                self.event(Action::Delete { path: e.path.clone(), size: e.size });
+                self.event(Action::Delete {
+                    path: e.path.clone(),
+                    size: e.size,
+                });
             }
             return;
         }
-        let paths: Vec<Path> = entries.iter().map(|e| self.sides.dst_path(&e.path)).collect();
+        let paths: Vec<Path> = entries
+            .iter()
+            .map(|e| self.sides.dst_path(&e.path))
+            .collect();
         let results = self.sides.dst.delete_many(&paths);
         for (entry, result) in entries.iter().zip(results) {
             let result = match result {
@@ -619,7 +672,10 @@ impl<'a> Engine<'a> {
                 Ok(()) => {
                     self.stats.deleted(1);
                     self.report().deleted += 1;
-                    self.event(Action::Delete { path: entry.path.clone(), size: entry.size });
+                    self.event(Action::Delete {
+                        path: entry.path.clone(),
+                        size: entry.size,
+                    });
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => self.fail(entry.path.clone(), Op::Delete, e),

@@ -230,11 +230,11 @@ pub fn diff(
 ) -> Result<Vec<Action>> {
     let actions = Arc::new(Mutex::new(Vec::new()));
     let sink = actions.clone();
-    let opts = opts
-        .clone()
-        .dry_run(true)
-        .retries(0)
-        .on_action(move |a| sink.lock().unwrap_or_else(|p| p.into_inner()).push(a.clone()));
+    let opts = opts.clone().dry_run(true).retries(0).on_action(move |a| {
+        sink.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(a.clone())
+    });
     let mode = if mode_copy { Mode::Copy } else { Mode::Sync };
     let report = run(src, src_root, dst, dst_root, &opts, mode)?;
     report.result()?;

@@ -13,6 +13,8 @@ use crate::{Entry, Error, Path};
 
 /// A path present on one side or both.
 #[derive(Debug)]
+// Nearly every pair is `Objects`: boxing it would allocate once per listed path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Pair {
     /// Both sides, or one. A destination object the filter excludes comes only from a
     /// `delete_excluded` walk, and then has no source partner (the source walk drops it).
@@ -51,15 +53,15 @@ impl<S: Iterator<Item = Item>, D: Iterator<Item = Item>> Iterator for Merge<S, D
 
     fn next(&mut self) -> Option<Pair> {
         // Failures first, as they come.
-        if let Some(Item::Failed(_)) = self.src.peek() {
-            if let Some(Item::Failed(e)) = self.src.next() {
-                return Some(Pair::Failed(true, e));
-            }
+        if let Some(Item::Failed(_)) = self.src.peek()
+            && let Some(Item::Failed(e)) = self.src.next()
+        {
+            return Some(Pair::Failed(true, e));
         }
-        if let Some(Item::Failed(_)) = self.dst.peek() {
-            if let Some(Item::Failed(e)) = self.dst.next() {
-                return Some(Pair::Failed(false, e));
-            }
+        if let Some(Item::Failed(_)) = self.dst.peek()
+            && let Some(Item::Failed(e)) = self.dst.next()
+        {
+            return Some(Pair::Failed(false, e));
         }
         let order = match (key(self.src.peek()), key(self.dst.peek())) {
             (None, None) => return None,

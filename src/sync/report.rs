@@ -85,8 +85,8 @@ pub struct Report {
     pub unchanged: u64,
     /// Objects left alone by `ignore_existing` or `update`.
     pub skipped: u64,
-    /// Deletions not done because the run had errors (rclone's rule: a sync with errors
-    /// deletes nothing at the destination).
+    /// Deletions not done (in the last attempt) because the run had errors (rclone's rule:
+    /// a sync with errors deletes nothing at the destination) or would pass `max_delete`.
     pub deletes_held: u64,
     /// Failures left after the last attempt.
     pub failures: Vec<Failure>,

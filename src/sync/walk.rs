@@ -34,8 +34,8 @@ pub(crate) struct Walk<'a> {
 impl Walk<'_> {
     /// Sends every item to `tx`, in order; stops early when the receiver hangs up.
     pub(crate) fn run(&self, tx: &SyncSender<Item>) {
-        let prune = self.filter.is_some_and(Filter::prunes_dirs)
-            && self.backend.capabilities().directories;
+        let prune =
+            self.filter.is_some_and(Filter::prunes_dirs) && self.backend.capabilities().directories;
         let mut last: Option<Path> = None;
         let mut send = |item: Item| -> bool {
             if let Item::Object { entry, .. } = &item {
@@ -215,7 +215,14 @@ pub(crate) fn check_source_root(backend: &dyn Backend, root: &Path) -> Result<()
     if root.is_root() {
         return Ok(());
     }
-    match backend.stat(root) {
+    // On stores of objects only, a root is a prefix: objects under it make it exist (and
+    // some servers answer a HEAD of a "directory" key with an error).
+    let stat = if backend.capabilities().directories {
+        backend.stat(root)
+    } else {
+        Err(Error::from_kind(ErrorKind::NotFound))
+    };
+    match stat {
         Ok(entry) if entry.is_dir => return Ok(()),
         Ok(_) => {
             return Err(Error::new(
@@ -232,10 +239,23 @@ pub(crate) fn check_source_root(backend: &dyn Backend, root: &Path) -> Result<()
     // Object stores have no directories: a prefix with objects is one.
     let mut list = backend.list(root, &ListOptions::new())?;
     match list.next() {
-        Some(Ok(_)) => Ok(()),
-        Some(Err(e)) => Err(e),
-        None => Err(Error::new(ErrorKind::NotFound, "source directory not found")
+        // The prefix names an object: a tree only if objects lie below it too.
+        Some(Ok(first)) if first.path == *root => match list.next() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => Err(Error::new(
+                ErrorKind::NotADirectory,
+                "the source is an object, not a directory",
+            )
             .with_operation("sync")
             .with_path(root.as_str())),
+        },
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(e),
+        None => Err(
+            Error::new(ErrorKind::NotFound, "source directory not found")
+                .with_operation("sync")
+                .with_path(root.as_str()),
+        ),
     }
 }

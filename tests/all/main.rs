@@ -19,3 +19,5 @@ mod s3;
 #[cfg(feature = "sftp")]
 mod sftp;
 mod support;
+#[cfg(feature = "sync")]
+mod sync;
