@@ -91,7 +91,7 @@ pub struct Report {
     /// Failures left after the last attempt.
     pub failures: Vec<Failure>,
     /// An error that stopped the run early: a limit reached
-    /// ([`ErrorKind::LimitExceeded`]) or a cancel.
+    /// ([`ErrorKind::LimitExceeded`](crate::ErrorKind::LimitExceeded)) or a cancel.
     pub stopped: Option<Error>,
     /// Whether nothing was changed (a dry run).
     pub dry_run: bool,
