@@ -212,12 +212,28 @@ fn parents_included(filter: &Filter, dir: &Path) -> bool {
 /// rclone says), never an empty source — a sync from a mistyped path must not empty the
 /// destination. An object at `root` is [`ErrorKind::NotADirectory`].
 pub(crate) fn check_source_root(backend: &dyn Backend, root: &Path) -> Result<()> {
+    let dirs = backend.capabilities().directories;
     if root.is_root() {
-        return Ok(());
+        // A backend's own root: on a tree of directories it must exist (a file backend on a
+        // mistyped directory opens fine and lists nothing); a bucket's root always does.
+        return match dirs.then(|| backend.stat(root)) {
+            Some(Err(e)) if e.kind() == ErrorKind::NotFound => Err(Error::new(
+                ErrorKind::NotFound,
+                "source directory not found",
+            )
+            .with_operation("sync")
+            .with_source(e)),
+            Some(Err(e))
+                if !matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::InvalidPath) =>
+            {
+                Err(e)
+            }
+            _ => Ok(()),
+        };
     }
     // On stores of objects only, a root is a prefix: objects under it make it exist (and
     // some servers answer a HEAD of a "directory" key with an error).
-    let stat = if backend.capabilities().directories {
+    let stat = if dirs {
         backend.stat(root)
     } else {
         Err(Error::from_kind(ErrorKind::NotFound))

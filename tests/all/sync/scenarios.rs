@@ -229,6 +229,17 @@ fn a_missing_source_root_on_disk_is_not_found() {
 }
 
 #[test]
+fn a_file_backend_rooted_at_a_missing_directory_is_not_found() {
+    let (a, b) = (TempDir::new().expect("tmp"), TempDir::new().expect("tmp"));
+    let src = FileBackend::new(a.path().join("typo")).expect("opens: writes would create it");
+    let dst = FileBackend::new(b.path()).expect("file");
+    put(&dst, "keep", b"x", t(1));
+    let err = sync::sync(&src, &root(), &dst, &root(), &Options::new()).expect_err("missing");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(dst.contains("keep").expect("exists"));
+}
+
+#[test]
 fn an_empty_source_directory_on_disk_empties_the_destination() {
     let (a, b) = (TempDir::new().expect("tmp"), TempDir::new().expect("tmp"));
     let src = FileBackend::new(a.path()).expect("file");
