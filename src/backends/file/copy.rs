@@ -97,8 +97,12 @@ impl FileBackend {
         }
         let target = self.target(OP, to)?;
         match fs::rename(&full, &target.dest) {
-            // The same file, under its new name: size and time are unchanged.
-            Ok(()) => Ok(entry_from(to, &meta)),
+            // The same file, under its new name: size and time are unchanged; the rename
+            // moved its change time (part of the version tag), so it is read again.
+            Ok(()) => Ok(entry_from(
+                to,
+                &fs::symlink_metadata(&target.dest).unwrap_or(meta),
+            )),
             Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
                 let entry = self.copy_into(src, from, to)?;
                 fs::remove_file(&full).map_err(|e| os_err(e, OP, from))?;

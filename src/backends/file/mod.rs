@@ -259,9 +259,32 @@ fn entry_from(path: &Path, m: &std::fs::Metadata) -> Entry {
     let entry = if m.is_dir() {
         Entry::dir(path.clone())
     } else {
-        Entry::file(path.clone(), m.len())
+        Entry::file(path.clone(), m.len()).with_etag(version_tag(m))
     };
     entry
         .with_modified(m.modified().ok())
         .with_filled(Fields::ALL)
+}
+
+/// The file's version tag ([`Entry::etag`]): device, inode and change time, which every
+/// write to the file (and every change of its metadata) moves on. Equal tags mean the file
+/// was not changed in between: what the sync engine's hash cache keys on, beside size and
+/// modification time. `None` where the OS has no inodes.
+fn version_tag(m: &std::fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!(
+            "{:x}.{:x}.{:x}.{:x}",
+            m.dev(),
+            m.ino(),
+            m.ctime(),
+            m.ctime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        None
+    }
 }

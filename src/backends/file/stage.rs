@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::{FileBackend, NAME, entry_from, err, os_err};
 use crate::backends::tree::names::StagedName;
-use crate::entry::{Entry, Fields};
+use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::{WriteSink, Writer};
 use crate::options::{WriteMode, WriteOptions};
@@ -77,13 +77,14 @@ impl Staged {
                 self.path = None;
             }
         }
-        if let Some(modified) = modified {
-            return Ok(Entry::file(path.clone(), size)
-                .with_modified(Some(modified))
-                .with_filled(Fields::ALL));
-        }
+        // One fstat of the open file: the entry carries the version tag (inode and change
+        // time after the rename) that the sync engine's hash cache records.
         let meta = self.file()?.metadata().map_err(|e| os_err(e, op, path))?;
-        Ok(entry_from(path, &meta))
+        let entry = entry_from(path, &meta);
+        Ok(match modified {
+            Some(modified) => Entry { size, ..entry }.with_modified(Some(modified)),
+            None => entry,
+        })
     }
 }
 
