@@ -21,7 +21,7 @@ use std::fmt;
 
 use crate::error::{Error, ErrorKind, Result};
 
-mod crc32c;
+pub(crate) mod crc32c;
 mod encoding;
 mod hasher;
 mod stream;

@@ -2,6 +2,7 @@
 //! checkers' rayon pool, copies on the transfers' pool, with a bound on the work in flight so
 //! memory stays flat however large the trees.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, sync_channel};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -9,15 +10,16 @@ use std::time::Instant;
 
 use rayon::{Scope, ThreadPool};
 
+use super::cache::{Cursor, Output, Record};
 use super::compare::{Facts, Need, Reason, Rules, Verdict, decide};
-use super::options::{DeleteMode, Options};
+use super::options::{Compare, DeleteMode, Options};
 use super::plan::{Action, Merge, Pair};
 use super::progress::Stats;
 use super::report::{Failure, Op, Report};
 use super::transfer::{Sides, Streaming, transfer};
 use super::walk::{Item, Walk};
 use crate::retry::Retry;
-use crate::{Entry, Error, ErrorKind, Path, Result};
+use crate::{Entry, Error, ErrorKind, HashKind, Path, Result};
 
 /// What a run does with what it finds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +88,11 @@ pub(crate) struct Engine<'a> {
     errors: AtomicU64,
     reserved: AtomicU64,
     deleted: AtomicU64,
+    /// The hash cache's file, when this run keeps one.
+    cache_file: Option<PathBuf>,
+    /// The old cache (read by the merge thread) and the new one (written as the run goes).
+    cursor: Mutex<Option<Cursor>>,
+    output: Mutex<Option<Output>>,
 }
 
 pub(crate) fn pool(n: usize, name: &'static str) -> Result<ThreadPool> {
@@ -104,6 +111,7 @@ impl<'a> Engine<'a> {
         opts: &'a Options,
         mode: Mode,
         rules: Rules,
+        cache_file: Option<PathBuf>,
     ) -> Result<Engine<'a>> {
         Ok(Engine {
             sides,
@@ -119,6 +127,9 @@ impl<'a> Engine<'a> {
             errors: AtomicU64::new(0),
             reserved: AtomicU64::new(0),
             deleted: AtomicU64::new(0),
+            cache_file,
+            cursor: Mutex::new(None),
+            output: Mutex::new(None),
         })
     }
 
@@ -163,6 +174,27 @@ impl<'a> Engine<'a> {
     fn event(&self, action: Action) {
         if let Some(f) = &self.opts.on_action {
             f(&action);
+        }
+    }
+
+    fn output(&self) -> MutexGuard<'_, Option<Output>> {
+        self.output.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records what this run learned about a pair (the destination's tag is what makes the
+    /// record useful: without one, nothing).
+    fn remember(&self, src: &Entry, md5: Option<crate::Hash>, dst_tag: Option<String>) {
+        if let Some(out) = self.output().as_mut() {
+            match dst_tag {
+                Some(tag) => out.put(Record::of(src, md5, Some(tag))),
+                None => out.drop_pending(&src.path),
+            }
+        }
+    }
+
+    fn forget(&self, path: &Path) {
+        if let Some(out) = self.output().as_mut() {
+            out.drop_pending(path);
         }
     }
 
@@ -236,6 +268,15 @@ impl<'a> Engine<'a> {
     /// (empty unless deletes are collected).
     fn pass(&self, pass: Pass) -> Vec<Entry> {
         let mut extras = Vec::new();
+        let caching = pass == Pass::Main && !self.opts.dry_run;
+        if let Some(file) = self.cache_file.as_ref().filter(|_| pass == Pass::Main) {
+            *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cursor::open(file));
+            *self.output() = if caching {
+                Output::create(file.clone())
+            } else {
+                None
+            };
+        }
         let filter = self.opts.filter.as_ref().filter(|f| !f.is_empty());
         let cancel = self.opts.cancel.as_ref();
         let with_excluded = self.mode == Mode::Sync && self.opts.delete_excluded;
@@ -293,6 +334,12 @@ impl<'a> Engine<'a> {
                 });
             });
         });
+        if pass == Pass::Main {
+            self.cursor.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(out) = self.output().take() {
+                out.finish();
+            }
+        }
         extras
     }
 
@@ -358,7 +405,19 @@ impl<'a> Engine<'a> {
                 if pass != Pass::Main {
                     return;
                 }
-                match decide(&self.rules, &src, dst.as_ref(), &Facts::default()) {
+                let mut src = src;
+                if self.cached(&mut src, dst.as_ref()) {
+                    return;
+                }
+                let verdict = decide(&self.rules, &src, dst.as_ref(), &Facts::default());
+                if matches!(
+                    verdict,
+                    Verdict::Need(_) | Verdict::Copy(_) | Verdict::SetTime
+                ) && let Some(out) = self.output().as_mut()
+                {
+                    out.pending(&src.path);
+                }
+                match verdict {
                     Verdict::Need(_) => {
                         let slot = gates.checks.acquire();
                         let decided = gates.decided.clone();
@@ -369,17 +428,13 @@ impl<'a> Engine<'a> {
                     }
                     Verdict::Copy(reason) => self.spawn_copy(reason, src, ts, gates.copies),
                     Verdict::Equal | Verdict::Skip(_) if self.mode != Mode::Move => {
-                        self.settle(
-                            decide(&self.rules, &src, dst.as_ref(), &Facts::default()),
-                            src,
-                            dst,
-                        );
+                        self.settle(verdict, src, dst, None);
                     }
                     other => {
                         let slot = gates.checks.acquire();
                         cs.spawn(move |_| {
                             let _slot = slot;
-                            self.settle(other, src, dst);
+                            self.settle(other, src, dst, None);
                         });
                     }
                 }
@@ -389,6 +444,39 @@ impl<'a> Engine<'a> {
                 dst: None,
             } => {}
         }
+    }
+
+    /// Consults the hash cache for `src`: attaches the MD5 it knows, and answers `true` when
+    /// the record proves the pair equal (same source state, same destination tag) — then
+    /// the pair is settled here, without a request.
+    fn cached(&self, src: &mut Entry, dst: Option<&Entry>) -> bool {
+        let record = {
+            let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(cursor) = cursor.as_mut() else {
+                return false;
+            };
+            match cursor.lookup(src.path.as_str()) {
+                Some(r) if r.matches(src) => r,
+                _ => return false,
+            }
+        };
+        if let Some(md5) = record.md5
+            && src.hash(HashKind::Md5).is_none()
+        {
+            src.hashes.push(md5);
+        }
+        let decisive = matches!(self.rules.compare, Compare::SizeAndTime | Compare::Checksum)
+            && !self.rules.ignore_existing
+            && self.mode != Mode::Move;
+        if !(decisive && dst.is_some_and(|d| record.same_destination(d))) {
+            return false;
+        }
+        self.stats.checked(1);
+        self.report().unchanged += 1;
+        if let Some(out) = self.output().as_mut() {
+            out.put(record);
+        }
+        true
     }
 
     /// On a checker: finds out what [`decide`] needs, then settles, or sends a copy back to
@@ -405,7 +493,7 @@ impl<'a> Engine<'a> {
                     let _ = decided.send((reason, src));
                     return;
                 }
-                verdict => return self.settle(verdict, src, dst),
+                verdict => return self.settle(verdict, src, dst, facts.src_hash),
             };
             let found = match need {
                 Need::SrcStat => self
@@ -449,26 +537,33 @@ impl<'a> Engine<'a> {
                 }
             };
             if let Err((op, e)) = found {
+                self.forget(&src.path);
                 return self.fail(src.path, op, e);
             }
         }
         let e = Error::new(ErrorKind::Other, "the comparison did not settle");
+        self.forget(&src.path);
         self.fail(src.path, Op::Stat, e);
     }
 
-    /// Equal, skipped, or only the time to set.
-    fn settle(&self, verdict: Verdict, src: Entry, _dst: Option<Entry>) {
+    /// Equal, skipped, or only the time to set. `md5`: the source's, if a comparison hashed
+    /// it (for the hash cache).
+    fn settle(&self, verdict: Verdict, src: Entry, dst: Option<Entry>, md5: Option<crate::Hash>) {
+        let dst_tag = dst.and_then(|d| d.etag);
         match verdict {
             Verdict::Equal => {
                 self.stats.checked(1);
                 self.report().unchanged += 1;
                 if self.mode == Mode::Move {
                     self.delete_source(&src.path);
+                } else {
+                    self.remember(&src, md5, dst_tag);
                 }
             }
             Verdict::Skip(reason) => {
                 self.stats.checked(1);
                 self.report().skipped += 1;
+                self.forget(&src.path);
                 self.event(Action::Skip {
                     path: src.path,
                     reason,
@@ -476,22 +571,29 @@ impl<'a> Engine<'a> {
             }
             Verdict::SetTime => {
                 let Some(time) = src.modified else {
-                    return;
+                    return self.forget(&src.path);
                 };
+                let mut tag = dst_tag;
                 if !self.opts.dry_run {
                     let to = self.sides.dst_path(&src.path);
-                    if let Err(e) = self.retried(|_| self.sides.dst.set_modified(&to, time)) {
-                        return self.fail(src.path, Op::SetModified, e);
+                    match self.retried(|_| self.sides.dst.set_modified(&to, time)) {
+                        Ok(entry) => tag = entry.etag,
+                        Err(e) => {
+                            self.forget(&src.path);
+                            return self.fail(src.path, Op::SetModified, e);
+                        }
                     }
                 }
                 self.stats.checked(1);
                 self.report().set_modified += 1;
                 if self.mode == Mode::Move {
                     self.delete_source(&src.path);
+                } else {
+                    self.remember(&src, md5, tag);
                 }
                 self.event(Action::SetModified { path: src.path });
             }
-            Verdict::Copy(_) | Verdict::Need(_) => {}
+            Verdict::Copy(_) | Verdict::Need(_) => self.forget(&src.path),
         }
     }
 
@@ -548,10 +650,14 @@ impl<'a> Engine<'a> {
             stats: &self.stats,
             cancel: self.opts.cancel.as_ref(),
             metadata: self.opts.metadata,
+            md5: self.cache_file.is_some() && src.hash(HashKind::Md5).is_none(),
         };
         let rename = self.mode == Mode::Move;
         match self.retried(|_| transfer(&self.sides, &src, rename, &how)) {
             Ok(done) => {
+                if self.mode != Mode::Move {
+                    self.remember(&src, done.md5, done.entry.etag.clone());
+                }
                 {
                     let mut r = self.report();
                     r.copied += 1;
@@ -575,7 +681,10 @@ impl<'a> Engine<'a> {
                     self.event(Action::DeleteSource { path: src.path });
                 }
             }
-            Err(e) => self.fail(src.path, Op::Copy, e),
+            Err(e) => {
+                self.forget(&src.path);
+                self.fail(src.path, Op::Copy, e);
+            }
         }
     }
 

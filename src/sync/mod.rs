@@ -64,10 +64,37 @@
 //! - **Dry runs** ([`Options::dry_run`]) do every comparison and report exactly what a real
 //!   run would do, changing nothing.
 //!
+//!
+//! # The hash cache
+//!
+//! rclone reads an S3 object's modification time with one HEAD per object, so a sync that
+//! changes nothing costs a request per object; with `--checksum` from a local tree it reads
+//! and hashes every file. Here a run from a local tree keeps, per pair of roots, what it
+//! learned about each object: the source's state (size, modification time in nanoseconds,
+//! device, inode and change time — [`Entry::etag`](crate::Entry::etag) of the file
+//! backend), its MD5 when the bytes passed through or were hashed, and the destination's
+//! version tag (S3's ETag, the file backend's tag) at the moment the run copied it there or
+//! found the two equal. The next run, seeing the same source state and the same destination
+//! tag in the two listings, knows the pair is equal **without a request or a read**;
+//! anything else changed on either side misses, and the pair is compared as rclone would.
+//!
+//! - On by default, under `$XDG_CACHE_HOME/omnistorage/hashes` (else `~/.cache/...`);
+//!   [`Options::hash_cache_dir`] moves it, [`Options::hash_cache`] turns it off.
+//! - A missing, stale, damaged or foreign file means comparing (and hashing) again, never a
+//!   wrong answer: each line carries its own CRC-32C.
+//! - The file is sorted like the listings and read and written as the run goes, so it
+//!   costs no memory per object.
+//! - It needs destination tags in listings: on stores whose listings carry none (s3s-fs
+//!   lists no ETags) each pair still costs its HEAD, as in rclone.
+//! - What it trusts: a destination rewritten by someone else changes its tag; an object
+//!   whose *metadata only* was changed in place on the destination (its stored time, by
+//!   another tool) keeps its ETag on S3 and is not noticed until the source changes.
+//!
 //! [`ErrorKind::NotFound`]: crate::ErrorKind::NotFound
 //! [`Backend::list`]: crate::Backend::list
 
 pub mod bwlimit;
+mod cache;
 mod check;
 mod compare;
 mod dirs;
@@ -252,7 +279,40 @@ fn run(
     mode: Mode,
 ) -> Result<Report> {
     let (sides, rules) = prepare(src, src_root, dst, dst_root, opts, mode != Mode::Copy)?;
-    Ok(Engine::new(sides, opts, mode, rules)?.run())
+    let cache_file = cache_file(src, src_root, dst, dst_root, opts, mode);
+    Ok(Engine::new(sides, opts, mode, rules, cache_file)?.run())
+}
+
+/// `root` under `loc`: the location of a transfer root.
+fn located(loc: &Location, root: &Path) -> Location {
+    Location::new(loc.scheme(), loc.store(), loc.key(root))
+}
+
+/// The hash cache file of this pair of roots, if the run keeps one: on (the default), not
+/// a move (its sources go away), a local source (whose listing carries the version tags the
+/// records are keyed on, and which stores no hashes; a bucket's listing has its MD5s
+/// already), and both sides with a location to name the pair by.
+fn cache_file(
+    src: &dyn Backend,
+    src_root: &Path,
+    dst: &dyn Backend,
+    dst_root: &Path,
+    opts: &Options,
+    mode: Mode,
+) -> Option<std::path::PathBuf> {
+    if !opts.hash_cache || mode == Mode::Move || !src.capabilities().hashes.is_empty() {
+        return None;
+    }
+    let (s, d) = (src.location()?, dst.location()?);
+    if s.scheme() != "file" {
+        return None;
+    }
+    let dir = opts.hash_cache_dir.clone().or_else(cache::default_dir)?;
+    Some(cache::file_for(
+        &dir,
+        &located(&s, src_root),
+        &located(&d, dst_root),
+    ))
 }
 
 /// Checks the roots and works out the comparison rules.
@@ -266,7 +326,7 @@ fn prepare<'a>(
 ) -> Result<(Sides<'a>, compare::Rules)> {
     walk::check_source_root(src, src_root)?;
     let (src_loc, dst_loc) = (src.location(), dst.location());
-    let at = |loc: &Location, root: &Path| Location::new(loc.scheme(), loc.store(), loc.key(root));
+    let at = located;
     if let (Some(s), Some(d)) = (&src_loc, &dst_loc)
         && at(s, src_root).overlaps(&at(d, dst_root))
         && (changes_source_or_deletes || s.key(src_root) != d.key(dst_root))

@@ -88,6 +88,8 @@ pub struct Options {
     pub(crate) progress: Option<(Duration, ProgressFn)>,
     pub(crate) on_action: Option<ActionFn>,
     pub(crate) one_way: bool,
+    pub(crate) hash_cache: bool,
+    pub(crate) hash_cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -140,6 +142,8 @@ impl Options {
             progress: None,
             on_action: None,
             one_way: false,
+            hash_cache: true,
+            hash_cache_dir: None,
         }
     }
 
@@ -308,6 +312,20 @@ impl Options {
     /// done; in a dry run, for each thing it would do. Called from worker threads.
     pub fn on_action(mut self, callback: impl Fn(&Action) + Send + Sync + 'static) -> Options {
         self.on_action = Some(Arc::new(callback));
+        self
+    }
+
+    /// Keep what a run learns about each source object for the next run (default on): see
+    /// [the module docs](super#the-hash-cache). Off: every run compares from scratch.
+    pub fn hash_cache(mut self, on: bool) -> Options {
+        self.hash_cache = on;
+        self
+    }
+
+    /// Where hash caches are kept (default: `$XDG_CACHE_HOME/omnistorage/hashes`, else
+    /// `~/.cache/omnistorage/hashes`; `%LOCALAPPDATA%` on Windows).
+    pub fn hash_cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Options {
+        self.hash_cache_dir = Some(dir.into());
         self
     }
 

@@ -38,6 +38,8 @@ pub(crate) struct Done {
     pub(crate) entry: Entry,
     /// The source is gone already (renamed server-side).
     pub(crate) moved: bool,
+    /// The MD5 of the bytes that passed through (streamed copies with `hash` on).
+    pub(crate) md5: Option<crate::Hash>,
 }
 
 /// What a streamed copy needs besides the sides.
@@ -46,6 +48,8 @@ pub(crate) struct Streaming<'a> {
     pub(crate) stats: &'a Stats,
     pub(crate) cancel: Option<&'a Cancel>,
     pub(crate) metadata: bool,
+    /// Hash the bytes on their way (for the hash cache).
+    pub(crate) md5: bool,
 }
 
 /// Copies (or, with `rename`, moves) the source object `src` (its path relative to the
@@ -68,7 +72,11 @@ pub(crate) fn transfer(
         match r {
             Ok(entry) => {
                 how.stats.start(src.path.as_str(), src.size).finish(true);
-                return Ok(Done { entry, moved });
+                return Ok(Done {
+                    entry,
+                    moved,
+                    md5: None,
+                });
             }
             Err(e) if e.kind() == ErrorKind::Unsupported => {}
             Err(e) => return Err(e),
@@ -90,11 +98,12 @@ pub(crate) fn transfer(
     opts.cancel = how.cancel.cloned();
     let progress = how.stats.start(src.path.as_str(), source.size);
     let mut writer = sides.dst.writer(&to, &opts)?;
-    // Local file to local file without a limit: the kernel copies.
-    let fast = match how.bwlimit {
-        None => writer.copy_from_file(&mut reader, how.cancel),
-        Some(_) => None,
+    // Local file to local file without a limit or a hash to take: the kernel copies.
+    let fast = match (how.bwlimit, how.md5) {
+        (None, false) => writer.copy_from_file(&mut reader, how.cancel),
+        _ => None,
     };
+    let mut md5 = None;
     let copied = match fast {
         Some(copied) => copied.inspect(|&n| progress.add(n)),
         None => {
@@ -102,8 +111,17 @@ pub(crate) fn transfer(
                 Some(limit) => Box::new(limit.reader(&mut reader, how.cancel.cloned())),
                 None => Box::new(&mut reader),
             };
-            let mut counted = progress.counted(limited);
-            crate::copy_stream(&mut counted, &mut writer, how.cancel)
+            let counted = progress.counted(limited);
+            if how.md5 {
+                let kinds = crate::HashKinds::NONE.with(crate::HashKind::Md5);
+                let mut hashing = crate::HashingReader::new(counted, kinds)?;
+                let n = crate::copy_stream(&mut hashing, &mut writer, how.cancel);
+                md5 = hashing.hashes().into_iter().next();
+                n
+            } else {
+                let mut counted = counted;
+                crate::copy_stream(&mut counted, &mut writer, how.cancel)
+            }
         }
     };
     let result = copied.and_then(|n| {
@@ -126,5 +144,6 @@ pub(crate) fn transfer(
     Ok(Done {
         entry: result?,
         moved: false,
+        md5,
     })
 }

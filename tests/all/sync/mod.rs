@@ -6,6 +6,7 @@
 //! - `props`: random trees, synced, equal to the filtered source;
 //! - `remote`: S3 (every test server) and SFTP, in both directions.
 
+mod cache;
 mod faults;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
@@ -59,4 +60,117 @@ pub(crate) fn tree(b: &dyn Backend, root: &str) -> BTreeMap<String, Vec<u8>> {
 /// Every object's path under `root`, relative.
 pub(crate) fn names(b: &dyn Backend, root: &str) -> Vec<String> {
     tree(b, root).into_keys().collect()
+}
+
+/// A backend that counts the calls that cost a request or a read on remote stores (`stat`,
+/// `hash`, `reader`), and forwards everything to the backend inside.
+#[derive(Debug)]
+pub(crate) struct Counting<B> {
+    pub(crate) inner: B,
+    pub(crate) stats: std::sync::atomic::AtomicU64,
+    pub(crate) hashes: std::sync::atomic::AtomicU64,
+    pub(crate) reads: std::sync::atomic::AtomicU64,
+}
+
+impl<B> Counting<B> {
+    pub(crate) fn new(inner: B) -> Counting<B> {
+        Counting {
+            inner,
+            stats: Default::default(),
+            hashes: Default::default(),
+            reads: Default::default(),
+        }
+    }
+
+    /// (stats, hashes, reads) so far, and back to zero.
+    pub(crate) fn take(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.stats.swap(0, SeqCst),
+            self.hashes.swap(0, SeqCst),
+            self.reads.swap(0, SeqCst),
+        )
+    }
+}
+
+mod counting_impl {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::{Duration, SystemTime};
+
+    use omnistorage::{
+        Backend, Cancel, Capabilities, Entry, Hash, HashKind, List, ListOptions, Location, Path,
+        PendingList, PendingUpload, Presign, ReadOptions, Reader, Result, WriteOptions, Writer,
+    };
+
+    use super::Counting;
+
+    #[deny(clippy::missing_trait_methods)]
+    impl<B: Backend> Backend for Counting<B> {
+        fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
+            self.reads.fetch_add(1, SeqCst);
+            self.inner.reader(path, opts)
+        }
+        fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
+            self.inner.writer(path, opts)
+        }
+        fn exists(&self, path: &Path) -> Result<bool> {
+            self.inner.exists(path)
+        }
+        fn delete(&self, path: &Path) -> Result<()> {
+            self.inner.delete(path)
+        }
+        fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+            self.inner.list(prefix, opts)
+        }
+        fn capabilities(&self) -> Capabilities {
+            self.inner.capabilities()
+        }
+        fn close(&self) -> Result<()> {
+            self.inner.close()
+        }
+        fn location(&self) -> Option<Location> {
+            self.inner.location()
+        }
+        fn stat(&self, path: &Path) -> Result<Entry> {
+            self.stats.fetch_add(1, SeqCst);
+            self.inner.stat(path)
+        }
+        fn create_dir(&self, path: &Path) -> Result<()> {
+            self.inner.create_dir(path)
+        }
+        fn remove_dir(&self, path: &Path) -> Result<()> {
+            self.inner.remove_dir(path)
+        }
+        fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
+            self.inner.copy(from, to)
+        }
+        fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
+            self.inner.rename(from, to)
+        }
+        fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+            self.inner.copy_from(src, from, to)
+        }
+        fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+            self.inner.rename_from(src, from, to)
+        }
+        fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
+            self.inner.set_modified(path, modified)
+        }
+        fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
+            self.hashes.fetch_add(1, SeqCst);
+            self.inner.hash(path, kind, cancel)
+        }
+        fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
+            self.inner.delete_many(paths)
+        }
+        fn presign(&self, path: &Path, method: Presign, expires: Duration) -> Result<String> {
+            self.inner.presign(path, method, expires)
+        }
+        fn pending_uploads(&self, prefix: &Path) -> Result<PendingList> {
+            self.inner.pending_uploads(prefix)
+        }
+        fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
+            self.inner.abort_upload(upload)
+        }
+    }
 }
