@@ -12,6 +12,7 @@
 //! | [`check`] | compare sizes and hashes both sides give cheaply; change nothing |
 //! | [`verify`] | compare by hashing the data on both sides (rclone's `cryptcheck` idea) |
 //! | [`diff`] | the plan, as data: what `sync` would do |
+//! | [`dedupe`] | find objects with identical content under one root; keep one of each |
 //!
 //! Each takes a backend and a path on each side (the transfer roots; entries are compared by
 //! their paths below them) and an [`Options`], and returns a [`Report`].
@@ -97,6 +98,7 @@ pub mod bwlimit;
 mod cache;
 mod check;
 mod compare;
+mod dedupe;
 mod dirs;
 mod exec;
 pub mod filter;
@@ -110,6 +112,7 @@ mod walk;
 use std::sync::{Arc, Mutex};
 
 pub use compare::{Reason, SkipReason};
+pub use dedupe::{DedupeMode, DedupeReport, Duplicates, dedupe};
 pub use options::{ActionFn, Compare, DeleteMode, Options, ProgressFn};
 pub use plan::Action;
 pub use report::{CheckReport, Failure, Op, Report};

@@ -7,6 +7,7 @@
 //! - `remote`: S3 (every test server) and SFTP, in both directions.
 
 mod cache;
+mod dedupe;
 mod faults;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
