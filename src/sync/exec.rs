@@ -259,6 +259,16 @@ impl<'a> Engine<'a> {
         if deleting && mode == DeleteMode::After {
             self.delete_extras(extras);
         }
+        let clean = self.errors.load(Ordering::Acquire) == 0 && !self.stopping();
+        if deleting && clean && !self.opts.dry_run {
+            super::dirs::remove_extra(
+                self.sides.src,
+                self.sides.src_root,
+                self.sides.dst,
+                self.sides.dst_root,
+                self.opts.filter.as_ref().filter(|f| !f.is_empty()),
+            );
+        }
         if self.mode == Mode::Move && self.opts.delete_empty_src_dirs && !self.opts.dry_run {
             super::dirs::remove_empty(self.sides.src, self.sides.src_root);
         }

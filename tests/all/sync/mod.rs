@@ -9,6 +9,7 @@
 mod cache;
 mod dedupe;
 mod faults;
+mod parity;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;

@@ -1,0 +1,203 @@
+//! Parity with rclone (the behaviour reference), run side by side on the same trees: the
+//! same destination tree after `sync`, the same `check` verdicts. rclone 1.60 is installed
+//! by `scripts/test`; without it these tests fail under CI and skip (loudly) elsewhere.
+
+use std::collections::BTreeMap;
+use std::path::{Path as FsPath, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use omnistorage::conformance::TempDir;
+use omnistorage::sync::{self, Options};
+use omnistorage::{FileBackend, Path};
+
+use super::{put, t};
+
+fn rclone() -> Option<()> {
+    let ok = Command::new("rclone")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(());
+    }
+    if crate::support::under_ci() {
+        panic!("rclone is not installed: scripts/test installs it (CI=true: no skipping)");
+    }
+    eprintln!("!!! rclone missing: parity test skipped");
+    None
+}
+
+fn run_rclone(args: &[&str]) -> std::process::Output {
+    Command::new("rclone")
+        .args(["--config", "/dev/null", "--log-level", "ERROR"])
+        .args(args)
+        .output()
+        .expect("rclone runs")
+}
+
+/// The source: nested names that exercise ordering, odd characters, an empty file, an
+/// empty directory.
+fn source(dir: &FsPath) {
+    let b = FileBackend::new(dir).expect("file");
+    let names = [
+        "a",
+        "a.b",
+        "a-b",
+        "a0",
+        "b/a",
+        "b/a.txt",
+        "b/a0/deep/x",
+        "c d/é è",
+        "c d/[x]{y}",
+        "dir/sub/f1",
+        "dir/sub/f2",
+        "dir/sub2/f",
+        "empty-file",
+        "z",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        let data = if *n == "empty-file" {
+            Vec::new()
+        } else {
+            format!("{n} {i}").repeat(i + 1).into_bytes()
+        };
+        put(&b, n, &data, t(i as u64 * 7));
+    }
+    std::fs::create_dir_all(dir.join("only-empty-in-src")).expect("mkdir");
+}
+
+/// A destination with extras (files and directories), changed files (size; same size other
+/// bytes and time), files equal to the source, and an empty directory.
+fn destination(dir: &FsPath) {
+    let b = FileBackend::new(dir).expect("file");
+    put(&b, "a", b"a 0", t(0)); // equal to the source's
+    put(&b, "a.b", b"shorter", t(7)); // other size
+    put(&b, "a-b", b"a-b 2a-b 2x", t(999)); // same size, other bytes and time
+    put(&b, "extra", b"x", t(1));
+    put(&b, "gone/deeper/y", b"y", t(1));
+    put(&b, "dir/sub/old", b"o", t(1));
+    std::fs::create_dir_all(dir.join("empty-in-dst/inner")).expect("mkdir");
+}
+
+/// Files (relative path → bytes and mtime) and directories of a local tree.
+fn snapshot(root: &FsPath) -> (BTreeMap<String, (Vec<u8>, SystemTime)>, Vec<String>) {
+    let mut files = BTreeMap::new();
+    let mut dirs = Vec::new();
+    let mut todo = vec![PathBuf::from(root)];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let e = e.expect("entry");
+            let path = e.path();
+            let rel = path
+                .strip_prefix(root)
+                .expect("under")
+                .to_string_lossy()
+                .into_owned();
+            let meta = e.metadata().expect("meta");
+            if meta.is_dir() {
+                dirs.push(rel);
+                todo.push(path);
+            } else {
+                let data = std::fs::read(&path).expect("read");
+                files.insert(rel, (data, meta.modified().expect("mtime")));
+            }
+        }
+    }
+    dirs.sort();
+    (files, dirs)
+}
+
+#[test]
+fn sync_leaves_the_same_tree_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let (src, ours, theirs) = (
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+    );
+    source(src.path());
+    destination(ours.path());
+    destination(theirs.path());
+    let out = run_rclone(&[
+        "sync",
+        &src.path().to_string_lossy(),
+        &theirs.path().to_string_lossy(),
+    ]);
+    assert!(
+        out.status.success(),
+        "rclone: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = FileBackend::new(src.path()).unwrap();
+    let b = FileBackend::new(ours.path()).unwrap();
+    let r = sync::sync(
+        &a,
+        &Path::root(),
+        &b,
+        &Path::root(),
+        &Options::new().hash_cache(false),
+    )
+    .expect("sync");
+    assert!(r.is_ok(), "{:?}", r.failures);
+    assert_eq!(snapshot(ours.path()), snapshot(theirs.path()));
+}
+
+/// rclone check's `--combined` report as `(mark, path)` lines, sorted.
+fn rclone_combined(src: &FsPath, dst: &FsPath, extra: &[&str]) -> Vec<String> {
+    let report = TempDir::new().unwrap();
+    let file = report.path().join("combined");
+    let mut args = vec![
+        "check".to_string(),
+        src.to_string_lossy().into_owned(),
+        dst.to_string_lossy().into_owned(),
+        "--combined".into(),
+        file.to_string_lossy().into_owned(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let _ = run_rclone(&refs); // exits 1 when the trees differ: the report is what counts
+    let mut lines: Vec<String> = std::fs::read_to_string(&file)
+        .expect("combined report")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn check_gives_the_same_verdicts_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let (src, dst) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    source(src.path());
+    destination(dst.path());
+    let a = FileBackend::new(src.path()).unwrap();
+    let b = FileBackend::new(dst.path()).unwrap();
+    for one_way in [false, true] {
+        let r = sync::check(
+            &a,
+            &Path::root(),
+            &b,
+            &Path::root(),
+            &Options::new().one_way(one_way),
+        )
+        .expect("check");
+        let mut ours: Vec<String> = r
+            .combined()
+            .iter()
+            .map(|(c, p)| format!("{c} {p}"))
+            .collect();
+        ours.sort();
+        let extra: &[&str] = if one_way { &["--one-way"] } else { &[] };
+        assert_eq!(
+            ours,
+            rclone_combined(src.path(), dst.path(), extra),
+            "one_way {one_way}"
+        );
+    }
+}
