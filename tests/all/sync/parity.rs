@@ -81,7 +81,9 @@ fn destination(dir: &FsPath) {
 }
 
 /// Files (relative path → bytes and mtime) and directories of a local tree.
-fn snapshot(root: &FsPath) -> (BTreeMap<String, (Vec<u8>, SystemTime)>, Vec<String>) {
+type Snapshot = (BTreeMap<String, (Vec<u8>, SystemTime)>, Vec<String>);
+
+fn snapshot(root: &FsPath) -> Snapshot {
     let mut files = BTreeMap::new();
     let mut dirs = Vec::new();
     let mut todo = vec![PathBuf::from(root)];
