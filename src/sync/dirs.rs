@@ -48,18 +48,30 @@ pub(crate) fn remove_extra(
     }
     let src_dirs = src.capabilities().directories;
     let mut dirs = Vec::new();
+    // Directories with an object somewhere below: never empty, never asked about.
+    let mut occupied = std::collections::HashSet::new();
     let mut todo = vec![dst_root.clone()];
     while let Some(dir) = todo.pop() {
         let Ok(list) = dst.list(&dir, &ListOptions::new().recursive(false)) else {
+            occupied.insert(dir); // unknown: leave it
             continue;
         };
         for entry in list.flatten() {
             if entry.is_dir && entry.path != dir {
                 todo.push(entry.path.clone());
                 dirs.push(entry.path);
+            } else if !entry.is_dir {
+                let mut up = entry.path.parent();
+                while let Some(d) = up {
+                    if !occupied.insert(d.clone()) {
+                        break; // its parents are in already
+                    }
+                    up = d.parent();
+                }
             }
         }
     }
+    dirs.retain(|d| !occupied.contains(d));
     dirs.sort_by_key(|d| std::cmp::Reverse(d.depth()));
     for dir in dirs {
         let Some(rel) = dir.strip_prefix(dst_root) else {

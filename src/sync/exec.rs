@@ -663,6 +663,17 @@ impl<'a> Engine<'a> {
             md5: self.cache_file.is_some() && src.hash(HashKind::Md5).is_none(),
         };
         let rename = self.mode == Mode::Move;
+        if reason != Reason::New && self.opts.backup.is_on() {
+            let (dst, root) = (self.sides.dst, self.sides.dst_root);
+            match self.retried(|_| self.opts.backup.keep_copy(dst, root, &src.path)) {
+                Ok(()) => self.report().backed_up += 1,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => {
+                    self.forget(&src.path);
+                    return self.fail(src.path, Op::Backup, e);
+                }
+            }
+        }
         match self.retried(|_| transfer(&self.sides, &src, rename, &how)) {
             Ok(done) => {
                 if self.mode != Mode::Move {
@@ -774,14 +785,30 @@ impl<'a> Engine<'a> {
             }
             return;
         }
-        let paths: Vec<Path> = entries
-            .iter()
-            .map(|e| self.sides.dst_path(&e.path))
-            .collect();
-        let results = self.sides.dst.delete_many(&paths);
+        let results: Vec<Result<()>> = if self.opts.backup.is_on() {
+            // Moved to the backup instead, one by one.
+            let (dst, root) = (self.sides.dst, self.sides.dst_root);
+            entries
+                .iter()
+                .map(|e| {
+                    let moved = self.retried(|_| self.opts.backup.move_away(dst, root, &e.path));
+                    if moved.is_ok() {
+                        self.report().backed_up += 1;
+                    }
+                    moved
+                })
+                .collect()
+        } else {
+            let paths: Vec<Path> = entries
+                .iter()
+                .map(|e| self.sides.dst_path(&e.path))
+                .collect();
+            self.sides.dst.delete_many(&paths)
+        };
         for (entry, result) in entries.iter().zip(results) {
             let result = match result {
-                Err(e) if e.is_temporary() => {
+                // (Moves to the backup were retried already; a delete must never stand in.)
+                Err(e) if e.is_temporary() && !self.opts.backup.is_on() => {
                     let to = self.sides.dst_path(&entry.path);
                     self.retried(|_| self.sides.dst.delete(&to))
                 }

@@ -94,6 +94,7 @@
 //! [`ErrorKind::NotFound`]: crate::ErrorKind::NotFound
 //! [`Backend::list`]: crate::Backend::list
 
+mod backup;
 pub mod bwlimit;
 mod cache;
 mod check;
@@ -328,6 +329,7 @@ fn prepare<'a>(
     changes_source_or_deletes: bool,
 ) -> Result<(Sides<'a>, compare::Rules)> {
     walk::check_source_root(src, src_root)?;
+    opts.backup.check(dst_root)?;
     let (src_loc, dst_loc) = (src.location(), dst.location());
     let at = located;
     if let (Some(s), Some(d)) = (&src_loc, &dst_loc)

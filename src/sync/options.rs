@@ -8,7 +8,7 @@ use super::bwlimit::BwLimit;
 use super::filter::Filter;
 use super::plan::Action;
 use super::progress::Snapshot;
-use crate::{Cancel, HashKind};
+use crate::{Cancel, HashKind, Path};
 
 /// How source and destination objects are compared (rclone's `--size-only`, `--checksum`,
 /// ...). The default compares size and modification time.
@@ -90,6 +90,7 @@ pub struct Options {
     pub(crate) one_way: bool,
     pub(crate) hash_cache: bool,
     pub(crate) hash_cache_dir: Option<std::path::PathBuf>,
+    pub(crate) backup: super::backup::Backup,
 }
 
 impl Default for Options {
@@ -144,6 +145,7 @@ impl Options {
             one_way: false,
             hash_cache: true,
             hash_cache_dir: None,
+            backup: super::backup::Backup::default(),
         }
     }
 
@@ -326,6 +328,23 @@ impl Options {
     /// `~/.cache/omnistorage/hashes`; `%LOCALAPPDATA%` on Windows).
     pub fn hash_cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Options {
         self.hash_cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Keep what the run would overwrite or delete at the destination under `dir`, a
+    /// directory on the destination backend that does not overlap the destination root, at
+    /// the same relative path (`--backup-dir`; default none). Overwritten objects are copied
+    /// there first (server-side where the store can), so the object itself is still
+    /// replaced atomically; deleted ones are moved there.
+    pub fn backup_dir(mut self, dir: Path) -> Options {
+        self.backup.dir = Some(dir);
+        self
+    }
+
+    /// Append `suffix` to the names of kept objects (`--suffix`). Without a backup
+    /// directory, they are kept beside the originals under the suffixed name.
+    pub fn suffix(mut self, suffix: impl Into<String>) -> Options {
+        self.backup.suffix = Some(suffix.into());
         self
     }
 

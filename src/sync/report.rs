@@ -25,6 +25,8 @@ pub enum Op {
     Delete,
     /// Deleting a source object after it was moved.
     DeleteSource,
+    /// Keeping a destination object in the backup before replacing or deleting it.
+    Backup,
 }
 
 impl fmt::Display for Op {
@@ -38,6 +40,7 @@ impl fmt::Display for Op {
             Op::SetModified => "set modification time",
             Op::Delete => "delete",
             Op::DeleteSource => "delete source",
+            Op::Backup => "back up",
         })
     }
 }
@@ -85,6 +88,9 @@ pub struct Report {
     pub unchanged: u64,
     /// Objects left alone by `ignore_existing` or `update`.
     pub skipped: u64,
+    /// Destination objects kept in the backup (`backup_dir`, `suffix`) before they were
+    /// replaced or deleted.
+    pub backed_up: u64,
     /// Deletions not done (in the last attempt) because the run had errors (rclone's rule:
     /// a sync with errors deletes nothing at the destination) or would pass `max_delete`.
     pub deletes_held: u64,

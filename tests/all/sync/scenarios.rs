@@ -543,3 +543,39 @@ fn verify_hashes_both_sides() {
         (vec![p("x")], vec![p("y")])
     );
 }
+
+#[test]
+fn backup_dir_keeps_what_is_replaced_or_deleted() {
+    let (src, dst) = pair();
+    put(&dst, "live/a", b"old a", t(0));
+    put(&dst, "live/gone", b"old gone", t(0));
+    let opts = Options::new().backup_dir(p("backups/today"));
+    let r = sync::sync(&src, &root(), &dst, &p("live"), &opts).expect("sync");
+    assert!(r.is_ok(), "{:?}", r.failures);
+    assert_eq!(r.backed_up, 2);
+    assert_eq!(dst.read_to_vec("live/a").expect("read"), b"one");
+    assert!(!dst.contains("live/gone").expect("exists"));
+    assert_eq!(dst.read_to_vec("backups/today/a").expect("read"), b"old a");
+    assert_eq!(
+        dst.read_to_vec("backups/today/gone").expect("read"),
+        b"old gone"
+    );
+}
+
+#[test]
+fn suffix_alone_keeps_the_old_object_beside_the_new() {
+    let (src, dst) = pair();
+    put(&dst, "a", b"old a", t(0));
+    let r = run_sync(&src, &dst, &Options::new().suffix(".bak"));
+    assert_eq!(r.backed_up, 1);
+    assert_eq!(dst.read_to_vec("a.bak").expect("read"), b"old a");
+    assert_eq!(dst.read_to_vec("a").expect("read"), b"one");
+}
+
+#[test]
+fn a_backup_dir_inside_the_destination_is_refused() {
+    let (src, dst) = pair();
+    let opts = Options::new().backup_dir(p("dst/old"));
+    let err = sync::sync(&src, &root(), &dst, &p("dst"), &opts).expect_err("overlap");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
