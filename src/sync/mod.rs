@@ -67,6 +67,7 @@
 //! [`ErrorKind::NotFound`]: crate::ErrorKind::NotFound
 //! [`Backend::list`]: crate::Backend::list
 
+pub mod bisync;
 pub mod bwlimit;
 mod check;
 mod compare;
