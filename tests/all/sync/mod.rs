@@ -6,6 +6,7 @@
 //! - `props`: random trees, synced, equal to the filtered source;
 //! - `remote`: S3 (every test server) and SFTP, in both directions.
 
+mod bisync;
 mod faults;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
