@@ -181,10 +181,9 @@ pub fn bisync(
     report.identical = plan.identical;
 
     if !opts.dry_run {
-        state::write_atomic(
-            &files.pending,
-            format!("{}\n", std::process::id()).as_bytes(),
-        )?;
+        // Informational (it only sets `recovered`): no need to sync it to disk.
+        fs::write(&files.pending, format!("{}\n", std::process::id()))
+            .map_err(|e| Error::from(e).with_path(files.pending.display().to_string()))?;
     }
     let same_store = matches!(
         (path1.location(), path2.location()),
