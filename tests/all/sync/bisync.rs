@@ -418,3 +418,16 @@ fn roots_below_the_top_are_synced_by_relative_path() {
     assert_eq!(pair.a.read_to_vec("in/y").expect("read"), b"2");
     assert!(!pair.b.contains("deep/er/out").expect("contains"));
 }
+
+#[test]
+fn checksum_sees_a_change_that_keeps_size_and_time() {
+    for pair in Pair::both() {
+        let pair = pair.seeded(BASE);
+        let opts = pair.opts().checksum(true);
+        let _ = pair.ok(&opts); // the listings now hold MD5s
+        put(&*pair.a, "a", b"A0", t(0)); // same size, same time as "a0"
+        let r = pair.ok(&opts);
+        assert_eq!(r.copied_to_path2, 1);
+        assert_eq!(pair.b.read_to_vec("a").expect("read"), b"A0");
+    }
+}

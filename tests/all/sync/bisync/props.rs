@@ -299,3 +299,39 @@ fn random_edits_with_interrupted_runs_never_lose_a_version() {
     let edits: u64 = (0..50).map(|seed| run_seed(seed, 20)).sum();
     assert!(edits >= 2000, "{edits} edits");
 }
+
+#[test]
+fn a_crashed_run_is_recovered_by_the_next_one() {
+    let ctl = Arc::new(Control::new());
+    let (a, b) = (
+        Crashy::with(ctl.clone(), true),
+        Crashy::with(ctl.clone(), true),
+    );
+    let state = TempDir::new().expect("tmp");
+    let opts = BisyncOptions::new().state_dir(state.path());
+    let root = Path::root();
+    put(&a, "keep", b"k", t(0));
+    bisync(&a, &root, &b, &root, &opts.clone().resync(true))
+        .expect("resync")
+        .result()
+        .expect("ok");
+    for (i, name) in ["n1", "n2", "n3"].iter().enumerate() {
+        put(&a, name, b"new", t(i as u64 + 1));
+    }
+    ctl.arm(1, None); // the second copy fails, and everything after it
+    let crashed = bisync(&a, &root, &b, &root, &opts).expect("run");
+    ctl.disarm();
+    assert!(!crashed.failures.is_empty() && !crashed.listings_saved);
+    assert!(b.contains("n1").expect("contains") && !b.contains("n2").expect("contains"));
+    let next = bisync(&a, &root, &b, &root, &opts).expect("run");
+    next.result().expect("ok");
+    assert!(next.recovered && next.listings_saved);
+    assert_eq!(
+        (next.identical, next.copied_to_path2),
+        (1, 2),
+        "n1 was already across"
+    );
+    assert_eq!(tree(&a, ""), tree(&b, ""));
+    let after = bisync(&a, &root, &b, &root, &opts).expect("run");
+    assert!(!after.recovered);
+}
