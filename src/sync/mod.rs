@@ -12,6 +12,7 @@
 //! | [`check`] | compare sizes and hashes both sides give cheaply; change nothing |
 //! | [`verify`] | compare by hashing the data on both sides (rclone's `cryptcheck` idea) |
 //! | [`diff`] | the plan, as data: what `sync` would do |
+//! | [`bisync()`] | two-way: changes on either side reach the other; conflicts keep both |
 //! | [`dedupe`] | find objects with identical content under one root; keep one of each |
 //!
 //! Each takes a backend and a path on each side (the transfer roots; entries are compared by
@@ -95,6 +96,7 @@
 //! [`Backend::list`]: crate::Backend::list
 
 mod backup;
+pub mod bisync;
 pub mod bwlimit;
 mod cache;
 mod check;
@@ -112,6 +114,7 @@ mod walk;
 
 use std::sync::{Arc, Mutex};
 
+pub use bisync::{BisyncOptions, BisyncReport, Conflict, bisync};
 pub use compare::{Reason, SkipReason};
 pub use dedupe::{DedupeMode, DedupeReport, Duplicates, dedupe};
 pub use options::{ActionFn, Compare, DeleteMode, Options, ProgressFn};

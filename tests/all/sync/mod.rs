@@ -4,8 +4,11 @@
 //! - `faults`: failures, limits, cancellation, retries (a wrapper that fails chosen calls
 //!   around a real memory backend);
 //! - `props`: random trees, synced, equal to the filtered source;
-//! - `remote`: S3 (every test server) and SFTP, in both directions.
+//! - `remote`: S3 (every test server) and SFTP, in both directions;
+//! - `cache`: the hash cache (calls counted), `parity`: side by side with rclone,
+//!   `dedupe`, `bisync` (scenarios and the random-edits property with interruptions).
 
+mod bisync;
 mod cache;
 mod dedupe;
 mod faults;

@@ -1,0 +1,337 @@
+//! The promise of bisync as a property: random edits on both sides, runs in between (some
+//! of them crashing or cancelled at a random step), and after a final clean run both sides
+//! are identical and every version that was current on a side when a run started (and that
+//! the user did not overwrite or delete later) is there, at its path or under a conflict
+//! name.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use omnistorage::conformance::TempDir;
+use omnistorage::sync::bisync::{BisyncOptions, Conflict, bisync};
+use omnistorage::{
+    Backend, BackendExt, Cancel, Capabilities, Entry, Error, ErrorKind, Hash, HashKind, List,
+    ListOptions, Location, MemoryBackend, Path, ReadOptions, Reader, Result, WriteOptions, Writer,
+};
+
+use super::super::{put, t, tree};
+
+/// How many more changing calls may succeed before the "crash"; shared by both sides.
+#[derive(Debug)]
+pub(crate) struct Control {
+    budget: AtomicI64,
+    /// When set, running out of budget cancels this token instead of failing calls.
+    cancel: Mutex<Option<Cancel>>,
+}
+
+impl Control {
+    fn new() -> Control {
+        Control {
+            budget: AtomicI64::new(i64::MAX),
+            cancel: Mutex::new(None),
+        }
+    }
+
+    fn arm(&self, steps: i64, cancel: Option<Cancel>) {
+        *self.cancel.lock().expect("lock") = cancel;
+        self.budget.store(steps, Ordering::SeqCst);
+    }
+
+    fn disarm(&self) {
+        self.arm(i64::MAX, None);
+    }
+
+    fn step(&self) -> Result<()> {
+        if self.budget.fetch_sub(1, Ordering::SeqCst) > 0 {
+            return Ok(());
+        }
+        match &*self.cancel.lock().expect("lock") {
+            Some(cancel) => {
+                cancel.cancel();
+                Ok(())
+            }
+            None => Err(Error::new(ErrorKind::Io, "crashed by the test")),
+        }
+    }
+}
+
+/// A memory backend whose changing calls (writers, deletes, renames, copies) fail, or
+/// cancel the run, once the shared budget is spent.
+#[derive(Debug)]
+pub(crate) struct Crashy {
+    inner: MemoryBackend,
+    located: bool,
+    ctl: Arc<Control>,
+}
+
+impl Crashy {
+    /// One without a shared control; `located`: whether it reports a location.
+    pub(crate) fn new(located: bool) -> Crashy {
+        Crashy::with(Arc::new(Control::new()), located)
+    }
+
+    fn with(ctl: Arc<Control>, located: bool) -> Crashy {
+        Crashy {
+            inner: MemoryBackend::new(),
+            located,
+            ctl,
+        }
+    }
+}
+
+impl Backend for Crashy {
+    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
+        self.inner.reader(path, opts)
+    }
+    fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
+        self.ctl.step()?;
+        self.inner.writer(path, opts)
+    }
+    fn exists(&self, path: &Path) -> Result<bool> {
+        self.inner.exists(path)
+    }
+    fn delete(&self, path: &Path) -> Result<()> {
+        self.ctl.step()?;
+        self.inner.delete(path)
+    }
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+        self.inner.list(prefix, opts)
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    fn location(&self) -> Option<Location> {
+        self.located.then(|| self.inner.location()).flatten()
+    }
+    fn stat(&self, path: &Path) -> Result<Entry> {
+        self.inner.stat(path)
+    }
+    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
+        self.ctl.step()?;
+        self.inner.copy(from, to)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
+        self.ctl.step()?;
+        self.inner.rename(from, to)
+    }
+    fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        self.ctl.step()?;
+        self.inner.copy_from(src, from, to)
+    }
+    fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        self.ctl.step()?;
+        self.inner.rename_from(src, from, to)
+    }
+    fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
+        self.ctl.step()?;
+        self.inner.set_modified(path, modified)
+    }
+    fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
+        self.inner.hash(path, kind, cancel)
+    }
+}
+
+/// xorshift64*: a small seeded generator (no dependency).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
+    }
+}
+
+const POOL: [&str; 7] = ["x", "y", "z", "d/x", "d/y", "d/e/z", "e/w"];
+const STRATEGIES: [Conflict; 7] = [
+    Conflict::Newer,
+    Conflict::Older,
+    Conflict::Larger,
+    Conflict::Smaller,
+    Conflict::Path1,
+    Conflict::Path2,
+    Conflict::KeepBoth,
+];
+const ANCHOR: &str = "keep"; // never edited: no side is ever empty
+
+struct Model {
+    /// Every version current on a side when a run started → the path it was at.
+    required: BTreeMap<Vec<u8>, String>,
+    /// Versions the user overwrote or deleted: allowed to be gone.
+    superseded: HashSet<Vec<u8>>,
+    next: u64,
+    clock: u64,
+    edits: u64,
+}
+
+impl Model {
+    fn edit(&mut self, rng: &mut Rng, side: &dyn Backend) {
+        let existing: Vec<String> = tree(side, "").into_keys().filter(|p| p != ANCHOR).collect();
+        let pick = |rng: &mut Rng| existing.get(rng.below(existing.len() as u64) as usize);
+        let (path, delete) = match rng.below(4) {
+            0 | 1 => (
+                POOL[rng.below(POOL.len() as u64) as usize].to_owned(),
+                false,
+            ),
+            2 => match pick(rng) {
+                Some(p) => (p.clone(), false),
+                None => return,
+            },
+            _ => match pick(rng) {
+                Some(p) => (p.clone(), true),
+                None => return,
+            },
+        };
+        if let Ok(old) = side.read_to_vec(path.as_str()) {
+            self.superseded.insert(old);
+        }
+        self.edits += 1;
+        self.clock += 1;
+        if delete {
+            side.remove(path.as_str()).expect("delete");
+            return;
+        }
+        self.next += 1;
+        let pad = "#".repeat(rng.below(4) as usize);
+        let content = format!("v{}{pad}", self.next);
+        put(side, &path, content.as_bytes(), t(self.clock));
+    }
+
+    fn snapshot(&mut self, sides: [&dyn Backend; 2]) {
+        for side in sides {
+            for (path, content) in tree(side, "") {
+                if path != ANCHOR {
+                    self.required.entry(content).or_insert(path);
+                }
+            }
+        }
+    }
+}
+
+fn run_seed(seed: u64, rounds: u32) -> u64 {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let ctl = Arc::new(Control::new());
+    let (a, b) = (
+        Crashy::with(ctl.clone(), true),
+        Crashy::with(ctl.clone(), true),
+    );
+    let state = TempDir::new().expect("tmp");
+    let strategy = STRATEGIES[(seed % STRATEGIES.len() as u64) as usize];
+    let opts = BisyncOptions::new()
+        .state_dir(state.path())
+        .conflict(strategy)
+        .max_delete_percent(100);
+    let root = Path::root();
+    put(&a, ANCHOR, b"anchor", t(0));
+    let mut model = Model {
+        required: BTreeMap::new(),
+        superseded: HashSet::new(),
+        next: 0,
+        clock: 1,
+        edits: 0,
+    };
+    for _ in 0..3 {
+        let side: &dyn Backend = if rng.below(2) == 0 { &a } else { &b };
+        model.edit(&mut rng, side);
+    }
+    model.snapshot([&a, &b]);
+    let first = bisync(&a, &root, &b, &root, &opts.clone().resync(true)).expect("resync");
+    first.result().expect("resync ok");
+
+    for round in 0..rounds {
+        for _ in 0..=rng.below(5) {
+            let side: &dyn Backend = if rng.below(2) == 0 { &a } else { &b };
+            model.edit(&mut rng, side);
+        }
+        model.snapshot([&a, &b]);
+        let mode = rng.below(3);
+        let cancel = Cancel::new();
+        let mut this = opts.clone();
+        if mode > 0 {
+            let k = rng.below(8) as i64;
+            ctl.arm(k, (mode == 2).then(|| cancel.clone()));
+            this = this.cancel(&cancel);
+        }
+        let report = bisync(&a, &root, &b, &root, &this)
+            .unwrap_or_else(|e| panic!("seed {seed} round {round}: {e}"));
+        ctl.disarm();
+        if mode == 0 {
+            report
+                .result()
+                .unwrap_or_else(|e| panic!("seed {seed} round {round} (clean): {e}"));
+        }
+    }
+    let last = bisync(&a, &root, &b, &root, &opts).expect("final run");
+    last.result().expect("final run clean");
+    let again = bisync(&a, &root, &b, &root, &opts).expect("settled run");
+    assert_eq!(
+        again.copied_to_path1
+            + again.copied_to_path2
+            + again.deleted_on_path1
+            + again.deleted_on_path2,
+        0,
+        "seed {seed}: a clean run after a clean run does nothing"
+    );
+    let (ta, tb) = (tree(&a, ""), tree(&b, ""));
+    assert_eq!(ta, tb, "seed {seed} ({strategy:?}): both sides identical");
+    for (content, path) in &model.required {
+        if model.superseded.contains(content) {
+            continue;
+        }
+        let conflict = format!("{path}.conflict");
+        let found = ta
+            .iter()
+            .any(|(q, c)| c == content && (q == path || q.starts_with(&conflict)));
+        assert!(
+            found,
+            "seed {seed} ({strategy:?}): version {:?} of {path} was lost; now {ta:?}",
+            String::from_utf8_lossy(content)
+        );
+    }
+    model.edits
+}
+
+#[test]
+fn random_edits_with_interrupted_runs_never_lose_a_version() {
+    let edits: u64 = (0..50).map(|seed| run_seed(seed, 20)).sum();
+    assert!(edits >= 2000, "{edits} edits");
+}
+
+#[test]
+fn a_crashed_run_is_recovered_by_the_next_one() {
+    let ctl = Arc::new(Control::new());
+    let (a, b) = (
+        Crashy::with(ctl.clone(), true),
+        Crashy::with(ctl.clone(), true),
+    );
+    let state = TempDir::new().expect("tmp");
+    let opts = BisyncOptions::new().state_dir(state.path());
+    let root = Path::root();
+    put(&a, "keep", b"k", t(0));
+    bisync(&a, &root, &b, &root, &opts.clone().resync(true))
+        .expect("resync")
+        .result()
+        .expect("ok");
+    for (i, name) in ["n1", "n2", "n3"].iter().enumerate() {
+        put(&a, name, b"new", t(i as u64 + 1));
+    }
+    ctl.arm(1, None); // the second copy fails, and everything after it
+    let crashed = bisync(&a, &root, &b, &root, &opts).expect("run");
+    ctl.disarm();
+    assert!(!crashed.failures.is_empty() && !crashed.listings_saved);
+    assert!(b.contains("n1").expect("contains") && !b.contains("n2").expect("contains"));
+    let next = bisync(&a, &root, &b, &root, &opts).expect("run");
+    next.result().expect("ok");
+    assert!(next.recovered && next.listings_saved);
+    assert_eq!(
+        (next.identical, next.copied_to_path2),
+        (1, 2),
+        "n1 was already across"
+    );
+    assert_eq!(tree(&a, ""), tree(&b, ""));
+    let after = bisync(&a, &root, &b, &root, &opts).expect("run");
+    assert!(!after.recovered);
+}
