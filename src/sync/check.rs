@@ -149,17 +149,23 @@ fn hashes(
     d: &Entry,
     cancel: Option<&crate::Cancel>,
 ) -> Result<bool> {
-    let a = match s.hash(kind) {
-        Some(h) => h,
+    let a = || match s.hash(kind) {
+        Some(h) => Ok(h),
         None => retry.run(cancel, |_| {
             sides.src.hash(&sides.src_path(&s.path), kind, cancel)
-        })?,
+        }),
     };
-    let b = match d.hash(kind) {
-        Some(h) => h,
+    let b = || match d.hash(kind) {
+        Some(h) => Ok(h),
         None => retry.run(cancel, |_| {
             sides.dst.hash(&sides.dst_path(&d.path), kind, cancel)
-        })?,
+        }),
     };
-    Ok(a == b)
+    // Both sides at once when both are read and big enough to pay for it.
+    let (a, b) = if s.hash(kind).is_none() && d.hash(kind).is_none() && s.size >= 1 << 20 {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    };
+    Ok(a? == b?)
 }

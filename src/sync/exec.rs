@@ -525,25 +525,36 @@ impl<'a> Engine<'a> {
                     None => Ok(()),
                 },
                 Need::Hashes(kind) => {
-                    let s = self.retried(|_| {
-                        self.sides
-                            .src
-                            .hash(&self.sides.src_path(&src.path), kind, cancel)
-                    });
-                    let d = s.and_then(|s| {
-                        let rel = dst.as_ref().map_or_else(Path::root, |d| d.path.clone());
-                        self.retried(|_| {
-                            self.sides
-                                .dst
-                                .hash(&self.sides.dst_path(&rel), kind, cancel)
+                    let rel = dst.as_ref().map_or_else(Path::root, |d| d.path.clone());
+                    let known_src = src.hash(kind);
+                    let known_dst = dst.as_ref().and_then(|d| d.hash(kind));
+                    let hash_src = || match known_src {
+                        Some(h) => Ok(h),
+                        None => self.retried(|_| {
+                            let path = self.sides.src_path(&src.path);
+                            self.sides.src.hash(&path, kind, cancel)
+                        }),
+                    };
+                    let hash_dst = || match known_dst {
+                        Some(h) => Ok(h),
+                        None => self.retried(|_| {
+                            let path = self.sides.dst_path(&rel);
+                            self.sides.dst.hash(&path, kind, cancel)
+                        }),
+                    };
+                    // Both sides at once when both are read and big enough to pay for it.
+                    let both = known_src.is_none() && known_dst.is_none() && src.size >= 1 << 20;
+                    let (s, d) = if both {
+                        rayon::join(hash_src, hash_dst)
+                    } else {
+                        (hash_src(), hash_dst())
+                    };
+                    s.and_then(|s| d.map(|d| (s, d)))
+                        .map(|(s, d)| {
+                            facts.src_hash = Some(s);
+                            facts.dst_hash = Some(d);
                         })
-                        .map(|d| (s, d))
-                    });
-                    d.map(|(s, d)| {
-                        facts.src_hash = Some(s);
-                        facts.dst_hash = Some(d);
-                    })
-                    .map_err(|e| (Op::Hash, e))
+                        .map_err(|e| (Op::Hash, e))
                 }
             };
             if let Err((op, e)) = found {
