@@ -1,0 +1,430 @@
+//! Running a plan: the merge on the calling thread, comparisons that need I/O on the
+//! checkers' rayon pool, copies on the transfers' pool, with a bound on the work in flight so
+//! memory stays flat however large the trees.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Sender, sync_channel};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use rayon::{Scope, ThreadPool};
+
+use super::cache::{Cursor, Output, Record};
+use super::compare::{Facts, Need, Reason, Rules, Verdict, decide};
+use super::options::{Compare, DeleteMode, Options};
+use super::plan::{Action, Merge, Pair};
+use super::progress::Stats;
+use super::report::{Failure, Op, Report};
+use super::transfer::Sides;
+use super::walk::{Item, Walk};
+use crate::retry::Retry;
+use crate::{Entry, Error, ErrorKind, HashKind, Path, Result};
+
+mod copy;
+mod delete;
+mod gate;
+mod settle;
+
+pub(crate) use gate::{Gate, pool};
+
+/// What a run does with what it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Copy, and delete the destination's extras.
+    Sync,
+    /// Copy only.
+    Copy,
+    /// Copy, then delete each source object the destination now holds.
+    Move,
+}
+
+/// One run (all its attempts) of sync, copy or move.
+pub(crate) struct Engine<'a> {
+    pub(crate) sides: Sides<'a>,
+    pub(crate) opts: &'a Options,
+    pub(crate) mode: Mode,
+    pub(crate) rules: Rules,
+    pub(crate) stats: Stats,
+    transfers: ThreadPool,
+    checkers: ThreadPool,
+    retry: Retry,
+    report: Mutex<Report>,
+    stop: AtomicBool,
+    errors: AtomicU64,
+    reserved: AtomicU64,
+    deleted: AtomicU64,
+    /// The hash cache's file, when this run keeps one.
+    cache_file: Option<PathBuf>,
+    /// The old cache (read by the merge thread) and the new one (written as the run goes).
+    cursor: Mutex<Option<Cursor>>,
+    output: Mutex<Option<Output>>,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(
+        sides: Sides<'a>,
+        opts: &'a Options,
+        mode: Mode,
+        rules: Rules,
+        cache_file: Option<PathBuf>,
+    ) -> Result<Engine<'a>> {
+        Ok(Engine {
+            sides,
+            opts,
+            mode,
+            rules,
+            stats: Stats::new(),
+            transfers: pool(opts.transfers, "transfer")?,
+            checkers: pool(opts.checkers, "checker")?,
+            retry: Retry::new(opts.low_level_retries, opts.retry_base),
+            report: Mutex::new(Report::default()),
+            stop: AtomicBool::new(false),
+            errors: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
+            deleted: AtomicU64::new(0),
+            cache_file,
+            cursor: Mutex::new(None),
+            output: Mutex::new(None),
+        })
+    }
+
+    fn report(&self) -> MutexGuard<'_, Report> {
+        self.report.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cancelled(&self) -> bool {
+        self.opts.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire) || self.cancelled()
+    }
+
+    /// Stops the run with `error` (the first such error wins).
+    fn halt(&self, error: Error) {
+        self.stop.store(true, Ordering::Release);
+        let mut r = self.report();
+        if r.stopped.is_none() {
+            r.stopped = Some(error);
+        }
+    }
+
+    fn fail(&self, path: Path, op: Op, error: Error) {
+        if error.kind() == ErrorKind::Cancelled && self.cancelled() {
+            return; // reported once, as the reason the run stopped
+        }
+        self.stats.error();
+        let n = self.errors.fetch_add(1, Ordering::AcqRel) + 1;
+        self.report().failures.push(Failure { path, op, error });
+        if let Some(max) = self.opts.max_errors
+            && n >= max
+        {
+            self.halt(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("stopped after {n} errors (max_errors)"),
+            ));
+        }
+    }
+
+    fn event(&self, action: Action) {
+        if let Some(f) = &self.opts.on_action {
+            f(&action);
+        }
+    }
+
+    fn output(&self) -> MutexGuard<'_, Option<Output>> {
+        self.output.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records what this run learned about a pair (the destination's tag is what makes the
+    /// record useful: without one, nothing).
+    fn remember(&self, src: &Entry, md5: Option<crate::Hash>, dst_tag: Option<String>) {
+        if let Some(out) = self.output().as_mut() {
+            match dst_tag {
+                Some(tag) => out.put(Record::of(src, md5, Some(tag))),
+                None => out.drop_pending(&src.path),
+            }
+        }
+    }
+
+    fn forget(&self, path: &Path) {
+        if let Some(out) = self.output().as_mut() {
+            out.drop_pending(path);
+        }
+    }
+
+    fn retried<T>(&self, op: impl FnMut(u32) -> Result<T>) -> Result<T> {
+        self.retry.run(self.opts.cancel.as_ref(), op)
+    }
+
+    /// Runs every attempt and returns the report.
+    pub(crate) fn run(self) -> Report {
+        let started = Instant::now();
+        // A ticker that cannot start (no thread) costs the run its progress calls, not the run.
+        let ticker = self.opts.progress.as_ref().and_then(|(every, f)| {
+            let f = f.clone();
+            super::progress::Ticker::start(&self.stats, *every, move |s| f(s)).ok()
+        });
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.errors.store(0, Ordering::Release);
+            {
+                // What is left is the last attempt's business.
+                let mut r = self.report();
+                r.failures.clear();
+                r.deletes_held = 0;
+            }
+            self.attempt();
+            let r = self.report();
+            let again = !r.failures.is_empty() && r.stopped.is_none() && !self.cancelled();
+            drop(r);
+            if !again || attempts > self.opts.retries {
+                break;
+            }
+        }
+        if let Some(t) = ticker {
+            t.stop();
+        }
+        let mut report = self.report.into_inner().unwrap_or_else(|p| p.into_inner());
+        if report.stopped.is_none()
+            && let Some(c) = &self.opts.cancel
+            && c.is_cancelled()
+        {
+            report.stopped = Some(Error::from_kind(ErrorKind::Cancelled).with_operation("sync"));
+        }
+        report.attempts = attempts;
+        report.dry_run = self.opts.dry_run;
+        report.elapsed = started.elapsed();
+        report
+    }
+
+    /// One attempt: deletes before (if asked), the main pass, deletes after.
+    fn attempt(&self) {
+        let deleting = self.mode == Mode::Sync;
+        let mode = self.opts.delete_mode;
+        if deleting && mode == DeleteMode::Before {
+            let extras = self.pass(Pass::CollectDeletes);
+            self.delete_extras(extras);
+            if self.stopping() {
+                return;
+            }
+        }
+        let extras = self.pass(Pass::Main);
+        if deleting && mode == DeleteMode::After {
+            self.delete_extras(extras);
+        }
+        let clean = self.errors.load(Ordering::Acquire) == 0 && !self.stopping();
+        if deleting && clean && !self.opts.dry_run {
+            super::dirs::remove_extra(
+                self.sides.src,
+                self.sides.src_root,
+                self.sides.dst,
+                self.sides.dst_root,
+                self.opts.filter.as_ref().filter(|f| !f.is_empty()),
+            );
+        }
+        if self.mode == Mode::Move && self.opts.delete_empty_src_dirs && !self.opts.dry_run {
+            super::dirs::remove_empty(self.sides.src, self.sides.src_root);
+        }
+    }
+
+    /// One merge of both listings; returns the destination extras to delete afterwards
+    /// (empty unless deletes are collected).
+    fn pass(&self, pass: Pass) -> Vec<Entry> {
+        let mut extras = Vec::new();
+        let caching = pass == Pass::Main && !self.opts.dry_run;
+        if let Some(file) = self.cache_file.as_ref().filter(|_| pass == Pass::Main) {
+            *self.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cursor::open(file));
+            *self.output() = if caching {
+                Output::create(file.clone())
+            } else {
+                None
+            };
+        }
+        let filter = self.opts.filter.as_ref().filter(|f| !f.is_empty());
+        let cancel = self.opts.cancel.as_ref();
+        let with_excluded = self.mode == Mode::Sync && self.opts.delete_excluded;
+        let checks = Gate::new(4 * self.opts.checkers + 64);
+        let copy_gate = Gate::new(2 * self.opts.transfers + 8);
+        std::thread::scope(|threads| {
+            let (stx, srx) = sync_channel::<Item>(1024);
+            let (dtx, drx) = sync_channel::<Item>(1024);
+            let sides = &self.sides;
+            threads.spawn(move || {
+                Walk {
+                    backend: sides.src,
+                    root: sides.src_root,
+                    filter,
+                    with_excluded: false,
+                    cancel,
+                }
+                .run(&stx);
+            });
+            threads.spawn(move || {
+                Walk {
+                    backend: sides.dst,
+                    root: sides.dst_root,
+                    filter,
+                    with_excluded,
+                    cancel,
+                }
+                .run(&dtx);
+            });
+            let merge = Merge::new(srx.into_iter(), drx.into_iter());
+            // Copies decided on a checker come back here to be handed to the transfers.
+            let (decided, copies) = std::sync::mpsc::channel::<(Reason, Entry)>();
+            let gates = Gates {
+                checks: &checks,
+                copies: &copy_gate,
+                decided,
+            };
+            self.transfers.in_place_scope(|ts| {
+                self.checkers.in_place_scope(|cs| {
+                    for pair in merge {
+                        if self.stopping() {
+                            break;
+                        }
+                        self.plan(pass, pair, ts, cs, &gates, &mut extras);
+                        while let Ok((reason, src)) = copies.try_recv() {
+                            self.spawn_copy(reason, src, ts, &copy_gate);
+                        }
+                    }
+                    // `merge` (and the receivers) dropped: walkers still sending stop.
+                    drop(gates);
+                    // Until the last checker is done (each holds a sender).
+                    for (reason, src) in copies.iter() {
+                        self.spawn_copy(reason, src, ts, &copy_gate);
+                    }
+                });
+            });
+        });
+        if pass == Pass::Main {
+            self.cursor.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(out) = self.output().take() {
+                out.finish();
+            }
+        }
+        extras
+    }
+
+    fn plan<'s>(
+        &'s self,
+        pass: Pass,
+        pair: Pair,
+        ts: &Scope<'s>,
+        cs: &Scope<'s>,
+        gates: &Gates<'s>,
+        extras: &mut Vec<Entry>,
+    ) {
+        match pair {
+            Pair::Failed(is_src, e) => {
+                let op = if is_src {
+                    Op::ListSource
+                } else {
+                    Op::ListDestination
+                };
+                let root = if is_src {
+                    self.sides.src_root
+                } else {
+                    self.sides.dst_root
+                };
+                let path = e
+                    .path()
+                    .and_then(|p| Path::parse(p).ok())
+                    .and_then(|p| p.strip_prefix(root))
+                    .unwrap_or_else(Path::root);
+                self.fail(path, op, e);
+            }
+            Pair::Objects {
+                src: None,
+                dst: Some(dst),
+            } => {
+                if self.mode != Mode::Sync {
+                    return;
+                }
+                let mode = self.opts.delete_mode;
+                let collect = match pass {
+                    Pass::CollectDeletes => true,
+                    Pass::Main => mode == DeleteMode::After,
+                };
+                if collect {
+                    extras.push(dst);
+                } else if pass == Pass::Main && mode == DeleteMode::During {
+                    // Deleting during the run: only while nothing has failed.
+                    if self.errors.load(Ordering::Acquire) > 0 {
+                        self.report().deletes_held += 1;
+                        return;
+                    }
+                    let slot = gates.checks.acquire();
+                    cs.spawn(move |_| {
+                        let _slot = slot;
+                        self.delete_one(&dst);
+                    });
+                }
+            }
+            Pair::Objects {
+                src: Some(src),
+                dst,
+            } => {
+                if pass != Pass::Main {
+                    return;
+                }
+                let mut src = src;
+                if self.cached(&mut src, dst.as_ref()) {
+                    return;
+                }
+                let verdict = decide(&self.rules, &src, dst.as_ref(), &Facts::default());
+                if matches!(
+                    verdict,
+                    Verdict::Need(_) | Verdict::Copy(_) | Verdict::SetTime
+                ) && let Some(out) = self.output().as_mut()
+                {
+                    out.pending(&src.path);
+                }
+                match verdict {
+                    Verdict::Need(_) => {
+                        let slot = gates.checks.acquire();
+                        let decided = gates.decided.clone();
+                        cs.spawn(move |_| {
+                            let _slot = slot;
+                            self.resolve(src, dst, &decided);
+                        });
+                    }
+                    Verdict::Copy(reason) => self.spawn_copy(reason, src, ts, gates.copies),
+                    Verdict::Equal | Verdict::Skip(_) if self.mode != Mode::Move => {
+                        self.settle(verdict, src, dst, None);
+                    }
+                    other => {
+                        let slot = gates.checks.acquire();
+                        cs.spawn(move |_| {
+                            let _slot = slot;
+                            self.settle(other, src, dst, None);
+                        });
+                    }
+                }
+            }
+            Pair::Objects {
+                src: None,
+                dst: None,
+            } => {}
+        }
+    }
+}
+
+/// The bounds on work in flight, and the way back from the checkers.
+struct Gates<'s> {
+    checks: &'s Gate,
+    copies: &'s Gate,
+    decided: Sender<(Reason, Entry)>,
+}
+
+/// Which pass of an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Only find the destination's extras (delete before).
+    CollectDeletes,
+    /// Compare and transfer (and delete during, or collect for after).
+    Main,
+}
