@@ -98,7 +98,11 @@ fn one_include(pattern: &str, paths: &[String]) {
     let file_rule = !pattern.ends_with('/') || pattern.contains("**");
     for path in paths {
         let want = file_rule && reference(pattern, path).unwrap_or(false);
-        assert_eq!(filter.include_file(path, 0, None), want, "+ {pattern:?} on {path:?}");
+        assert_eq!(
+            filter.include_file(path, 0, None),
+            want,
+            "+ {pattern:?} on {path:?}"
+        );
         let _ = filter.include_dir(path);
     }
     assert!(!filter.is_empty());
@@ -109,7 +113,10 @@ fn first_match_wins(p1: &str, p2: &str, paths: &[String]) {
     if p1.ends_with('/') || p2.ends_with('/') || p1.trim() != p1 || p2.trim() != p2 {
         return; // directory rules and trimmed lines are covered above
     }
-    if [p1, p2].iter().any(|p| p.is_empty() || p.starts_with(['#', ';'])) {
+    if [p1, p2]
+        .iter()
+        .any(|p| p.is_empty() || p.starts_with(['#', ';']))
+    {
         return; // skipped as blank or comment lines
     }
     let built = Filter::builder()
@@ -131,7 +138,11 @@ fn first_match_wins(p1: &str, p2: &str, paths: &[String]) {
         } else {
             reference(p2, path).unwrap_or(false)
         };
-        assert_eq!(filter.include_file(path, 0, None), want, "- {p1:?} + {p2:?} on {path:?}");
+        assert_eq!(
+            filter.include_file(path, 0, None),
+            want,
+            "- {p1:?} + {p2:?} on {path:?}"
+        );
     }
 }
 
@@ -141,16 +152,15 @@ fn validity(pattern: &str) -> Option<bool> {
 
 /// The filter if both the reference and `Filter` find `pattern` valid; panics if they
 /// disagree (except on `Filter`'s limit on alternatives, which the reference lacks).
-fn agree_on_validity(
-    pattern: &str,
-    built: omnistorage::Result<Filter>,
-) -> Option<Filter> {
+fn agree_on_validity(pattern: &str, built: omnistorage::Result<Filter>) -> Option<Filter> {
     match (reference(pattern, ""), built) {
         (Some(_), Ok(filter)) => Some(filter),
         (None, Err(_)) => None,
         (Some(_), Err(e)) if e.to_string().contains("alternatives") => None,
         (Some(_), Err(e)) => panic!("{pattern:?}: the reference accepts it, Filter: {e}"),
-        (None, Ok(filter)) => panic!("{pattern:?}: the reference rejects it, Filter built {filter:?}"),
+        (None, Ok(filter)) => {
+            panic!("{pattern:?}: the reference rejects it, Filter built {filter:?}")
+        }
     }
 }
 
@@ -161,14 +171,21 @@ fn raw_texts(data: &[u8]) {
     let queries = ["", "a", "a/b", text.as_ref()];
     let builders = [
         Filter::builder().filter_from(&text, "raw"),
-        Filter::builder().include_from(&text, "raw").ignore_case(true),
+        Filter::builder()
+            .include_from(&text, "raw")
+            .ignore_case(true),
         Filter::builder().exclude_from(&text, "raw"),
         Filter::builder().files_from(&text, "raw"),
-        Filter::builder().include(&text).exclude(&text).filter(&text),
+        Filter::builder()
+            .include(&text)
+            .exclude(&text)
+            .filter(&text),
         Filter::builder()
             .exclude(&text)
             .now(now)
-            .min_age(Duration::from_secs(u64::from(data.first().copied().unwrap_or(0))))
+            .min_age(Duration::from_secs(u64::from(
+                data.first().copied().unwrap_or(0),
+            )))
             .max_age(Duration::MAX),
     ];
     for builder in builders {
@@ -178,7 +195,11 @@ fn raw_texts(data: &[u8]) {
                     let _ = filter.include_file(q, 0, Some(now));
                     let _ = filter.include_dir(q);
                 }
-                let _ = (filter.is_empty(), filter.prunes_dirs(), filter.files_from_list());
+                let _ = (
+                    filter.is_empty(),
+                    filter.prunes_dirs(),
+                    filter.files_from_list(),
+                );
             }
             Err(e) => assert_eq!(e.kind(), omnistorage::ErrorKind::InvalidInput, "{e}"),
         }
@@ -224,7 +245,12 @@ fn reference(pattern: &str, path: &str) -> Option<bool> {
     let whole = |start: usize| run(&nodes, &text, start, &|end| end == text.len());
     let mut starts = vec![0];
     if !anchored {
-        starts.extend(text.iter().enumerate().filter(|(_, c)| **c == '/').map(|(i, _)| i + 1));
+        starts.extend(
+            text.iter()
+                .enumerate()
+                .filter(|(_, c)| **c == '/')
+                .map(|(i, _)| i + 1),
+        );
     }
     Some(starts.into_iter().any(whole))
 }
@@ -325,11 +351,16 @@ fn run(nodes: &[Node], text: &[char], start: usize, then: &dyn Fn(usize) -> bool
     let next = |end: usize| run(rest, text, end, then);
     match node {
         Node::Char(c) => text.get(start) == Some(c) && next(start + 1),
-        Node::One(set, negated) => text.get(start).is_some_and(|&t| {
-            t != '/' && set.iter().any(|&(lo, hi)| (lo..=hi).contains(&t)) != *negated
-        }) && next(start + 1),
+        Node::One(set, negated) => {
+            text.get(start).is_some_and(|&t| {
+                t != '/' && set.iter().any(|&(lo, hi)| (lo..=hi).contains(&t)) != *negated
+            }) && next(start + 1)
+        }
         Node::Star => {
-            let limit = text[start..].iter().position(|&c| c == '/').map_or(text.len(), |i| start + i);
+            let limit = text[start..]
+                .iter()
+                .position(|&c| c == '/')
+                .map_or(text.len(), |i| start + i);
             (start..=limit).any(next)
         }
         Node::Stars => (start..=text.len()).any(next),

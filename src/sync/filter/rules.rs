@@ -91,12 +91,7 @@ impl RuleSet {
             // An include says which directories must be looked in; an exclude cannot rule a
             // directory out, except `*`, which matches everything.
             if include || glob == "*" {
-                for dir in dir_globs(&glob) {
-                    if dir == "/" {
-                        continue; // the root is always looked in
-                    }
-                    let dir_compiled = compile(&dir)
-                        .map_err(|e| format!("implied directory rule {dir:?}: {e}"))?;
+                for (dir, dir_compiled) in implied_dirs(&glob) {
                     self.dirs.push(include, &dir, dir_compiled);
                 }
             }
@@ -130,4 +125,24 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .enumerate()
         .map(|(i, line)| (i + 1, line.trim()))
         .filter(|(_, line)| !(line.is_empty() || line.starts_with('#') || line.starts_with(';')))
+}
+
+/// The compiled directory rules a file glob implies, without the root's `/` (always
+/// looked in). If one does not compile, `/**`: every directory may hold a match.
+fn implied_dirs(glob: &str) -> Vec<(String, Compiled)> {
+    let mut out = Vec::new();
+    for dir in dir_globs(glob) {
+        if dir == "/" {
+            continue;
+        }
+        match compile(&dir) {
+            Ok(compiled) => out.push((dir, compiled)),
+            Err(_) => {
+                return compile("/**")
+                    .map(|all| vec![("/**".to_owned(), all)])
+                    .unwrap_or_default();
+            }
+        }
+    }
+    out
 }

@@ -165,6 +165,11 @@ cases! { implies {
     anchored_file: ("/file1.jpg", &["/"]),
     anchored_prefix_star: ("/sausage2*", &["/"]),
     anchored_prefix_double_star: ("/sausage3**", &["/sausage3**/", "/"]),
+    escaped_stars_do_not_split: (r"a\**b", &["/**"]),
+    escaped_slash_does_not_split: (r"/x/a\/b", &["/x/", "/"]),
+    class_does_not_split: ("aa[[\\*,**]", &["/**"]),
+    class_slash_does_not_split: ("/d/a[/]b", &["/d/", "/"]),
+    escaped_double_slash_kept: (r"/d\//x", &[r"/d\//", "/"]),
 }}
 
 #[test]
