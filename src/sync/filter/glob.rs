@@ -398,11 +398,12 @@ fn split_points(glob: &str) -> (Vec<usize>, Vec<usize>) {
             continue;
         }
         if let Some(start) = class_start {
-            if c == b'[' && b.get(i + 1) == Some(&b':') {
-                if let Some(close) = glob.get(i + 2..).and_then(|rest| rest.find(":]")) {
-                    i += 2 + close + 2;
-                    continue;
-                }
+            if c == b'['
+                && b.get(i + 1) == Some(&b':')
+                && let Some(close) = glob.get(i + 2..).and_then(|rest| rest.find(":]"))
+            {
+                i += 2 + close + 2;
+                continue;
             }
             if c == b']' && i > start {
                 class_start = None;

@@ -34,7 +34,7 @@
 //! use omnistorage::sync::filter::Filter;
 //!
 //! let rules = "\
-//! # photos only, but never the thumbnails
+//! ## photos only, but never the thumbnails (a comment)
 //! - thumbs/
 //! + *.{jpg,png}
 //! - *
