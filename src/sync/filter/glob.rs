@@ -33,14 +33,46 @@ enum Tok {
 /// A glob compiled to the patterns that together match what it matches.
 #[derive(Clone, Debug)]
 pub(crate) struct Compiled {
-    patterns: Vec<Pattern>,
+    /// Each pattern with the literal text any match must end with (checked first: cheap).
+    patterns: Vec<(Pattern, String)>,
 }
 
 impl Compiled {
     /// Whether `text` matches.
     pub(crate) fn matches(&self, text: &str, options: MatchOptions) -> bool {
-        self.patterns.iter().any(|p| p.matches_with(text, options))
+        self.patterns.iter().any(|(pattern, suffix)| {
+            ends_with(text, suffix, options.case_sensitive) && pattern.matches_with(text, options)
+        })
     }
+}
+
+/// `text.ends_with(suffix)`, folding ASCII letters unless `case_sensitive` (as `glob` does).
+fn ends_with(text: &str, suffix: &str, case_sensitive: bool) -> bool {
+    let start = text.len().saturating_sub(suffix.len());
+    match text.as_bytes().get(start..) {
+        Some(tail) if tail.len() == suffix.len() => {
+            if case_sensitive {
+                tail == suffix.as_bytes()
+            } else {
+                tail.eq_ignore_ascii_case(suffix.as_bytes())
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The literal characters a sequence ends with.
+fn literal_suffix(seq: &[Tok]) -> String {
+    let mut suffix: Vec<char> = seq
+        .iter()
+        .rev()
+        .map_while(|tok| match tok {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    suffix.reverse();
+    suffix.into_iter().collect()
 }
 
 /// Compiles an rclone glob. A leading `/` anchors it at the root; otherwise it matches the
@@ -62,13 +94,14 @@ pub(crate) fn compile(glob: &str) -> Result<Compiled, String> {
     let mut patterns = Vec::new();
     for seq in flat {
         let seq = normalize(seq);
+        let suffix = literal_suffix(&seq);
         for text in emit(&seq, anchored)? {
             if patterns.len() >= MAX_ALTERNATIVES {
                 return Err(too_many());
             }
             let pattern = Pattern::new(&text)
                 .map_err(|e| format!("internal glob translation {text:?} failed: {e}"))?;
-            patterns.push(pattern);
+            patterns.push((pattern, suffix.clone()));
         }
     }
     Ok(Compiled { patterns })
