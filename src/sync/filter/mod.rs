@@ -74,6 +74,10 @@
 //!   to more than 1024 `glob` patterns is an error.
 //! - `**` between slashes (`a/**/b`) needs at least one directory there, as in rclone;
 //!   directory and file names are taken as never empty, so `a//b` is not considered.
+//! - The directory rules implied by an include are cut only at real `/` and `**` (rclone
+//!   also cuts at escaped ones and inside `[...]`, where it fails or prunes too much); when
+//!   one does not compile, the include implies `/**` (every directory is walked).
+//! - On Windows the `glob` crate also takes `\` in a name for a path separator.
 //! - With an age limit set, an object whose modification time is unknown is excluded.
 //! - Not supported: `--files-from-raw`, `--exclude-if-present`, `--hash-filter`, metadata
 //!   filters, absolute times for ages, `off` for sizes and ages (leave the limit unset).
