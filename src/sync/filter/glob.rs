@@ -1,13 +1,13 @@
-//! rclone's glob dialect, translated to [`glob::Pattern`]s.
+//! rclone's glob dialect, parsed and translated for the [matcher](super::matcher).
 //!
-//! An rclone glob is parsed into tokens, its `{a,b}` alternatives are expanded, each `**`
-//! that is not a whole trailing path component is rewritten into what the `glob` crate can
-//! say (`**` = `*` or `*/**/*`), and each result becomes one `glob::Pattern`, matched with
-//! `require_literal_separator`. A glob matches a path when any of its patterns does.
+//! An rclone glob is parsed into tokens, its `{a,b}` alternatives are expanded, and each
+//! `**` that is not a whole trailing path component is rewritten into what the `glob` crate
+//! can say (`**` is `*`, or `*/**/*`: at least one `/`). Each result is a list of path
+//! components, each either `**` (whole segments) or the `glob` pattern of one segment.
 
-use glob::{MatchOptions, Pattern};
+use super::matcher::{Compiled, Piece};
 
-/// At most this many `glob::Pattern`s per rule, after brace expansion and `**` rewriting.
+/// At most this many alternatives per rule, after brace expansion and `**` rewriting.
 pub(crate) const MAX_ALTERNATIVES: usize = 1024;
 
 /// One parsed piece of an rclone glob.
@@ -28,37 +28,6 @@ enum Tok {
     },
     /// `{a,b,...}`: one of these sequences.
     Alt(Vec<Vec<Tok>>),
-}
-
-/// A glob compiled to the patterns that together match what it matches.
-#[derive(Clone, Debug)]
-pub(crate) struct Compiled {
-    /// Each pattern with the literal text any match must end with (checked first: cheap).
-    patterns: Vec<(Pattern, String)>,
-}
-
-impl Compiled {
-    /// Whether `text` matches.
-    pub(crate) fn matches(&self, text: &str, options: MatchOptions) -> bool {
-        self.patterns.iter().any(|(pattern, suffix)| {
-            ends_with(text, suffix, options.case_sensitive) && pattern.matches_with(text, options)
-        })
-    }
-}
-
-/// `text.ends_with(suffix)`, folding ASCII letters unless `case_sensitive` (as `glob` does).
-fn ends_with(text: &str, suffix: &str, case_sensitive: bool) -> bool {
-    let start = text.len().saturating_sub(suffix.len());
-    match text.as_bytes().get(start..) {
-        Some(tail) if tail.len() == suffix.len() => {
-            if case_sensitive {
-                tail == suffix.as_bytes()
-            } else {
-                tail.eq_ignore_ascii_case(suffix.as_bytes())
-            }
-        }
-        _ => false,
-    }
 }
 
 /// The literal characters a sequence ends with.
@@ -91,20 +60,18 @@ pub(crate) fn compile(glob: &str) -> Result<Compiled, String> {
     }
     let mut flat: Vec<Vec<Tok>> = Vec::new();
     expand(&tokens, vec![Vec::new()], &mut flat)?;
-    let mut patterns = Vec::new();
+    let mut alternatives = Vec::new();
     for seq in flat {
         let seq = normalize(seq);
         let suffix = literal_suffix(&seq);
-        for text in emit(&seq, anchored)? {
-            if patterns.len() >= MAX_ALTERNATIVES {
+        for pieces in emit(&seq, anchored)? {
+            if alternatives.len() >= MAX_ALTERNATIVES {
                 return Err(too_many());
             }
-            let pattern = Pattern::new(&text)
-                .map_err(|e| format!("internal glob translation {text:?} failed: {e}"))?;
-            patterns.push((pattern, suffix.clone()));
+            alternatives.push((pieces, suffix.clone()));
         }
     }
-    Ok(Compiled { patterns })
+    Compiled::new(alternatives)
 }
 
 fn too_many() -> String {
@@ -289,54 +256,64 @@ fn normalize(seq: Vec<Tok>) -> Vec<Tok> {
     out
 }
 
-/// The `glob` pattern texts for one flat sequence.
-fn emit(seq: &[Tok], anchored: bool) -> Result<Vec<String>, String> {
-    if seq.is_empty() {
-        // rclone: an empty anchored glob matches "" only; an unanchored one also matches any
-        // text ending in '/' (a directory). `**/` alone would match everything in `glob`.
-        return Ok(if anchored {
-            vec![String::new()]
-        } else {
-            vec![String::new(), "**/*/".to_owned()]
-        });
-    }
+/// The component lists for one flat sequence (one per way of reading its `**`s).
+fn emit(seq: &[Tok], anchored: bool) -> Result<Vec<Vec<Piece>>, String> {
     if seq == [Tok::DoubleStar] {
-        return Ok(vec!["**".to_owned()]);
+        return Ok(vec![vec![Piece::Any]]);
     }
-    let mut texts = vec![if anchored {
-        String::new()
+    // Unanchored: any number of whole segments first.
+    let mut alternatives = vec![if anchored {
+        vec![Piece::Text(String::new())]
     } else {
-        "**/".to_owned()
+        vec![Piece::Any, Piece::Text(String::new())]
     }];
-    let last = seq.len() - 1;
+    let last = seq.len().saturating_sub(1);
     for (i, tok) in seq.iter().enumerate() {
         match tok {
-            Tok::Lit(c) => push_all(&mut texts, &escape(*c)),
-            Tok::Star => push_all(&mut texts, "*"),
-            Tok::Quest => push_all(&mut texts, "?"),
-            Tok::Class { negated, ranges } => push_all(&mut texts, &class_text(*negated, ranges)),
+            Tok::Lit('/') => push_piece(&mut alternatives, &Piece::Text(String::new())),
+            Tok::Lit(c) => push_text(&mut alternatives, &escape(*c)),
+            Tok::Star => push_text(&mut alternatives, "*"),
+            Tok::Quest => push_text(&mut alternatives, "?"),
+            Tok::Class { negated, ranges } => {
+                push_text(&mut alternatives, &class_text(*negated, ranges));
+            }
             Tok::DoubleStar if i == last && i > 0 && seq[i - 1] == Tok::Lit('/') => {
-                // A whole trailing component: `glob`'s own `/**` (anything, "" included).
-                push_all(&mut texts, "**");
+                // A whole trailing component: one or more segments, the last maybe empty.
+                for pieces in &mut alternatives {
+                    if let Some(piece) = pieces.last_mut() {
+                        *piece = Piece::Any;
+                    }
+                }
             }
             Tok::DoubleStar => {
-                // Any run without '/', or one with at least one '/'.
-                if texts.len() * 2 > MAX_ALTERNATIVES {
+                // Any run without '/', or `*/**/*`: one with at least one '/'.
+                if alternatives.len() * 2 > MAX_ALTERNATIVES {
                     return Err(too_many());
                 }
-                let mut crossing = texts.clone();
-                push_all(&mut texts, "*");
-                push_all(&mut crossing, "*/**/*");
-                texts.append(&mut crossing);
+                let mut crossing = alternatives.clone();
+                push_text(&mut alternatives, "*");
+                push_text(&mut crossing, "*");
+                push_piece(&mut crossing, &Piece::Any);
+                push_piece(&mut crossing, &Piece::Text("*".to_owned()));
+                alternatives.append(&mut crossing);
             }
             Tok::Alt(_) => return Err("internal: unexpanded alternative".to_owned()),
         }
     }
-    Ok(texts)
+    Ok(alternatives)
 }
 
-fn push_all(texts: &mut [String], piece: &str) {
-    texts.iter_mut().for_each(|t| t.push_str(piece));
+fn push_piece(alternatives: &mut [Vec<Piece>], piece: &Piece) {
+    alternatives.iter_mut().for_each(|a| a.push(piece.clone()));
+}
+
+/// Appends `text` to the segment pattern each alternative ends with.
+fn push_text(alternatives: &mut [Vec<Piece>], text: &str) {
+    for pieces in alternatives {
+        if let Some(Piece::Text(last)) = pieces.last_mut() {
+            last.push_str(text);
+        }
+    }
 }
 
 /// A literal character as `glob` text.
@@ -383,121 +360,4 @@ fn class_text(negated: bool, ranges: &[(char, char)]) -> String {
     }
     text.push(']');
     text
-}
-
-/// The directory globs a file glob implies (rclone's `globToDirGlobs`): matched against a
-/// directory path with a trailing `/`, they say whether the glob could match below it.
-///
-/// Unlike rclone, only real `/` and `**` split (not escaped ones, nor those inside `[...]`).
-pub(crate) fn dir_globs(glob: &str) -> Vec<String> {
-    if too_hard_for_dirs(glob) {
-        return vec!["/**".to_owned()];
-    }
-    let glob = squash_slashes(glob);
-    let (slashes, stars) = split_points(&glob);
-    let mut out: Vec<String> = Vec::new();
-    let mut end = glob.len();
-    loop {
-        let slash = slashes.iter().rev().find(|&&p| p < end).copied();
-        let star = stars.iter().rev().find(|&&p| p + 2 <= end).copied();
-        let (cut, what) = match (slash, star) {
-            (Some(s), Some(j)) if s > j => (s, ""),
-            (Some(s), None) => (s, ""),
-            (_, Some(j)) => (j, "**"),
-            (None, None) => break,
-        };
-        end = cut;
-        let dir = format!("{}{what}/", &glob[..cut]);
-        if out.last() != Some(&dir) {
-            out.push(dir);
-        }
-    }
-    if out.is_empty() {
-        out.push("/**".to_owned());
-    }
-    out
-}
-
-/// The byte offsets of the `/` and `**` of a glob that are neither escaped nor inside a
-/// bracket expression.
-fn split_points(glob: &str) -> (Vec<usize>, Vec<usize>) {
-    let b = glob.as_bytes();
-    let (mut slashes, mut stars) = (Vec::new(), Vec::new());
-    let mut i = 0;
-    let mut class_start: Option<usize> = None;
-    while let Some(&c) = b.get(i) {
-        if c == b'\\' {
-            i += 2; // the escaped byte, or the first of a multi-byte character (never ASCII)
-            continue;
-        }
-        if let Some(start) = class_start {
-            if c == b'['
-                && b.get(i + 1) == Some(&b':')
-                && let Some(close) = glob.get(i + 2..).and_then(|rest| rest.find(":]"))
-            {
-                i += 2 + close + 2;
-                continue;
-            }
-            if c == b']' && i > start {
-                class_start = None;
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            b'[' => {
-                i += 1;
-                if matches!(b.get(i), Some(b'!' | b'^')) {
-                    i += 1;
-                }
-                class_start = Some(i);
-                continue;
-            }
-            b'/' => slashes.push(i),
-            b'*' if b.get(i + 1) == Some(&b'*') => {
-                stars.push(i);
-                i += 2;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    (slashes, stars)
-}
-
-/// Globs whose directories rclone does not try to work out: `/` or `**` inside braces,
-/// nested braces, and `{{`/`}}`.
-fn too_hard_for_dirs(glob: &str) -> bool {
-    if glob.contains("{{") || glob.contains("}}") {
-        return true;
-    }
-    let bytes = glob.as_bytes();
-    for (i, _) in glob.match_indices('{') {
-        let rest = &bytes[i + 1..];
-        match rest.iter().position(|&b| b == b'{' || b == b'}') {
-            Some(j) if rest[j] == b'{' => return true,
-            Some(j) => {
-                let inside = &glob[i + 1..i + 1 + j];
-                if inside.contains('/') || inside.contains("**") {
-                    return true;
-                }
-            }
-            None => {}
-        }
-    }
-    false
-}
-
-fn squash_slashes(glob: &str) -> String {
-    let (slashes, _) = split_points(glob);
-    let mut out = String::with_capacity(glob.len());
-    for (i, c) in glob.char_indices() {
-        let doubled =
-            i > 0 && slashes.binary_search(&i).is_ok() && slashes.binary_search(&(i - 1)).is_ok();
-        if !doubled {
-            out.push(c);
-        }
-    }
-    out
 }

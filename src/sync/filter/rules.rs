@@ -6,7 +6,9 @@ use std::fmt;
 
 use glob::MatchOptions;
 
-use super::glob::{Compiled, compile, dir_globs};
+use super::glob::compile;
+use super::implied::dir_globs;
+use super::matcher::Compiled;
 
 /// One compiled rule.
 #[derive(Clone)]

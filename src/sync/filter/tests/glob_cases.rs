@@ -2,7 +2,8 @@
 
 use glob::MatchOptions;
 
-use crate::sync::filter::glob::{compile, dir_globs};
+use crate::sync::filter::glob::compile;
+use crate::sync::filter::implied::dir_globs;
 
 const EXACT: MatchOptions = MatchOptions {
     case_sensitive: true,
