@@ -71,14 +71,13 @@
 //! - A bracket expression never matches `/` (rclone's `[^a]` does); `[!...]` negates (in
 //!   rclone's regexp it is a set containing `!`); POSIX classes are ASCII only.
 //! - [`FilterBuilder::ignore_case`] folds ASCII letters only (rclone folds Unicode).
-//! - A pattern expanding (braces, and `**` inside a path segment, which becomes two patterns)
-//!   to more than 1024 `glob` patterns is an error.
+//! - A pattern expanding (braces, and `**` inside a path segment, which is read two ways) to
+//!   more than 1024 alternatives, or with more than 127 path components, is an error.
 //! - `**` between slashes (`a/**/b`) needs at least one directory there, as in rclone;
 //!   directory and file names are taken as never empty, so `a//b` is not considered.
 //! - The directory rules implied by an include are cut only at real `/` and `**` (rclone
 //!   also cuts at escaped ones and inside `[...]`, where it fails or prunes too much); when
 //!   one does not compile, the include implies `/**` (every directory is walked).
-//! - On Windows the `glob` crate also takes `\` in a name for a path separator.
 //! - With an age limit set, an object whose modification time is unknown is excluded.
 //! - Not supported: `--files-from-raw`, `--exclude-if-present`, `--hash-filter`, metadata
 //!   filters, absolute times for ages, `off` for sizes and ages (leave the limit unset).
@@ -424,7 +423,9 @@ impl FilterBuilder {
                 rules,
                 options: MatchOptions {
                     case_sensitive: !self.ignore_case,
-                    require_literal_separator: true,
+                    // Matched one segment at a time: there is no '/' to keep `*` from (and on
+                    // Windows, `glob` would take a '\\' in a name for one).
+                    require_literal_separator: false,
                     require_literal_leading_dot: false,
                 },
                 files_from,

@@ -7,7 +7,7 @@ use crate::sync::filter::implied::dir_globs;
 
 const EXACT: MatchOptions = MatchOptions {
     case_sensitive: true,
-    require_literal_separator: true,
+    require_literal_separator: false,
     require_literal_leading_dot: false,
 };
 
