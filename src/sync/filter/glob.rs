@@ -344,7 +344,8 @@ fn class_text(negated: bool, ranges: &[(char, char)]) -> String {
     }
     let mut text = String::from(if negated { "[!" } else { "[" });
     if has_close {
-        text.push(']');
+        // Then '/' (never in a segment), so that a following "-x" is not read as "]-x".
+        text.push_str("]/-/");
     } else if !negated && items.first().is_some_and(|&(lo, _)| lo == '!') {
         // `[!` would negate: start with '/', which a class never matches anyway.
         text.push_str("/-/");
