@@ -96,3 +96,9 @@ fn sftp_known_hosts() {
 fn sftp_ssh_config() {
     replay("sftp_ssh_config", props::sftp_ssh_config::check);
 }
+
+#[cfg(feature = "sync")]
+#[test]
+fn sync_filter() {
+    replay("sync_filter", props::sync_filter::check);
+}

@@ -29,6 +29,8 @@ pub mod s3_xml;
 pub mod sftp_known_hosts;
 #[cfg(feature = "sftp")]
 pub mod sftp_ssh_config;
+#[cfg(feature = "sync")]
+pub mod sync_filter;
 mod trickle;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;
