@@ -96,7 +96,7 @@
 //! | `csv` | CSV rows and typed rows, `format::csv` | `csv`, `serde` |
 //! | `gzip` | gzip in `compress` (`compress::gzip`, `CompressBackend`) | `flate2`, `zlib-rs` (pure Rust) |
 //! | `zstd` | zstd in `compress` (`compress::zstd`, `CompressBackend`, multithreaded writers) | `zstd` (libzstd, a C build) |
-//! | `sync` | the sync engine, [`sync`](mod@sync): sync, copy, move, check, with rclone's filters | `rayon`, `glob`, `md-5` |
+//! | `sync` | the sync engine, `omnistorage::sync`: sync, copy, move, check, verify, bisync, dedupe, with rclone's filters | `rayon`, `glob`, `md-5` |
 //! | `s3` | `S3Backend`: AWS S3 and S3-compatible stores (`s3://`) | `rusty-s3`, `ureq` (rustls), `md-5`, `jiff` |
 
 #![forbid(unsafe_code)]

@@ -12,6 +12,7 @@ mod bisync;
 mod cache;
 mod dedupe;
 mod faults;
+mod filters;
 mod parity;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
@@ -75,6 +76,8 @@ pub(crate) struct Counting<B> {
     pub(crate) stats: std::sync::atomic::AtomicU64,
     pub(crate) hashes: std::sync::atomic::AtomicU64,
     pub(crate) reads: std::sync::atomic::AtomicU64,
+    /// Every prefix listed, in order.
+    pub(crate) lists: std::sync::Mutex<Vec<String>>,
 }
 
 impl<B> Counting<B> {
@@ -84,6 +87,7 @@ impl<B> Counting<B> {
             stats: Default::default(),
             hashes: Default::default(),
             reads: Default::default(),
+            lists: Default::default(),
         }
     }
 
@@ -125,6 +129,9 @@ mod counting_impl {
             self.inner.delete(path)
         }
         fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+            if let Ok(mut lists) = self.lists.lock() {
+                lists.push(prefix.to_string());
+            }
             self.inner.list(prefix, opts)
         }
         fn capabilities(&self) -> Capabilities {

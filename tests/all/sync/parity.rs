@@ -203,3 +203,78 @@ fn check_gives_the_same_verdicts_as_rclone() {
         );
     }
 }
+
+/// A filter file with most of rclone's syntax: comments, anchors, directory rules, `**`,
+/// classes and alternatives, first match wins, an include that hides the rest.
+const RULES: &str = "\
+# parity rules
+- /dir/sub2/
+- *.b
++ /b/**
++ {a,z}
++ c d/[xé]*
+- dir/sub/f2
++ dir/**
+- *
+";
+
+#[test]
+fn a_filter_file_gives_the_same_tree_and_check_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let (src, ours, theirs) = (
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+    );
+    let rules_dir = TempDir::new().unwrap();
+    let rules = rules_dir.path().join("rules.txt");
+    std::fs::write(&rules, RULES).unwrap();
+    source(src.path());
+    destination(ours.path());
+    destination(theirs.path());
+    let out = run_rclone(&[
+        "sync",
+        &src.path().to_string_lossy(),
+        &theirs.path().to_string_lossy(),
+        "--filter-from",
+        &rules.to_string_lossy(),
+    ]);
+    assert!(
+        out.status.success(),
+        "rclone: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let filter = omnistorage::sync::filter::Filter::builder()
+        .filter_from(RULES, "rules.txt")
+        .build()
+        .expect("rules");
+    let a = FileBackend::new(src.path()).unwrap();
+    let b = FileBackend::new(ours.path()).unwrap();
+    let opts = Options::new().hash_cache(false).filter(filter);
+    let r = sync::sync(&a, &Path::root(), &b, &Path::root(), &opts).expect("sync");
+    assert!(r.is_ok(), "{:?}", r.failures);
+    assert!(
+        r.copied > 0 && r.copied < 14,
+        "the rules select some: {r:?}"
+    );
+    assert_eq!(snapshot(ours.path()), snapshot(theirs.path()));
+
+    // And check, with the same rules, on a fresh destination.
+    let fresh = TempDir::new().unwrap();
+    destination(fresh.path());
+    let c = FileBackend::new(fresh.path()).unwrap();
+    let report = sync::check(&a, &Path::root(), &c, &Path::root(), &opts).expect("check");
+    let mut lines: Vec<String> = report
+        .combined()
+        .iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    lines.sort();
+    let rules_arg = rules.to_string_lossy().into_owned();
+    assert_eq!(
+        lines,
+        rclone_combined(src.path(), fresh.path(), &["--filter-from", &rules_arg])
+    );
+}
