@@ -273,6 +273,7 @@ impl Output {
     pub(crate) fn create(file: PathBuf) -> Option<Output> {
         let dir = file.parent()?;
         std::fs::create_dir_all(dir).ok()?;
+        prune(dir);
         let n = TMP.fetch_add(1, Ordering::Relaxed);
         let tmp = file.with_extension(format!("tmp.{}.{n}", std::process::id()));
         let mut out = BufWriter::new(File::create(&tmp).ok()?);
@@ -340,6 +341,36 @@ impl Output {
             .is_some_and(|mut o| o.flush().is_ok() && o.into_inner().is_ok());
         if !(done && std::fs::rename(&self.tmp, &self.file).is_ok()) {
             let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Removes the caches of pairs not synced for 60 days, and temporary files a crashed run
+/// left more than a day ago: a cache directory does not grow without bound.
+fn prune(dir: &std::path::Path) {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let max_age = if name.ends_with(".cache") {
+            60 * DAY
+        } else if name.contains(".tmp.") {
+            DAY
+        } else {
+            continue; // not ours
+        };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > max_age);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -445,6 +476,27 @@ mod tests {
         assert_eq!(Cursor::open(&file).lookup("a"), None);
         std::fs::write(&file, format!("other 2\n{}", rec("a", 1).encode())).unwrap();
         assert_eq!(Cursor::open(&file).lookup("a"), None);
+    }
+
+    #[test]
+    fn old_caches_and_leftovers_are_pruned_and_others_kept() {
+        let dir = TempDir::new().unwrap();
+        let old = SystemTime::now() - std::time::Duration::from_secs(61 * 24 * 3600);
+        let touch = |name: &str, t: SystemTime| {
+            let f = File::create(dir.path().join(name)).unwrap();
+            f.set_modified(t).unwrap();
+        };
+        touch("old.cache", old);
+        touch("new.cache", SystemTime::now());
+        touch("x.tmp.1.2", old);
+        touch("unrelated.txt", old);
+        prune(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["new.cache", "unrelated.txt"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::exec::{Gate, pool};
 use super::plan::{Merge, Pair};
 use super::report::{CheckReport, Failure, Op};
 use super::transfer::Sides;
-use super::walk::{Item, Walk};
+use super::walk::{Batch, Walk};
 use crate::retry::Retry;
 use crate::{Entry, Error, ErrorKind, HashKind, Path, Result};
 
@@ -41,8 +41,8 @@ pub(crate) fn run(
         f(&mut r);
     };
     std::thread::scope(|threads| {
-        let (stx, srx) = sync_channel::<Item>(1024);
-        let (dtx, drx) = sync_channel::<Item>(1024);
+        let (stx, srx) = sync_channel::<Batch>(8);
+        let (dtx, drx) = sync_channel::<Batch>(8);
         for (tx, backend, root) in [
             (stx, sides.src, sides.src_root),
             (dtx, sides.dst, sides.dst_root),
@@ -54,12 +54,13 @@ pub(crate) fn run(
                     filter,
                     with_excluded: false,
                     cancel,
+                    empty_dirs: None,
                 }
                 .run(&tx);
             });
         }
         checkers.in_place_scope(|cs| {
-            for pair in Merge::new(srx.into_iter(), drx.into_iter()) {
+            for pair in Merge::new(srx.into_iter().flatten(), drx.into_iter().flatten()) {
                 if cancel.is_some_and(|c| c.is_cancelled()) {
                     break;
                 }

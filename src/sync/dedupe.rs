@@ -102,7 +102,7 @@ pub fn dedupe(
     };
     // Group by size: only sizes seen twice can hold duplicates.
     let mut by_size: HashMap<u64, Vec<Entry>> = HashMap::new();
-    let (tx, rx) = std::sync::mpsc::sync_channel(1024);
+    let (tx, rx) = std::sync::mpsc::sync_channel(8);
     let filter = opts.filter.as_ref().filter(|f| !f.is_empty());
     let cancel = opts.cancel.as_ref();
     std::thread::scope(|s| {
@@ -113,10 +113,11 @@ pub fn dedupe(
                 filter,
                 with_excluded: false,
                 cancel,
+                empty_dirs: None,
             }
             .run(&tx);
         });
-        for item in rx {
+        for item in rx.into_iter().flatten() {
             match item {
                 Item::Object { entry, .. } => by_size.entry(entry.size).or_default().push(entry),
                 Item::Failed(error) => report.failures.push(Failure {

@@ -34,57 +34,42 @@ pub(crate) fn remove_empty(backend: &dyn Backend, root: &Path) {
 
 /// After a sync: removes the destination's directories that the source does not have and
 /// that are empty (rclone does: a sync leaves no directory the source lacks, even one that
-/// was empty before). Deepest first, so a parent emptied by its children goes too. A
-/// directory the filter excludes is left alone.
+/// was empty before). `candidates` are the destination's directories (relative) that the
+/// destination walk found nothing below, deepest first; directories emptied by this run's
+/// deletes are tried too (with their parents). A directory that is not empty is left.
 pub(crate) fn remove_extra(
     src: &dyn Backend,
     src_root: &Path,
     dst: &dyn Backend,
     dst_root: &Path,
-    filter: Option<&super::filter::Filter>,
+    candidates: Vec<Path>,
+    emptied: Vec<Path>,
 ) {
     if !dst.capabilities().directories {
         return;
     }
-    let src_dirs = src.capabilities().directories;
-    let mut dirs = Vec::new();
-    // Directories with an object somewhere below: never empty, never asked about.
-    let mut occupied = std::collections::HashSet::new();
-    let mut todo = vec![dst_root.clone()];
-    while let Some(dir) = todo.pop() {
-        let Ok(list) = dst.list(&dir, &ListOptions::new().recursive(false)) else {
-            occupied.insert(dir); // unknown: leave it
-            continue;
-        };
-        for entry in list.flatten() {
-            if entry.is_dir && entry.path != dir {
-                todo.push(entry.path.clone());
-                dirs.push(entry.path);
-            } else if !entry.is_dir {
-                let mut up = entry.path.parent();
-                while let Some(d) = up {
-                    if !occupied.insert(d.clone()) {
-                        break; // its parents are in already
-                    }
-                    up = d.parent();
-                }
-            }
+    let mut dirs = candidates;
+    for path in emptied {
+        let mut up = path.parent();
+        while let Some(d) = up.filter(|d| !d.is_root()) {
+            up = d.parent();
+            dirs.push(d);
         }
     }
-    dirs.retain(|d| !occupied.contains(d));
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.depth()));
-    for dir in dirs {
-        let Some(rel) = dir.strip_prefix(dst_root) else {
-            continue;
-        };
-        if filter.is_some_and(|f| !f.include_dir(rel.as_str())) {
-            continue;
-        }
-        // On a store without directories, a directory "exists" where objects are below it,
-        // and the destination's would then not be empty.
+    dirs.sort_by(|a, b| {
+        b.depth()
+            .cmp(&a.depth())
+            .then_with(|| a.as_str().cmp(b.as_str()))
+    });
+    dirs.dedup();
+    let src_dirs = src.capabilities().directories;
+    for rel in dirs {
+        // On a store without directories, a directory "exists" where objects are below
+        // it, and the destination's would then not be empty.
         let in_source = src_dirs && src.stat(&src_root.join(&rel)).is_ok_and(|e| e.is_dir);
         if !in_source {
-            let _ = dst.remove_dir(&dir);
+            // Not empty, or gone: left as it is (a tidying step; nothing is lost).
+            let _ = dst.remove_dir(&dst_root.join(&rel));
         }
     }
 }

@@ -7,6 +7,7 @@
 //! never descends into an excluded one; otherwise it reads the flat recursive listing and
 //! applies directory rules to each object's parents.
 
+use std::sync::Mutex;
 use std::sync::mpsc::SyncSender;
 
 use super::filter::Filter;
@@ -21,6 +22,13 @@ pub(crate) enum Item {
     Failed(Error),
 }
 
+/// Items go to the merge in batches: one channel operation per batch, not per entry (at
+/// tens of thousands of entries a second, per-entry hand-offs were most of a no-change
+/// run's system time).
+pub(crate) type Batch = Vec<Item>;
+
+const BATCH: usize = 256;
+
 /// What to walk and how.
 pub(crate) struct Walk<'a> {
     pub(crate) backend: &'a dyn Backend,
@@ -29,14 +37,21 @@ pub(crate) struct Walk<'a> {
     /// Yield excluded objects too, flagged (a destination with `delete_excluded`).
     pub(crate) with_excluded: bool,
     pub(crate) cancel: Option<&'a Cancel>,
+    /// Where to note the directories with no object below them (relative, deepest first
+    /// within each subtree): asking for them walks directory by directory on backends
+    /// with real directories, which sees them at no extra cost.
+    pub(crate) empty_dirs: Option<&'a Mutex<Vec<Path>>>,
 }
 
 impl Walk<'_> {
-    /// Sends every item to `tx`, in order; stops early when the receiver hangs up.
-    pub(crate) fn run(&self, tx: &SyncSender<Item>) {
-        let prune =
-            self.filter.is_some_and(Filter::prunes_dirs) && self.backend.capabilities().directories;
+    /// Sends every item to `tx`, in order and in batches; stops early when the receiver
+    /// hangs up.
+    pub(crate) fn run(&self, tx: &SyncSender<Batch>) {
+        let dirs = self.backend.capabilities().directories;
+        let by_dir =
+            dirs && (self.empty_dirs.is_some() || self.filter.is_some_and(Filter::prunes_dirs));
         let mut last: Option<Path> = None;
+        let mut batch = Vec::with_capacity(BATCH);
         let mut send = |item: Item| -> bool {
             if let Item::Object { entry, .. } = &item {
                 if let Some(prev) = &last
@@ -53,17 +68,26 @@ impl Walk<'_> {
                     )
                     .with_operation("list")
                     .with_path(entry.path.as_str());
-                    let _ = tx.send(Item::Failed(e));
+                    batch.push(Item::Failed(e));
+                    let _ = tx.send(std::mem::take(&mut batch));
                     return false;
                 }
                 last = Some(entry.path.clone());
             }
-            tx.send(item).is_ok()
+            batch.push(item);
+            batch.len() < BATCH
+                || tx
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_ok()
         };
-        if prune {
+        if by_dir {
             self.by_directory(&mut send);
         } else {
             self.flat(&mut send);
+        }
+        // (The closure's borrow of `batch` ends with its last use above.)
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
         }
     }
 
@@ -133,26 +157,43 @@ impl Walk<'_> {
     }
 
     /// Directory by directory (non-recursive listings, depth first, which keeps the full
-    /// order), never descending into a directory the filter excludes.
+    /// order), never descending into a directory the filter excludes, and noting the
+    /// directories with no object below them.
     fn by_directory(&self, send: &mut dyn FnMut(Item) -> bool) {
-        let Some(filter) = self.filter else {
-            return self.flat(send);
-        };
-        let mut stack: Vec<List> = match self.backend.list(self.root, &self.opts(false)) {
-            Ok(list) => vec![list],
+        /// One directory being listed: its listing, its path, whether an object was seen
+        /// below it.
+        struct Frame {
+            list: List,
+            dir: Path,
+            occupied: bool,
+        }
+        let first = match self.backend.list(self.root, &self.opts(false)) {
+            Ok(list) => list,
             Err(e) => {
                 send(Item::Failed(e.with_operation("list")));
                 return;
             }
         };
+        let mut stack = vec![Frame {
+            list: first,
+            dir: self.root.clone(),
+            occupied: true, // the root itself is never removed
+        }];
         while let Some(top) = stack.last_mut() {
-            let Some(item) = top.next() else {
-                stack.pop();
+            let Some(item) = top.list.next() else {
+                if let Some(done) = stack.pop() {
+                    self.left(
+                        &done.dir,
+                        done.occupied,
+                        stack.last_mut().map(|f| &mut f.occupied),
+                    );
+                }
                 continue;
             };
             let entry = match item {
                 Ok(entry) => entry,
                 Err(e) => {
+                    top.occupied = true; // unknown: never taken for empty
                     let stop = e.kind() == ErrorKind::Cancelled;
                     if !send(Item::Failed(e)) || stop {
                         return;
@@ -167,12 +208,19 @@ impl Walk<'_> {
                 continue;
             }
             if entry.is_dir {
-                if !filter.include_dir(rel.as_str()) && !self.with_excluded {
-                    continue; // pruned: never listed
+                let pruned = self.filter.is_some_and(|f| !f.include_dir(rel.as_str()));
+                if pruned && !self.with_excluded {
+                    top.occupied = true; // left alone, so never removed either
+                    continue;
                 }
                 match self.backend.list(&entry.path, &self.opts(false)) {
-                    Ok(list) => stack.push(list),
+                    Ok(list) => stack.push(Frame {
+                        list,
+                        dir: entry.path,
+                        occupied: false,
+                    }),
                     Err(e) => {
+                        top.occupied = true;
                         if !send(Item::Failed(e.with_operation("list"))) {
                             return;
                         }
@@ -180,17 +228,37 @@ impl Walk<'_> {
                 }
                 continue;
             }
+            top.occupied = true;
             let mut entry = entry;
             entry.path = rel;
-            let parent = entry.path.parent().unwrap_or_else(Path::root);
-            let excluded = !(parents_included(filter, &parent)
-                && filter.include_file(entry.path.as_str(), entry.size, entry.modified));
+            let excluded = match self.filter {
+                None => false,
+                Some(f) => {
+                    let parent = entry.path.parent().unwrap_or_else(Path::root);
+                    !(parents_included(f, &parent)
+                        && f.include_file(entry.path.as_str(), entry.size, entry.modified))
+                }
+            };
             if excluded && !self.with_excluded {
                 continue;
             }
             if !send(Item::Object { entry, excluded }) {
                 return;
             }
+        }
+    }
+
+    /// A directory's listing is done: note it if nothing lay below it, and tell its
+    /// parent whether it held anything.
+    fn left(&self, dir: &Path, occupied: bool, parent: Option<&mut bool>) {
+        if occupied {
+            if let Some(p) = parent {
+                *p = true;
+            }
+            return;
+        }
+        if let (Some(out), Some(rel)) = (self.empty_dirs, dir.strip_prefix(self.root)) {
+            out.lock().unwrap_or_else(|p| p.into_inner()).push(rel);
         }
     }
 }

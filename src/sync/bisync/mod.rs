@@ -281,13 +281,14 @@ fn list_side(
         filter: opts.filter.as_ref(),
         with_excluded: false,
         cancel: opts.cancel.as_ref(),
+        empty_dirs: None,
     };
-    let (tx, rx) = std::sync::mpsc::sync_channel(1024);
+    let (tx, rx) = std::sync::mpsc::sync_channel(8);
     let mut listing = Listing::new();
     let mut failed = None;
     std::thread::scope(|s| {
         s.spawn(move || walk.run(&tx));
-        for item in rx {
+        for item in rx.into_iter().flatten() {
             match item {
                 Item::Object { entry, .. } => {
                     listing.insert(entry.path.as_str().to_owned(), Rec::of(&entry));

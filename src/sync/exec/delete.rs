@@ -96,6 +96,10 @@ impl Engine<'_> {
                 Ok(()) => {
                     self.stats.deleted(1);
                     self.report().deleted += 1;
+                    self.deleted_paths
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(entry.path.clone());
                     self.event(Action::Delete {
                         path: entry.path.clone(),
                         size: entry.size,

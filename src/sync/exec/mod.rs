@@ -17,7 +17,7 @@ use super::plan::{Action, Merge, Pair};
 use super::progress::Stats;
 use super::report::{Failure, Op, Report};
 use super::transfer::Sides;
-use super::walk::{Item, Walk};
+use super::walk::{Batch, Walk};
 use crate::retry::Retry;
 use crate::{Entry, Error, ErrorKind, HashKind, Path, Result};
 
@@ -59,6 +59,10 @@ pub(crate) struct Engine<'a> {
     /// The old cache (read by the merge thread) and the new one (written as the run goes).
     cursor: Mutex<Option<Cursor>>,
     output: Mutex<Option<Output>>,
+    /// The destination's directories with nothing below them, seen by the last walk.
+    empty_dirs: Mutex<Vec<Path>>,
+    /// What this attempt deleted at the destination (their directories may be empty now).
+    deleted_paths: Mutex<Vec<Path>>,
 }
 
 impl<'a> Engine<'a> {
@@ -86,6 +90,8 @@ impl<'a> Engine<'a> {
             cache_file,
             cursor: Mutex::new(None),
             output: Mutex::new(None),
+            empty_dirs: Mutex::new(Vec::new()),
+            deleted_paths: Mutex::new(Vec::new()),
         })
     }
 
@@ -216,13 +222,17 @@ impl<'a> Engine<'a> {
             self.delete_extras(extras);
         }
         let clean = self.errors.load(Ordering::Acquire) == 0 && !self.stopping();
+        let empty = std::mem::take(&mut *self.empty_dirs.lock().unwrap_or_else(|p| p.into_inner()));
+        let emptied =
+            std::mem::take(&mut *self.deleted_paths.lock().unwrap_or_else(|p| p.into_inner()));
         if deleting && clean && !self.opts.dry_run {
             super::dirs::remove_extra(
                 self.sides.src,
                 self.sides.src_root,
                 self.sides.dst,
                 self.sides.dst_root,
-                self.opts.filter.as_ref().filter(|f| !f.is_empty()),
+                empty,
+                emptied,
             );
         }
         if self.mode == Mode::Move && self.opts.delete_empty_src_dirs && !self.opts.dry_run {
@@ -249,9 +259,13 @@ impl<'a> Engine<'a> {
         let checks = Gate::new(4 * self.opts.checkers + 64);
         let copy_gate = Gate::new(2 * self.opts.transfers + 8);
         std::thread::scope(|threads| {
-            let (stx, srx) = sync_channel::<Item>(1024);
-            let (dtx, drx) = sync_channel::<Item>(1024);
+            let (stx, srx) = sync_channel::<Batch>(8);
+            let (dtx, drx) = sync_channel::<Batch>(8);
             let sides = &self.sides;
+            // A real sync notes the destination's directories with nothing below them, to
+            // remove those the source lacks afterwards (as rclone does).
+            let empty_dirs = (self.mode == Mode::Sync && pass == Pass::Main && !self.opts.dry_run)
+                .then_some(&self.empty_dirs);
             threads.spawn(move || {
                 Walk {
                     backend: sides.src,
@@ -259,6 +273,7 @@ impl<'a> Engine<'a> {
                     filter,
                     with_excluded: false,
                     cancel,
+                    empty_dirs: None,
                 }
                 .run(&stx);
             });
@@ -269,10 +284,11 @@ impl<'a> Engine<'a> {
                     filter,
                     with_excluded,
                     cancel,
+                    empty_dirs,
                 }
                 .run(&dtx);
             });
-            let merge = Merge::new(srx.into_iter(), drx.into_iter());
+            let merge = Merge::new(srx.into_iter().flatten(), drx.into_iter().flatten());
             // Copies decided on a checker come back here to be handed to the transfers.
             let (decided, copies) = std::sync::mpsc::channel::<(Reason, Entry)>();
             let gates = Gates {
