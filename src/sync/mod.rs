@@ -349,8 +349,14 @@ fn prepare<'a>(
         ));
     }
     let (src_caps, dst_caps) = (src.capabilities(), dst.capabilities());
+    // A "server-side" copy between two local trees is the client's own disk at work: with a
+    // bandwidth limit it streams, so the limit holds.
+    let local_limited =
+        opts.bwlimit.is_some() && src_loc.as_ref().is_some_and(|l| l.scheme() == "file");
     let same_store = match (&src_loc, &dst_loc) {
-        (Some(s), Some(d)) if s.same_store(d) && dst_caps.server_side_copy => Some(s.clone()),
+        (Some(s), Some(d)) if s.same_store(d) && dst_caps.server_side_copy && !local_limited => {
+            Some(s.clone())
+        }
         _ => None,
     };
     let cheap = |loc: &Option<Location>| {

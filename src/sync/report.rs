@@ -96,7 +96,9 @@ pub struct Report {
     pub deletes_held: u64,
     /// Failures left after the last attempt.
     pub failures: Vec<Failure>,
-    /// An error that stopped the run early: a limit reached
+    /// An error that stopped the run early: a limit reached (its
+    /// [`operation`](crate::Error::operation) names it: `max_transfer`, `max_delete`,
+    /// `max_errors`)
     /// ([`ErrorKind::LimitExceeded`](crate::ErrorKind::LimitExceeded)) or a cancel.
     pub stopped: Option<Error>,
     /// Whether nothing was changed (a dry run).

@@ -4,6 +4,8 @@
 mod props;
 
 mod channel;
+#[cfg(feature = "cli")]
+mod cli;
 mod compress;
 mod conformance;
 mod file;

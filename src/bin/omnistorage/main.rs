@@ -1,19 +1,78 @@
 //! `omnistorage`: rclone's verbs and flags over every backend of the crate.
 //!
-//! Work in progress (issue 14).
+//! ```text
+//! omnistorage [FLAGS] COMMAND [FLAGS] ARGS...
+//! omnistorage sync ./photos s3://bucket/photos?endpoint=... -P
+//! ```
+//!
+//! Remotes are local paths or URLs (`s3://`, `sftp://`, `mem://`, `file://`). Exit codes are
+//! rclone's (see `exit.rs`). Errors are one line on stderr, never a backtrace.
+
+mod args;
+mod commands;
+mod exit;
+mod flags;
+mod remote;
+mod signals;
 
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("version") | Some("--version") => {
-            println!("omnistorage {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+use args::{Args, Usage};
+
+/// What a command ends with: an exit code, or an error to print (with the code it means).
+pub enum Outcome {
+    Code(u8),
+    Failed(omnistorage::Error, bool),
+}
+
+impl From<omnistorage::Result<u8>> for Outcome {
+    fn from(r: omnistorage::Result<u8>) -> Outcome {
+        match r {
+            Ok(code) => Outcome::Code(code),
+            Err(e) => Outcome::Failed(e, false),
         }
-        _ => {
-            eprintln!("usage: omnistorage version");
-            ExitCode::from(1)
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match args::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(Usage(msg)) => {
+            eprintln!("Error: {msg}");
+            eprintln!("Run 'omnistorage help' for usage.");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    ExitCode::from(run(&args))
+}
+
+fn run(args: &Args) -> u8 {
+    let Some(command) = args.command.as_deref() else {
+        print!("{}", commands::help::USAGE);
+        return exit::USAGE;
+    };
+    if args.on("help") {
+        print!("{}", commands::help::USAGE);
+        return exit::OK;
+    }
+    let cancel = omnistorage::Cancel::new();
+    let _signals = signals::install(&cancel);
+    let outcome = match commands::dispatch(command, args, &cancel) {
+        Ok(outcome) => outcome,
+        Err(Usage(msg)) => {
+            eprintln!("Error: {msg}");
+            eprintln!("Run 'omnistorage help' for usage.");
+            return exit::USAGE;
+        }
+    };
+    match outcome {
+        Outcome::Code(code) => code,
+        // Output piped into `head` that stopped reading: not an error of ours.
+        Outcome::Failed(e, _) if e.io_kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Outcome::Failed(e, object) => {
+            // One line: the error's own description carries its operation and path.
+            eprintln!("Error: {e}");
+            exit::of_error(&e, object)
         }
     }
 }

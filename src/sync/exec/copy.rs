@@ -23,6 +23,7 @@ impl Engine<'_> {
                         ErrorKind::LimitExceeded,
                         format!("the transfer limit of {max} bytes was reached (max_transfer)"),
                     )
+                    .with_operation("max_transfer")
                     .with_path(src.path.as_str()),
                 );
             }

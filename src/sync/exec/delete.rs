@@ -14,13 +14,16 @@ impl Engine<'_> {
             return true;
         }
         self.deleted.fetch_sub(n, Ordering::AcqRel);
-        self.halt(Error::new(
-            ErrorKind::LimitExceeded,
-            format!(
-                "deleting {} more objects would pass the limit of {max} (max_delete)",
-                n
-            ),
-        ));
+        self.halt(
+            Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "deleting {} more objects would pass the limit of {max} (max_delete)",
+                    n
+                ),
+            )
+            .with_operation("max_delete"),
+        );
         false
     }
 

@@ -126,10 +126,13 @@ impl<'a> Engine<'a> {
         if let Some(max) = self.opts.max_errors
             && n >= max
         {
-            self.halt(Error::new(
-                ErrorKind::LimitExceeded,
-                format!("stopped after {n} errors (max_errors)"),
-            ));
+            self.halt(
+                Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("stopped after {n} errors (max_errors)"),
+                )
+                .with_operation("max_errors"),
+            );
         }
     }
 

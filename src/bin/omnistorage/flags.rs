@@ -1,0 +1,199 @@
+//! From flags to the sync engine's `Options` and `Filter`.
+
+use std::time::Duration;
+
+use omnistorage::sync::bwlimit::{BwLimit, parse_rate};
+use omnistorage::sync::filter::{Filter, parse_duration, parse_size};
+use omnistorage::sync::{Compare, DeleteMode, Options};
+use omnistorage::{Cancel, Error, ErrorKind, Path};
+
+use crate::args::Args;
+
+fn bad(flag: &str, value: &str, e: &Error) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "invalid value {value:?} for --{flag}: {}",
+            e.message().unwrap_or(e.kind().as_str())
+        ),
+    )
+}
+
+fn number<T: std::str::FromStr>(args: &Args, flag: &str) -> Result<Option<T>, Error> {
+    match args.value(flag) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid value {v:?} for --{flag}: not a number"),
+            )
+        }),
+    }
+}
+
+fn size(args: &Args, flag: &str) -> Result<Option<u64>, Error> {
+    args.value(flag)
+        .map(|v| parse_size(v).map_err(|e| bad(flag, v, &e)))
+        .transpose()
+}
+
+fn duration(args: &Args, flag: &str) -> Result<Option<Duration>, Error> {
+    args.value(flag)
+        .map(|v| parse_duration(v).map_err(|e| bad(flag, v, &e)))
+        .transpose()
+}
+
+/// Reads a rules file named by a flag (`-` is stdin).
+fn read_file(flag: &str, name: &str) -> Result<String, Error> {
+    let text = if name == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+    } else {
+        std::fs::read_to_string(name)
+    };
+    text.map_err(|e| Error::from(e).with_message(format!("--{flag} {name}: cannot read it")))
+}
+
+/// The filter the flags describe, or `None` without filter flags.
+pub fn filter(args: &Args) -> Result<Option<Filter>, Error> {
+    let mut b = Filter::builder();
+    let mut any = false;
+    for p in args.values("include") {
+        b = b.include(p);
+        any = true;
+    }
+    for p in args.values("exclude") {
+        b = b.exclude(p);
+        any = true;
+    }
+    for r in args.values("filter") {
+        b = b.filter(r);
+        any = true;
+    }
+    for (flag, f) in [
+        ("include-from", 0),
+        ("exclude-from", 1),
+        ("filter-from", 2),
+        ("files-from", 3),
+    ] {
+        for name in args.values(flag) {
+            let text = read_file(flag, name)?;
+            b = match f {
+                0 => b.include_from(&text, name),
+                1 => b.exclude_from(&text, name),
+                2 => b.filter_from(&text, name),
+                _ => b.files_from(&text, name),
+            };
+            any = true;
+        }
+    }
+    if let Some(n) = size(args, "min-size")? {
+        b = b.min_size(n);
+        any = true;
+    }
+    if let Some(n) = size(args, "max-size")? {
+        b = b.max_size(n);
+        any = true;
+    }
+    if let Some(d) = duration(args, "min-age")? {
+        b = b.min_age(d);
+        any = true;
+    }
+    if let Some(d) = duration(args, "max-age")? {
+        b = b.max_age(d);
+        any = true;
+    }
+    if args.on("ignore-case") {
+        b = b.ignore_case(true);
+    }
+    if !any {
+        return Ok(None);
+    }
+    b.build().map(Some)
+}
+
+/// The sync engine's options the flags describe.
+pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
+    let mut o = Options::new().cancel(cancel);
+    let modes = [
+        ("checksum", Compare::Checksum),
+        ("size-only", Compare::SizeOnly),
+        ("ignore-times", Compare::Always),
+    ];
+    for (flag, mode) in modes {
+        if args.on(flag) {
+            o = o.compare(mode);
+        }
+    }
+    o = o
+        .dry_run(args.on("dry-run"))
+        .ignore_size(args.on("ignore-size"))
+        .ignore_existing(args.on("ignore-existing"))
+        .update(args.on("update"))
+        .metadata(args.on("metadata"))
+        .delete_excluded(args.on("delete-excluded"))
+        .delete_empty_src_dirs(args.on("delete-empty-src-dirs"))
+        .one_way(args.on("one-way"));
+    if let Some(w) = duration(args, "modify-window")? {
+        o = o.modify_window(w);
+    }
+    if let Some(n) = number::<usize>(args, "transfers")? {
+        o = o.transfers(n);
+    }
+    if let Some(n) = number::<usize>(args, "checkers")? {
+        o = o.checkers(n);
+    }
+    if let Some(n) = number::<u32>(args, "retries")? {
+        // rclone's --retries counts attempts (3 = try up to 3 times).
+        o = o.retries(n.saturating_sub(1));
+    }
+    if let Some(n) = number::<u32>(args, "low-level-retries")? {
+        o = o.low_level_retries(n);
+    }
+    if let Some(n) = number::<u64>(args, "max-delete")? {
+        o = o.max_delete(n);
+    }
+    if let Some(n) = size(args, "max-transfer")? {
+        o = o.max_transfer(n);
+    }
+    if let Some(n) = number::<u64>(args, "max-errors")? {
+        o = o.max_errors(n);
+    }
+    if let Some(v) = args.value("bwlimit")
+        && let Some(rate) = parse_rate(v).map_err(|e| bad("bwlimit", v, &e))?
+    {
+        o = o.bwlimit(BwLimit::new(rate)?);
+    }
+    let deletes = [
+        ("delete-before", DeleteMode::Before),
+        ("delete-during", DeleteMode::During),
+        ("delete-after", DeleteMode::After),
+    ];
+    let chosen: Vec<_> = deletes.iter().filter(|(f, _)| args.on(f)).collect();
+    if chosen.len() > 1 {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "only one of --delete-before, --delete-during and --delete-after",
+        ));
+    }
+    if let Some((_, mode)) = chosen.first() {
+        o = o.delete_mode(*mode);
+    }
+    if let Some(dir) = args.value("backup-dir") {
+        // A path on the destination's backend (rclone: the same remote).
+        o = o.backup_dir(Path::parse(dir.trim_matches('/'))?);
+    }
+    if let Some(s) = args.value("suffix") {
+        o = o.suffix(s);
+    }
+    if args.on("no-hash-cache") {
+        o = o.hash_cache(false);
+    }
+    if let Some(dir) = args.value("hash-cache-dir") {
+        o = o.hash_cache_dir(dir);
+    }
+    if let Some(f) = filter(args)? {
+        o = o.filter(f);
+    }
+    Ok(o)
+}
