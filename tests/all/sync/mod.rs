@@ -13,7 +13,7 @@ mod cache;
 mod dedupe;
 mod faults;
 mod filters;
-mod parity;
+pub(crate) mod parity;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;

@@ -13,7 +13,7 @@ use omnistorage::{FileBackend, Path};
 
 use super::{put, t};
 
-fn rclone() -> Option<()> {
+pub(crate) fn rclone() -> Option<()> {
     let ok = Command::new("rclone")
         .arg("version")
         .output()
@@ -28,7 +28,7 @@ fn rclone() -> Option<()> {
     None
 }
 
-fn run_rclone(args: &[&str]) -> std::process::Output {
+pub(crate) fn run_rclone(args: &[&str]) -> std::process::Output {
     Command::new("rclone")
         .args(["--config", "/dev/null", "--log-level", "ERROR"])
         .args(args)
@@ -38,7 +38,7 @@ fn run_rclone(args: &[&str]) -> std::process::Output {
 
 /// The source: nested names that exercise ordering, odd characters, an empty file, an
 /// empty directory.
-fn source(dir: &FsPath) {
+pub(crate) fn source(dir: &FsPath) {
     let b = FileBackend::new(dir).expect("file");
     let names = [
         "a",
@@ -69,7 +69,7 @@ fn source(dir: &FsPath) {
 
 /// A destination with extras (files and directories), changed files (size; same size other
 /// bytes and time), files equal to the source, and an empty directory.
-fn destination(dir: &FsPath) {
+pub(crate) fn destination(dir: &FsPath) {
     let b = FileBackend::new(dir).expect("file");
     put(&b, "a", b"a 0", t(0)); // equal to the source's
     put(&b, "a.b", b"shorter", t(7)); // other size
@@ -81,9 +81,9 @@ fn destination(dir: &FsPath) {
 }
 
 /// Files (relative path → bytes and mtime) and directories of a local tree.
-type Snapshot = (BTreeMap<String, (Vec<u8>, SystemTime)>, Vec<String>);
+pub(crate) type Snapshot = (BTreeMap<String, (Vec<u8>, SystemTime)>, Vec<String>);
 
-fn snapshot(root: &FsPath) -> Snapshot {
+pub(crate) fn snapshot(root: &FsPath) -> Snapshot {
     let mut files = BTreeMap::new();
     let mut dirs = Vec::new();
     let mut todo = vec![PathBuf::from(root)];
@@ -148,7 +148,7 @@ fn sync_leaves_the_same_tree_as_rclone() {
 }
 
 /// rclone check's `--combined` report as `(mark, path)` lines, sorted.
-fn rclone_combined(src: &FsPath, dst: &FsPath, extra: &[&str]) -> Vec<String> {
+pub(crate) fn rclone_combined(src: &FsPath, dst: &FsPath, extra: &[&str]) -> Vec<String> {
     let report = TempDir::new().unwrap();
     let file = report.path().join("combined");
     let mut args = vec![
@@ -206,7 +206,7 @@ fn check_gives_the_same_verdicts_as_rclone() {
 
 /// A filter file with most of rclone's syntax: comments, anchors, directory rules, `**`,
 /// classes and alternatives, first match wins, an include that hides the rest.
-const RULES: &str = "\
+pub(crate) const RULES: &str = "\
 # parity rules
 - /dir/sub2/
 - *.b

@@ -33,6 +33,7 @@ Commands:
   link FILE           a presigned URL (--expire 1h)
   cleanup PATH        abort pending uploads (S3 multipart) and staged leftovers
   version             print the version
+  completion SHELL    shell completions (bash, zsh, fish)
 
 Flags: rclone's names (omnistorage help flags lists them all).
 

@@ -1,5 +1,6 @@
 //! The commands, by rclone's names.
 
+mod completion;
 pub mod help;
 mod list;
 mod objects;
@@ -44,6 +45,13 @@ pub fn dispatch(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, 
         "cat" | "rcat" | "delete" | "deletefile" | "purge" | "mkdir" | "rmdir" | "rmdirs"
         | "touch" | "md5sum" | "sha1sum" | "sha256sum" | "hashsum" | "link" | "cleanup"
         | "about" => objects::run(command, args, cancel)?,
+        "completion" => match args.rest.first().and_then(|s| completion::script(s)) {
+            Some(script) => {
+                print!("{script}");
+                Outcome::Code(crate::exit::OK)
+            }
+            None => return Err(Usage("completion: give one of bash, zsh, fish".into())),
+        },
         other => return Err(Usage(format!("unknown command {other:?}"))),
     })
 }
