@@ -4,6 +4,9 @@
 
 use std::process::ExitCode;
 
+#[allow(dead_code)] // until the commands use it
+mod output;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
