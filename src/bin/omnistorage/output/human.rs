@@ -18,7 +18,7 @@ pub fn size(bytes: u64) -> String {
         scale *= 1024;
     }
     let name = UNITS.get(unit).copied().unwrap_or("B");
-    if bytes % scale == 0 {
+    if bytes.is_multiple_of(scale) {
         return format!("{} {name}", bytes / scale);
     }
     format!("{:.3} {name}", bytes as f64 / scale as f64)

@@ -284,11 +284,16 @@ impl Output {
     pub fn finish(&self, last: &Snapshot) {
         let lines = progress::summary(last);
         if self.live() {
-            self.draw(Vec::new());
+            // One write under the lock: no log line can come between the two.
             let mut state = lock(&self.0.state);
-            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-            let _ = state.term.write_all(text.as_bytes());
+            let mut out = erase(state.block.len());
+            for l in &lines {
+                out.push_str(l);
+                out.push('\n');
+            }
+            let _ = state.term.write_all(out.as_bytes());
             let _ = state.term.flush();
+            state.block.clear();
         } else if self.stats_lines() {
             let msg = format!("\n{}", lines.join("\n"));
             let stats = self.0.cfg.json.then(|| progress::stats_json(last));

@@ -514,6 +514,11 @@ fn finish_replaces_the_block_with_the_summary() {
     out.finish(&s);
     let rows = screen(&sink.text());
     assert_eq!(rows, summary(&s));
+    let n = render(&half(), 59).len();
+    assert_eq!(
+        sink.chunks().last(),
+        Some(&format!("{}{}\n", erase(n), summary(&s).join("\n")))
+    );
     // Log lines after the end print plainly.
     out.notice(None, "done");
     let rows = screen(&sink.text());
