@@ -12,6 +12,7 @@ mod args;
 mod commands;
 mod exit;
 mod flags;
+mod output;
 mod remote;
 mod signals;
 
