@@ -56,9 +56,16 @@ fn run(args: &Args) -> u8 {
         print!("{}", commands::help::USAGE);
         return exit::OK;
     }
+    let out = match output_from(args) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return exit::USAGE;
+        }
+    };
     let cancel = omnistorage::Cancel::new();
     let _signals = signals::install(&cancel);
-    let outcome = match commands::dispatch(command, args, &cancel) {
+    let outcome = match commands::dispatch(command, args, &cancel, &out) {
         Ok(outcome) => outcome,
         Err(Usage(msg)) => {
             eprintln!("Error: {msg}");
@@ -72,8 +79,28 @@ fn run(args: &Args) -> u8 {
         Outcome::Failed(e, _) if e.io_kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
         Outcome::Failed(e, object) => {
             // One line: the error's own description carries its operation and path.
-            eprintln!("Error: {e}");
+            out.error(None, &e.to_string());
             exit::of_error(&e, object)
         }
     }
+}
+
+/// The output the flags ask for (`-q`, `-v`, `--use-json-log`, `--log-file`, `-P`,
+/// `--stats`).
+fn output_from(args: &Args) -> Result<output::Output, omnistorage::Error> {
+    let stats = match args.value("stats") {
+        Some(v) => Some(omnistorage::sync::filter::parse_duration(v)?),
+        None => Some(std::time::Duration::from_secs(60)),
+    };
+    let verbose = u8::try_from(args.count("verbose")).unwrap_or(u8::MAX);
+    let cfg = output::OutputConfig {
+        level: output::Level::from_flags(args.on("quiet"), verbose),
+        json: args.on("use-json-log"),
+        log_file: args.value("log-file").map(std::path::PathBuf::from),
+        progress: args.on("progress"),
+        stats,
+        ..output::OutputConfig::default()
+    };
+    output::Output::new(cfg)
+        .map_err(|e| omnistorage::Error::from(e).with_message("--log-file: cannot open it"))
 }

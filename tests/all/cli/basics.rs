@@ -47,14 +47,19 @@ impl World {
 #[test]
 fn sync_copies_the_tree_and_reports() {
     let w = world();
-    let o = w.run(&["sync", &w.s(), &w.d()]);
+    let o = w.run(&["sync", &w.s(), &w.d(), "-P"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(w.dst_tree(), w.src_tree());
+    // -P off a terminal: rclone's summary block.
+    let err = stderr(&o);
     assert!(
-        stderr(&o).contains("Transferred: 3 files"),
-        "{}",
-        stderr(&o)
+        err.contains("Transferred:") && err.contains("3 / 3, 100%"),
+        "{err}"
     );
+    assert!(err.contains("Elapsed time:"), "{err}");
+    // Without -P or -v a sync prints nothing, as rclone's.
+    let quiet = w.run(&["sync", &w.s(), &w.d()]);
+    assert_eq!(stderr(&quiet), "");
     let again = w.run(&["sync", &w.s(), &w.d(), "--error-on-no-transfer"]);
     assert_eq!(code(&again), 9, "nothing to transfer: {}", stderr(&again));
 }
@@ -144,6 +149,49 @@ fn max_delete_is_fatal_and_deletes_nothing() {
     let o = w.run(&["sync", &w.s(), &w.d(), "--max-delete", "2"]);
     assert_eq!(code(&o), 7, "{}", stderr(&o));
     assert!(dst.contains("extra0").unwrap());
+}
+
+#[test]
+fn json_log_lines_parse_and_verbose_names_each_object() {
+    let w = world();
+    let o = w.run(&["copy", &w.s(), &w.d(), "-v", "--use-json-log"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    let copied: Vec<&str> = err.lines().filter(|l| l.contains("Copied (new)")).collect();
+    assert_eq!(copied.len(), 3, "{err}");
+    for line in err.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            line.starts_with('{') && line.ends_with('}'),
+            "not a JSON line: {line}"
+        );
+        assert!(
+            line.contains("\"level\":") && line.contains("\"time\":"),
+            "{line}"
+        );
+    }
+    assert!(
+        copied
+            .iter()
+            .any(|l| l.contains("\"object\":\"dir/b.jpg\"")),
+        "{err}"
+    );
+}
+
+#[test]
+fn log_file_gets_the_lines() {
+    let w = world();
+    let log = w.home.path().join("run.log");
+    let o = w.run(&[
+        "copy",
+        &w.s(),
+        &w.d(),
+        "-v",
+        "--log-file",
+        &log.to_string_lossy(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("a.txt") && text.contains("INFO"), "{text}");
 }
 
 #[test]

@@ -5,10 +5,42 @@ use crate::args::FLAGS;
 
 /// Every command, as `dispatch` knows them.
 pub const COMMANDS: &[&str] = &[
-    "sync", "copy", "move", "copyto", "moveto", "check", "cryptcheck", "verify", "bisync",
-    "dedupe", "ls", "lsl", "lsd", "lsf", "lsjson", "size", "tree", "cat", "rcat", "delete",
-    "deletefile", "purge", "mkdir", "rmdir", "rmdirs", "touch", "md5sum", "sha1sum",
-    "sha256sum", "hashsum", "link", "cleanup", "about", "version", "help", "completion",
+    "sync",
+    "copy",
+    "move",
+    "copyto",
+    "moveto",
+    "check",
+    "cryptcheck",
+    "verify",
+    "bisync",
+    "dedupe",
+    "ls",
+    "lsl",
+    "lsd",
+    "lsf",
+    "lsjson",
+    "size",
+    "tree",
+    "cat",
+    "rcat",
+    "delete",
+    "deletefile",
+    "purge",
+    "mkdir",
+    "rmdir",
+    "rmdirs",
+    "touch",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "hashsum",
+    "link",
+    "cleanup",
+    "about",
+    "version",
+    "help",
+    "completion",
 ];
 
 fn long_flags() -> Vec<String> {
@@ -54,7 +86,11 @@ pub fn script(shell: &str) -> Option<String> {
                 "complete -c omnistorage -n __fish_use_subcommand -f -a '{commands}'\n"
             ));
             for f in FLAGS {
-                s.push_str(&format!("complete -c omnistorage -l {} -d '{}'\n", f.long, f.help.replace('\'', "")));
+                s.push_str(&format!(
+                    "complete -c omnistorage -l {} -d '{}'\n",
+                    f.long,
+                    f.help.replace('\'', "")
+                ));
             }
             s
         }
@@ -78,9 +114,15 @@ mod tests {
     #[test]
     fn bash_script_is_valid_bash() {
         let s = script("bash").unwrap();
-        let out = std::process::Command::new("bash").args(["-n", "-c", &s]).output();
+        let out = std::process::Command::new("bash")
+            .args(["-n", "-c", &s])
+            .output();
         if let Ok(out) = out {
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }

@@ -10,6 +10,7 @@ use omnistorage::Cancel;
 
 use crate::Outcome;
 use crate::args::{Args, Usage};
+use crate::output::Output;
 
 /// Checks the number of arguments.
 pub fn arity(args: &Args, command: &str, min: usize, max: usize, shape: &str) -> Result<(), Usage> {
@@ -23,7 +24,12 @@ pub fn arity(args: &Args, command: &str, min: usize, max: usize, shape: &str) ->
 }
 
 /// Runs `command`.
-pub fn dispatch(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+pub fn dispatch(
+    command: &str,
+    args: &Args,
+    cancel: &Cancel,
+    out: &Output,
+) -> Result<Outcome, Usage> {
     Ok(match command {
         "version" => {
             println!("omnistorage v{}", env!("CARGO_PKG_VERSION"));
@@ -38,7 +44,7 @@ pub fn dispatch(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, 
             Outcome::Code(crate::exit::OK)
         }
         "sync" | "copy" | "move" | "check" | "cryptcheck" | "verify" | "copyto" | "moveto"
-        | "dedupe" | "bisync" => transfer::run(command, args, cancel)?,
+        | "dedupe" | "bisync" => transfer::run(command, args, cancel, out)?,
         "ls" | "lsl" | "lsd" | "lsf" | "lsjson" | "size" | "tree" => {
             list::run(command, args, cancel)?
         }

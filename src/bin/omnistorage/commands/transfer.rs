@@ -1,13 +1,16 @@
 //! sync, copy, move, copyto, moveto, check, cryptcheck/verify, dedupe, bisync.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use omnistorage::sync::{self, BisyncOptions, CheckReport, Conflict, DedupeMode, Options, Report};
 use omnistorage::{Cancel, Error, ErrorKind, Path};
 
 use super::arity;
 use crate::args::{Args, Usage};
+use crate::output::{Level, Output};
 use crate::{Outcome, exit, flags, remote};
+use omnistorage::sync::progress::Snapshot;
 
 /// A command's own failure as an outcome (printed once, by main).
 macro_rules! tri {
@@ -19,113 +22,100 @@ macro_rules! tri {
     };
 }
 
-pub fn run(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+pub fn run(command: &str, args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     match command {
-        "sync" | "copy" | "move" => tree_transfer(command, args, cancel),
-        "copyto" | "moveto" => one_transfer(command, args, cancel),
-        "check" | "cryptcheck" | "verify" => check(command, args, cancel),
-        "dedupe" => dedupe(args, cancel),
-        "bisync" => bisync(args, cancel),
+        "sync" | "copy" | "move" => tree_transfer(command, args, cancel, out),
+        "copyto" | "moveto" => one_transfer(command, args, cancel, out),
+        "check" | "cryptcheck" | "verify" => check(command, args, cancel, out),
+        "dedupe" => dedupe(args, cancel, out),
+        "bisync" => bisync(args, cancel, out),
         _ => Err(Usage(format!("unknown command {command:?}"))),
     }
 }
 
-/// The options, with progress reporting as the flags ask.
-fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
-    let mut o = flags::options(args, cancel)?;
-    let quiet = args.on("quiet");
-    let every = match args.value("stats") {
-        Some(v) => Some(omnistorage::sync::filter::parse_duration(v)?),
-        None if args.on("progress") => Some(std::time::Duration::from_millis(500)),
-        None => None,
-    };
-    if let Some(every) = every.filter(|d| !d.is_zero() && !quiet) {
-        let live = args.on("progress") && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        o = o.progress(every, move |s| {
-            let line = crate::commands::transfer::stats_line(s);
-            let mut err = std::io::stderr().lock();
-            let _ = if live {
-                write!(err, "\r\x1b[2K{line}")
-            } else {
-                writeln!(err, "{line}")
-            };
-        });
-    }
-    if args.count("verbose") > 0 && !quiet {
-        o = o.on_action(|a| eprintln!("INFO  : {}", describe(a)));
-    }
-    Ok(o)
-}
+/// The last progress snapshot a run reported (for the summary at its end).
+type Last = Arc<Mutex<Option<Snapshot>>>;
 
-/// One line of stats, rclone's shape.
-pub fn stats_line(s: &omnistorage::sync::progress::Snapshot) -> String {
-    let pct = (s.bytes * 100).checked_div(s.total_bytes).unwrap_or(0);
-    let eta = s
-        .eta
-        .map(|d| format!("{}s", d.as_secs()))
-        .unwrap_or_else(|| "-".into());
-    format!(
-        "Transferred: {} / {} bytes, {pct}%, {:.0} B/s, ETA {eta}; files {} / {}, checks {}, deletes {}, errors {}",
-        s.bytes,
-        s.total_bytes,
-        s.speed,
-        s.transfers,
-        s.total_transfers,
-        s.checks,
-        s.deletes,
-        s.errors
-    )
+/// The options, with progress and per-object lines as the flags ask.
+fn options(args: &Args, cancel: &Cancel, out: &Output) -> Result<(Options, Last), Error> {
+    let mut o = flags::options(args, cancel)?;
+    let last: Last = Arc::new(Mutex::new(None));
+    let keep = last.clone();
+    let show = out
+        .progress_every()
+        .map(|every| (every, out.progress_callback()));
+    // Called at a steady rate and once at the end: the last call is the final count.
+    let every = show
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(3600), |(e, _)| *e);
+    o = o.progress(every, move |s| {
+        if let Ok(mut l) = keep.lock() {
+            *l = Some(s.clone());
+        }
+        if let Some((_, draw)) = &show {
+            draw(s);
+        }
+    });
+    if out.enabled(Level::Info) {
+        let log = out.clone();
+        o = o.on_action(move |a| log.info(Some(a.path().as_str()), &describe(a)));
+    }
+    Ok((o, last))
 }
 
 fn describe(a: &sync::Action) -> String {
     match a {
-        sync::Action::Copy { path, reason, .. } => format!("{path}: Copied ({reason:?})"),
-        sync::Action::SetModified { path } => format!("{path}: Updated modification time"),
-        sync::Action::Delete { path, .. } => format!("{path}: Deleted"),
-        sync::Action::DeleteSource { path } => format!("{path}: Moved (source deleted)"),
-        sync::Action::Skip { path, reason } => format!("{path}: Skipped ({reason:?})"),
+        sync::Action::Copy { reason, .. } => match reason {
+            sync::Reason::New => "Copied (new)".into(),
+            other => format!("Copied (replaced existing: {other:?})"),
+        },
+        sync::Action::SetModified { .. } => "Updated modification time in destination".into(),
+        sync::Action::Delete { .. } => "Deleted".into(),
+        sync::Action::DeleteSource { .. } => "Moved (source deleted)".into(),
+        sync::Action::Skip { reason, .. } => format!("Skipped ({reason:?})"),
         other => format!("{other:?}"),
     }
 }
 
-/// The summary at the end (stderr, not with -q), and failures, one line each.
-fn summary(args: &Args, r: &Report) {
-    if args.on("quiet") {
-        return;
-    }
-    if args.on("progress") && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!();
-    }
+/// The end of a run: failures one line each, what was held back, and the summary (with -P
+/// or -v, as rclone).
+fn summary(out: &Output, r: &Report, last: &Last) {
     for f in &r.failures {
-        eprintln!("ERROR : {f}");
-    }
-    if r.deletes_held > 0 {
-        eprintln!(
-            "ERROR : not deleting {} files as there were errors",
-            r.deletes_held
+        out.error(
+            Some(f.path.as_str()),
+            &format!("{} failed: {}", f.op, f.error),
         );
     }
-    if let Some(e) = &r.stopped {
-        eprintln!("ERROR : stopped: {e}");
+    if r.deletes_held > 0 {
+        let msg = format!(
+            "not deleting {} files as there were IO errors",
+            r.deletes_held
+        );
+        out.error(None, &msg);
     }
-    eprintln!(
-        "Transferred: {} files, {} bytes{}; checks {}, times set {}, deleted {}, moved {}, skipped {}; errors {}; elapsed {:.1?}",
-        r.copied,
-        r.copied_bytes,
-        if r.dry_run { " (dry run)" } else { "" },
-        r.unchanged,
-        r.set_modified,
-        r.deleted,
-        r.source_deleted,
-        r.skipped,
-        r.failures.len(),
-        r.elapsed
-    );
+    if let Some(e) = &r.stopped {
+        out.error(None, &format!("stopped: {e}"));
+    }
+    if r.dry_run {
+        out.notice(None, "dry run: nothing was changed");
+    }
+    if let Some(s) = last.lock().ok().and_then(|l| l.clone()) {
+        out.finish(&s);
+    }
 }
 
-fn tree_transfer(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+fn tree_transfer(
+    command: &str,
+    args: &Args,
+    cancel: &Cancel,
+    out: &Output,
+) -> Result<Outcome, Usage> {
     arity(args, command, 2, 2, "SRC DST")?;
-    let opts = tri!(options(args, cancel));
+    let (opts, last) = tri!(options(args, cancel, out));
+    out.debug(
+        None,
+        &format!("{command}: {} -> {}", args.rest[0], args.rest[1]),
+    );
     let src = tri!(remote::tree(&args.rest[0]));
     let dst = tri!(remote::tree(&args.rest[1]));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
@@ -134,7 +124,7 @@ fn tree_transfer(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome,
         "copy" => sync::copy(a, &src.path, b, &dst.path, &opts),
         _ => sync::move_(a, &src.path, b, &dst.path, &opts),
     });
-    summary(args, &r);
+    summary(out, &r, &last);
     Ok(Outcome::Code(exit::of_report(
         &r,
         args.on("error-on-no-transfer"),
@@ -142,17 +132,22 @@ fn tree_transfer(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome,
 }
 
 /// copyto / moveto: one object to exactly the named destination (a tree: like copy/move).
-fn one_transfer(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+fn one_transfer(
+    command: &str,
+    args: &Args,
+    cancel: &Cancel,
+    out: &Output,
+) -> Result<Outcome, Usage> {
     arity(args, command, 2, 2, "SRC DST")?;
     let src = tri!(remote::object_or_local(&args.rest[0]));
     let is_object = matches!(src.backend.stat(&src.path), Ok(e) if !e.is_dir);
     if !is_object {
         let tree = if command == "copyto" { "copy" } else { "move" };
-        return tree_transfer(tree, args, cancel);
+        return tree_transfer(tree, args, cancel, out);
     }
     let dst = tri!(remote::object_or_local(&args.rest[1]));
     if args.on("dry-run") {
-        eprintln!("NOTICE: {}: skipped {command} (dry run)", args.rest[0]);
+        out.notice(Some(&args.rest[0]), &format!("skipped {command} (dry run)"));
         return Ok(Outcome::Code(exit::OK));
     }
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
@@ -180,9 +175,9 @@ fn report_file(name: &str, lines: &[String]) -> Result<(), Error> {
     std::fs::write(name, text).map_err(|e| Error::from(e).with_path(name))
 }
 
-fn check(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+fn check(command: &str, args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     arity(args, command, 2, 2, "SRC DST")?;
-    let opts = tri!(options(args, cancel));
+    let (opts, _) = tri!(options(args, cancel, out));
     let src = tri!(remote::tree(&args.rest[0]));
     let dst = tri!(remote::tree(&args.rest[1]));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
@@ -215,28 +210,28 @@ fn check(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> 
             tri!(report_file(name, &lines));
         }
     }
-    if !args.on("quiet") {
-        for p in &r.differ {
-            eprintln!("ERROR : {p}: sizes or hashes differ");
-        }
-        for p in &r.missing_on_dst {
-            eprintln!("ERROR : {p}: file not in {}", args.rest[1]);
-        }
-        for p in &r.missing_on_src {
-            eprintln!("ERROR : {p}: file not in {}", args.rest[0]);
-        }
-        for f in &r.errors {
-            eprintln!("ERROR : {f}");
-        }
-        let differences =
-            r.differ.len() + r.missing_on_dst.len() + r.missing_on_src.len() + r.errors.len();
-        eprintln!(
-            "NOTICE: {differences} differences found; {} matching files (hash: {})",
-            r.matched.len(),
-            r.hash
-                .map_or("none, sizes only".to_string(), |h| h.to_string())
-        );
+    for p in &r.differ {
+        out.error(Some(p.as_str()), "sizes or hashes differ");
     }
+    for p in &r.missing_on_dst {
+        out.error(Some(p.as_str()), &format!("file not in {}", args.rest[1]));
+    }
+    for p in &r.missing_on_src {
+        out.error(Some(p.as_str()), &format!("file not in {}", args.rest[0]));
+    }
+    for f in &r.errors {
+        out.error(Some(f.path.as_str()), &f.error.to_string());
+    }
+    let differences =
+        r.differ.len() + r.missing_on_dst.len() + r.missing_on_src.len() + r.errors.len();
+    let hash = r
+        .hash
+        .map_or("none, sizes only".to_string(), |h| h.to_string());
+    let msg = format!(
+        "{differences} differences found; {} matching files (hash: {hash})",
+        r.matched.len()
+    );
+    out.notice(None, &msg);
     if let Some(e) = &r.stopped {
         return Ok(Outcome::Failed(e.clone(), false));
     }
@@ -247,7 +242,7 @@ fn check(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> 
     }))
 }
 
-fn dedupe(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+fn dedupe(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     arity(args, "dedupe", 1, 2, "[MODE] PATH")?;
     let (mode, path) = match args.rest.as_slice() {
         [mode, path] => (Some(mode.as_str()), path),
@@ -266,7 +261,7 @@ fn dedupe(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
             )));
         }
     };
-    let opts = tri!(options(args, cancel));
+    let (opts, _) = tri!(options(args, cancel, out));
     let target = tri!(remote::tree(path));
     let r = tri!(sync::dedupe(
         target.backend.as_ref(),
@@ -291,10 +286,13 @@ fn dedupe(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
         }
     }
     for (from, to) in &r.renamed {
-        eprintln!("NOTICE: {from}: renamed to {to}");
+        out.notice(Some(from.as_str()), &format!("renamed to {to}"));
     }
     for f in &r.failures {
-        eprintln!("ERROR : {f}");
+        out.error(
+            Some(f.path.as_str()),
+            &format!("{} failed: {}", f.op, f.error),
+        );
     }
     Ok(Outcome::Code(if r.failures.is_empty() {
         exit::OK
@@ -303,7 +301,7 @@ fn dedupe(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
     }))
 }
 
-fn bisync(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+fn bisync(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     arity(args, "bisync", 2, 2, "PATH1 PATH2")?;
     let conflict = match args.value("conflict-resolve").unwrap_or("none") {
         "none" => Conflict::KeepBoth,
@@ -337,12 +335,11 @@ fn bisync(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
         &p2.path,
         &o
     ));
-    if !args.on("quiet") {
-        for c in &r.conflicts {
-            eprintln!("NOTICE: {c:?}");
-        }
-        eprintln!("NOTICE: bisync done: {r:?}");
+    for c in &r.conflicts {
+        let msg = format!("conflict: {:?}, kept as {:?}", c.resolution, c.kept_as);
+        out.notice(Some(c.path.as_str()), &msg);
     }
+    out.info(None, &format!("bisync done: {r:?}"));
     match r.result() {
         Ok(()) => Ok(Outcome::Code(exit::OK)),
         Err(e) if e.kind() == ErrorKind::Cancelled => Ok(Outcome::Code(exit::INTERRUPTED)),
