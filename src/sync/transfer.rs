@@ -71,7 +71,10 @@ pub(crate) fn transfer(
         };
         match r {
             Ok(entry) => {
-                how.stats.start(src.path.as_str(), src.size).finish(true);
+                // The bytes moved inside the store; they count as transferred.
+                let t = how.stats.start(src.path.as_str(), src.size);
+                t.add(src.size);
+                t.finish(true);
                 return Ok(Done {
                     entry,
                     moved,

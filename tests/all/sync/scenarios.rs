@@ -579,3 +579,20 @@ fn a_backup_dir_inside_the_destination_is_refused() {
     let err = sync::sync(&src, &root(), &dst, &p("dst"), &opts).expect_err("overlap");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+#[test]
+fn server_side_copies_count_their_bytes_in_progress() {
+    let (a, b) = (TempDir::new().expect("tmp"), TempDir::new().expect("tmp"));
+    let src = FileBackend::new(a.path()).expect("file");
+    let dst = FileBackend::new(b.path()).expect("file");
+    put(&src, "x", b"12345", t(1));
+    put(&src, "y/z", b"678", t(2));
+    let last = Arc::new(Mutex::new(None));
+    let sink = last.clone();
+    let opts = Options::new().progress(Duration::from_millis(5), move |s| {
+        *sink.lock().unwrap() = Some(s.clone());
+    });
+    let _ = run_sync(&src, &dst, &opts);
+    let s = last.lock().unwrap().clone().expect("called at the end");
+    assert_eq!((s.transfers, s.bytes, s.total_bytes), (2, 8, 8));
+}
