@@ -4,6 +4,10 @@
 
 use std::process::ExitCode;
 
+// The commands use it as they land (issue 14).
+#[allow(dead_code)]
+mod config;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
