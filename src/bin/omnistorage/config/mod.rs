@@ -74,7 +74,7 @@ impl Config {
     }
 
     /// The remotes' names: the file's in order, then those only the environment defines
-    /// (lower-case).
+    /// (upper-case, as the environment spells them; any case resolves).
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.remotes.iter().map(|(n, _)| n.as_str()).collect();
         for (k, _) in &self.env.vars {

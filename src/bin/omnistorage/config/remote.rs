@@ -388,10 +388,21 @@ fn sftp<'a>(
         authority.push('@');
     }
     if host.contains(':') {
-        authority.push_str(&format!(
-            "[{}]",
-            host.trim_start_matches('[').trim_end_matches(']')
-        ));
+        // An IPv6 address, bracketed or not.
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if !bare
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return Err(config_err(
+                name,
+                format!("host = {host:?} is not a host name or address"),
+            ));
+        }
+        authority.push_str(&format!("[{bare}]"));
     } else {
         authority.push_str(&encode(host, false));
     }

@@ -14,6 +14,9 @@ use omnistorage::{Error, ErrorKind};
 
 use super::{Source, ini, toml};
 
+/// A remote as stored: its name and its options, in file order.
+pub type Remote = (String, Vec<(String, String)>);
+
 /// The environment, as read once (tests pass their own).
 #[derive(Clone, Debug, Default)]
 pub struct Env {
@@ -94,7 +97,7 @@ pub fn locate(explicit: Option<&Path>, env: &Env) -> Source {
 
 /// Reads the remotes of `source`: `(name, pairs)` in file order. A file that does not
 /// exist holds no remotes.
-pub fn read(source: &Source) -> Result<Vec<(String, Vec<(String, String)>)>, Error> {
+pub fn read(source: &Source) -> Result<Vec<Remote>, Error> {
     let (path, rclone) = match source {
         Source::Ours(p) => (p, false),
         Source::Rclone(p) => (p, true),
