@@ -102,3 +102,15 @@ fn sftp_ssh_config() {
 fn sync_filter() {
     replay("sync_filter", props::sync_filter::check);
 }
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_config() {
+    replay("cli_config", props::cli_config::check);
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_remote() {
+    replay("cli_remote", props::cli_remote::check);
+}

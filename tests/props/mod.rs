@@ -6,10 +6,15 @@
 //! when the property fails. Any byte string is a valid input.
 //!
 //! The compression properties need the `gzip` and `zstd` features, the `s3_*` ones the `s3`
-//! feature, the `sftp_*` ones the `sftp` feature: of the crate under
+//! feature, the `sftp_*` ones the `sftp` feature, the `cli_*` ones (the binary's config parsers,
+//! included by path) the `cli` feature: of the crate under
 //! `cargo test`, of the fuzz crate (which forwards them, on by default) under `cargo fuzz`.
 
 pub mod backend_model;
+#[cfg(feature = "cli")]
+pub mod cli_config;
+#[cfg(feature = "cli")]
+pub mod cli_remote;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod compress_roundtrip;
 #[cfg(all(feature = "gzip", feature = "zstd"))]

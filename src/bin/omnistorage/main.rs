@@ -10,6 +10,7 @@
 
 mod args;
 mod commands;
+mod config;
 mod exit;
 mod flags;
 mod output;

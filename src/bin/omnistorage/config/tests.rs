@@ -1,0 +1,422 @@
+//! The config as a whole: locating, loading, saving, the environment's overrides, and the
+//! rclone remote types mapped to URLs.
+
+use std::path::{Path, PathBuf};
+
+use omnistorage::ErrorKind;
+
+use super::remote::{Spec, parse_spec_for, resolve_with};
+use super::store::Env;
+use super::{Config, Source, obscure};
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "omnistorage-cliconfig-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn env(vars: &[(&str, &str)]) -> Env {
+    Env {
+        vars: vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A config read from `text` (TOML, or INI when `rclone`) with `vars` as the environment.
+fn config(text: &str, rclone: bool, vars: &[(&str, &str)]) -> (TempDir, Config) {
+    let dir = TempDir::new("cfg");
+    let path = dir.0.join(if rclone { "rclone.conf" } else { "c.toml" });
+    write(&path, text);
+    let cfg = Config::load_with(Some(&path), env(vars)).unwrap();
+    (dir, cfg)
+}
+
+fn url(cfg: &Config, spec: &str) -> String {
+    resolve_with(spec, cfg, false)
+        .unwrap_or_else(|e| panic!("{spec}: {e}"))
+        .url
+}
+
+#[test]
+fn locate_prefers_flag_then_env_then_ours_then_rclone() {
+    let home = TempDir::new("home");
+    let h = home.0.to_str().unwrap();
+    let ours = home.0.join(".config/omnistorage/config.toml");
+    let rclone = home.0.join(".config/rclone/rclone.conf");
+    let vars = [("HOME", h)];
+    // Nothing exists: ours, to be written.
+    let cfg = Config::load_with(None, env(&vars)).unwrap();
+    assert_eq!(cfg.path(), &Source::Ours(ours.clone()));
+    assert!(cfg.names().is_empty());
+    // rclone's exists: read it.
+    write(&rclone, "[r]\ntype = local\n");
+    let cfg = Config::load_with(None, env(&vars)).unwrap();
+    assert_eq!(cfg.path(), &Source::Rclone(rclone.clone()));
+    assert_eq!(cfg.names(), ["r"]);
+    // $RCLONE_CONFIG wins over rclone's default.
+    let other = home.0.join("elsewhere.conf");
+    write(&other, "[e]\ntype = local\n");
+    let with = [("HOME", h), ("RCLONE_CONFIG", other.to_str().unwrap())];
+    assert_eq!(Config::load_with(None, env(&with)).unwrap().names(), ["e"]);
+    // Ours exists: it wins.
+    write(&ours, "[o]\ntype = \"local\"\n");
+    assert_eq!(Config::load_with(None, env(&with)).unwrap().names(), ["o"]);
+    // $XDG_CONFIG_HOME moves ours.
+    let xdg = home.0.join("xdg");
+    write(
+        &xdg.join("omnistorage/config.toml"),
+        "[x]\ntype = \"local\"\n",
+    );
+    let vars = [("HOME", h), ("XDG_CONFIG_HOME", xdg.to_str().unwrap())];
+    assert_eq!(Config::load_with(None, env(&vars)).unwrap().names(), ["x"]);
+    // $OMNISTORAGE_CONFIG, then --config, win; `.conf` is read as INI.
+    let vars = [("HOME", h), ("OMNISTORAGE_CONFIG", other.to_str().unwrap())];
+    let cfg = Config::load_with(None, env(&vars)).unwrap();
+    assert_eq!(
+        (cfg.path(), cfg.names()),
+        (&Source::Rclone(other.clone()), vec!["e"])
+    );
+    let cfg = Config::load_with(Some(&ours), env(&vars)).unwrap();
+    assert_eq!(cfg.names(), ["o"]);
+    // No home at all: nowhere to save.
+    let cfg = Config::load_with(None, env(&[])).unwrap();
+    assert_eq!(cfg.path(), &Source::None);
+    assert_eq!(cfg.save().unwrap_err().kind(), ErrorKind::InvalidConfig);
+}
+
+#[test]
+fn malformed_files_name_the_file_and_line() {
+    let dir = TempDir::new("bad");
+    let path = dir.0.join("c.toml");
+    write(&path, "[a]\ntype = local\n");
+    let e = Config::load_with(Some(&path), env(&[])).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    let shown = e.to_string();
+    assert!(
+        shown.contains("line 2") && shown.contains("c.toml"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn create_delete_save_round_trip() {
+    let dir = TempDir::new("save");
+    let path = dir.0.join("sub/config.toml");
+    let mut cfg = Config::load_with(Some(&path), env(&[])).unwrap();
+    let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    cfg.create("box", "sftp", &[kv("host", "h"), kv("pass", "hunter2")])
+        .unwrap();
+    cfg.create(
+        "my s3",
+        "s3",
+        &[kv("provider", "Minio"), kv("note", "a \"quoted\"\nline")],
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.create("box", "local", &[]).unwrap_err().kind(),
+        ErrorKind::AlreadyExists
+    );
+    assert_eq!(
+        cfg.create("x", "drive", &[]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        cfg.create("-x", "local", &[]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        cfg.create("y", "local", &[kv("type", "s3")])
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    cfg.create("gone", "local", &[]).unwrap();
+    cfg.delete("gone").unwrap();
+    assert_eq!(cfg.delete("gone").unwrap_err().kind(), ErrorKind::NotFound);
+    cfg.save().unwrap();
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("hunter2"),
+        "pass is stored obscured:\n{text}"
+    );
+    let again = Config::load_with(Some(&path), env(&[])).unwrap();
+    assert_eq!(again.names(), ["box", "my s3"]);
+    assert_eq!(again.remotes, cfg.remotes);
+    let pass = again.options("box").unwrap();
+    let pass = &pass.iter().find(|(k, _)| k == "pass").unwrap().1;
+    assert_eq!(obscure::reveal(pass).unwrap(), "hunter2");
+    assert!(url(&again, "box:x").contains("password=hunter2"));
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left");
+}
+
+#[test]
+fn rclone_files_are_never_rewritten() {
+    let (_dir, mut cfg) = config("[r]\ntype = local\n", true, &[]);
+    cfg.delete("r").unwrap();
+    let e = cfg.save().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert!(e.to_string().contains("never rewrites"), "{e}");
+}
+
+#[test]
+fn show_redacts_secrets() {
+    let text = "[s]\naccess_key_id = AKID\nsecret_access_key = S1\nsession_token = S2\ntype = s3\n\
+                [b]\ntype = sftp\npass = S3\nkey_file_pass = S4\nkey_file = /k\n";
+    let (_dir, cfg) = config(text, true, &[]);
+    let shown = cfg.show("s").unwrap();
+    assert_eq!(shown[0], ("type".to_owned(), "s3".to_owned()), "type first");
+    let b = cfg.show("b").unwrap();
+    let all = format!("{shown:?} {b:?}");
+    for secret in ["S1", "S2", "S3", "S4"] {
+        assert!(!all.contains(secret), "{all}");
+    }
+    assert!(all.contains("AKID") && all.contains("/k"), "{all}");
+    assert_eq!(cfg.show("nope").unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn environment_overrides_and_defines_remotes() {
+    let vars = [
+        ("RCLONE_CONFIG_MY_S3_REGION", "from-rclone-env"),
+        ("RCLONE_CONFIG_MY_S3_ENDPOINT", "http://rclone:1"),
+        ("OMNISTORAGE_CONFIG_MY_S3_ENDPOINT", "http://ours:2"),
+        ("RCLONE_CONFIG_ENVONLY_TYPE", "local"),
+        ("OMNISTORAGE_CONFIG_OTHER_TYPE", "alias"),
+        ("OMNISTORAGE_CONFIG_OTHER_REMOTE", "envonly:/base"),
+    ];
+    let (_dir, mut cfg) = config("[my-s3]\ntype = s3\nregion = file\n", true, &vars);
+    assert_eq!(cfg.names(), ["my-s3", "ENVONLY", "OTHER"]);
+    let u = url(&cfg, "my-s3:b");
+    assert!(u.contains("region=from-rclone-env"), "{u}");
+    assert!(
+        u.contains("endpoint=http%3A%2F%2Fours%3A2"),
+        "ours beats rclone's: {u}"
+    );
+    assert_eq!(url(&cfg, "envonly:/tmp/x"), "/tmp/x");
+    assert_eq!(url(&cfg, "other:sub"), "/base/sub");
+    assert_eq!(
+        cfg.delete("envonly").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn specs_split_as_rclone_does() {
+    use Spec::*;
+    for (spec, windows, want) in [
+        ("/abs/dir", false, Local("/abs/dir")),
+        ("rel", false, Local("rel")),
+        ("./a:b", false, Local("./a:b")),
+        ("dir/a:b", false, Local("dir/a:b")),
+        (
+            "a:b",
+            false,
+            Remote {
+                name: "a",
+                path: "b",
+            },
+        ),
+        (
+            "a:",
+            false,
+            Remote {
+                name: "a",
+                path: "",
+            },
+        ),
+        (
+            "my remote:x/y",
+            false,
+            Remote {
+                name: "my remote",
+                path: "x/y",
+            },
+        ),
+        (
+            "C:\\x",
+            false,
+            Remote {
+                name: "C",
+                path: "\\x",
+            },
+        ),
+        ("C:\\x", true, Local("C:\\x")),
+        ("C:", true, Local("C:")),
+        (
+            "ab:x",
+            true,
+            Remote {
+                name: "ab",
+                path: "x",
+            },
+        ),
+        ("s3://b/p", false, Url("s3://b/p")),
+        ("file:///abs", false, Url("file:///abs")),
+        ("mem://", false, Url("mem://")),
+        ("-x:y", false, Local("-x:y")),
+    ] {
+        assert_eq!(
+            parse_spec_for(spec, windows).unwrap(),
+            want,
+            "{spec} windows={windows}"
+        );
+    }
+    for bad in ["", ":s3:bucket"] {
+        assert_eq!(
+            parse_spec_for(bad, false).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+}
+
+#[test]
+fn rclone_remotes_map_to_urls() {
+    let pass = obscure::obscure("pw");
+    let kfp = obscure::obscure("kp");
+    let text = format!(
+        "[loc]\ntype = local\n\
+         [aws]\ntype = s3\nprovider = AWS\naccess_key_id = AK\nsecret_access_key = SK\nregion = eu-west-1\nacl = private\n\
+         [mini]\ntype = s3\nprovider = Minio\nendpoint = http://127.0.0.1:9000\nforce_path_style = true\nenv_auth = true\n\
+         [anon]\ntype = s3\nprovider = Other\nendpoint = s3.example.net\n\
+         [r2]\ntype = s3\nprovider = Cloudflare\nendpoint = https://acct.r2.cloudflarestorage.com\naccess_key_id = a\nsecret_access_key = b\n\
+         [tuned]\ntype = s3\nenv_auth = true\nchunk_size = 8M\nupload_concurrency = 8\nsession_token = T\nprofile = p\n\
+         [box]\ntype = sftp\nhost = example.com\nuser = me\nport = 2222\npass = {pass}\nkey_file = /k\nkey_file_pass = {kfp}\n\
+         known_hosts_file = /kh\nshell_type = unix\nmd5sum_command = md5sum\ndisable_hashcheck = true\nkey_use_agent = true\n\
+         [v6]\ntype = sftp\nhost = ::1\n\
+         [al]\ntype = alias\nremote = aws:bucket/base\n\
+         [al2]\ntype = alias\nremote = al:deeper\n\
+         [dir]\ntype = alias\nremote = /srv/data\n\
+         [u]\ntype = alias\nremote = mem://named/x\n"
+    );
+    let (_dir, cfg) = config(&text, true, &[]);
+    for (spec, want) in [
+        ("loc:/tmp/x", "/tmp/x"),
+        ("loc:rel/x", "./rel/x"),
+        ("loc:", "."),
+        (
+            "aws:bucket/dir/f",
+            "s3://bucket/dir/f?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK",
+        ),
+        (
+            "mini:b",
+            "s3://b/?provider=minio&endpoint=http%3A%2F%2F127.0.0.1%3A9000&path_style=true",
+        ),
+        (
+            "anon:b/p q",
+            "s3://b/p%20q?provider=other&endpoint=https%3A%2F%2Fs3.example.net&anonymous=true",
+        ),
+        (
+            "r2:b",
+            "s3://b/?provider=other&region=auto&endpoint=https%3A%2F%2Facct.r2.cloudflarestorage.com&access_key_id=a&secret_access_key=b",
+        ),
+        (
+            "tuned:b",
+            "s3://b/?session_token=T&profile=p&part_size=8M&concurrency=8",
+        ),
+        (
+            "box:rel",
+            "sftp://me@example.com:2222/~/rel?password=pw&key=%2Fk&passphrase=kp&known_hosts=%2Fkh&agent=true&hashes=false",
+        ),
+        ("v6:/abs", "sftp://[::1]/abs"),
+        (
+            "al:x",
+            "s3://bucket/base/x?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK",
+        ),
+        (
+            "al2:x",
+            "s3://bucket/base/deeper/x?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK",
+        ),
+        ("dir:sub", "/srv/data/sub"),
+        ("u:y", "mem://named/x/y"),
+    ] {
+        assert_eq!(url(&cfg, spec), want, "{spec}");
+    }
+    let aws = resolve_with("aws:bucket", &cfg, false).unwrap();
+    assert!(!aws.display.contains("SK") && aws.display.contains("secret_access_key=***"));
+    assert_eq!(aws.ignored, ["acl"]);
+    let b = resolve_with("box:", &cfg, false).unwrap();
+    assert!(
+        !b.display.contains("pw") && !b.display.contains("kp"),
+        "{}",
+        b.display
+    );
+    assert_eq!(b.ignored, ["shell_type", "md5sum_command"]);
+    for spec in ["aws:/tmp/x", "s3://bucket/dir", "file:///abs"] {
+        omnistorage::Url::parse(&url(&cfg, spec)).unwrap();
+    }
+}
+
+#[test]
+fn bad_remotes_are_clear_errors() {
+    let text = "[drive]\ntype = drive\n[notype]\nx = 1\n\
+                [s]\ntype = s3\nforce_path_style = maybe\n\
+                [p]\ntype = sftp\nhost = h\npass = plain\n[nohost]\ntype = sftp\n\
+                [port]\ntype = sftp\nhost = h\nport = 99999\n[pem]\ntype = sftp\nhost = h\nkey_pem = x\n\
+                [a]\ntype = alias\nremote = b:x\n[b]\ntype = alias\nremote = c:\n[c]\ntype = alias\nremote = a:y\n\
+                [noremote]\ntype = alias\n";
+    let (_dir, cfg) = config(text, true, &[]);
+    for (spec, kind, words) in [
+        (
+            "drive:x",
+            ErrorKind::Unsupported,
+            "supported: local, s3, sftp, alias",
+        ),
+        ("notype:x", ErrorKind::InvalidConfig, "no type"),
+        ("s:b", ErrorKind::InvalidConfig, "force_path_style"),
+        ("s:", ErrorKind::InvalidInput, "bucket"),
+        ("p:x", ErrorKind::InvalidConfig, "is it obscured"),
+        ("nohost:x", ErrorKind::InvalidConfig, "needs host"),
+        ("port:x", ErrorKind::InvalidConfig, "port"),
+        ("pem:x", ErrorKind::Unsupported, "key_file"),
+        (
+            "a:x",
+            ErrorKind::InvalidConfig,
+            "alias loop: a -> b -> c -> a",
+        ),
+        ("noremote:x", ErrorKind::InvalidConfig, "needs remote"),
+        (
+            "nosuch:x",
+            ErrorKind::InvalidConfig,
+            "no remote named \"nosuch\"",
+        ),
+        ("nosuch2:x", ErrorKind::InvalidConfig, "./"),
+        ("s3://b/p%zz", ErrorKind::InvalidConfig, "percent"),
+    ] {
+        let e = resolve_with(spec, &cfg, false).unwrap_err();
+        assert_eq!(e.kind(), kind, "{spec}: {e}");
+        assert!(e.to_string().contains(words), "{spec}: {e}");
+    }
+}
