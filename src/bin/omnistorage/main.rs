@@ -64,6 +64,7 @@ fn run(args: &Args) -> u8 {
             return exit::USAGE;
         }
     };
+    remote::set_config_path(args.value("config").map(std::path::PathBuf::from));
     let cancel = omnistorage::Cancel::new();
     let _signals = signals::install(&cancel);
     let outcome = match commands::dispatch(command, args, &cancel, &out) {

@@ -1,6 +1,12 @@
 //! Opening what the user names: a tree (`sync SRC DST`) or one object (`cat FILE`).
 
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
 use omnistorage::{Backend, Error, ErrorKind, Path};
+
+use crate::config::Config;
+use crate::config::remote::{Spec, parse_spec};
 
 /// An opened remote: the backend, and the path of the named thing inside it.
 pub struct Opened {
@@ -30,12 +36,38 @@ pub fn object(spec: &str) -> Result<Opened, Error> {
     })
 }
 
-/// What `omnistorage::open` takes for `spec`. (Named remotes from the config file: next.)
+/// The `--config` file given, set once by `main`.
+static CONFIG_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+/// The config, loaded the first time a named remote is used (a command on local paths and
+/// URLs never reads it, so a broken config file does not stop those).
+static CONFIG: OnceLock<Result<Config, Error>> = OnceLock::new();
+
+/// Remembers `--config FILE` for the loads to come.
+pub fn set_config_path(path: Option<PathBuf>) {
+    let _ = CONFIG_PATH.set(path);
+}
+
+/// The config (from `--config`, `$OMNISTORAGE_CONFIG`, ours, or rclone's), loaded once.
+pub fn config() -> Result<&'static Config, Error> {
+    CONFIG
+        .get_or_init(|| {
+            let path = CONFIG_PATH.get().and_then(|p| p.as_deref());
+            Config::load(path)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// What `omnistorage::open` takes for `spec`: a URL or local path as typed, or a named
+/// remote (`name:path`) resolved through the config and the environment.
 fn resolve(spec: &str) -> Result<String, Error> {
     if spec.is_empty() {
         return Err(Error::new(ErrorKind::InvalidInput, "an empty remote"));
     }
-    Ok(spec.to_owned())
+    match parse_spec(spec)? {
+        Spec::Remote { .. } => Ok(crate::config::resolve(spec, config()?)?.url),
+        Spec::Url(_) | Spec::Local(_) => Ok(spec.to_owned()),
+    }
 }
 
 /// Splits a URL or local path into its parent and last segment (the query of a URL stays

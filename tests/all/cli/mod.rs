@@ -2,6 +2,7 @@
 //! codes and the resulting trees are checked.
 
 mod basics;
+mod config;
 mod parity;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;

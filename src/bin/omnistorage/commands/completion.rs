@@ -5,6 +5,7 @@ use crate::args::FLAGS;
 
 /// Every command, as `dispatch` knows them.
 pub const COMMANDS: &[&str] = &[
+    "config",
     "sync",
     "copy",
     "move",

@@ -32,6 +32,9 @@ Commands:
   md5sum, sha1sum, sha256sum PATH, hashsum HASH PATH
   link FILE           a presigned URL (--expire 1h)
   cleanup PATH        abort pending uploads (S3 multipart) and staged leftovers
+  config list|show NAME|create NAME TYPE k=v...|delete NAME|path
+                      named remotes (~/.config/omnistorage/config.toml, or rclone's
+                      rclone.conf read unchanged), used as NAME:path
   version             print the version
   completion SHELL    shell completions (bash, zsh, fish)
 

@@ -95,6 +95,7 @@ fn entries(
     let mut opts = ListOptions::new().recursive(recursive);
     opts.cancel = Some(cancel.clone());
     let mut out = Vec::new();
+    let mut dirs = std::collections::HashSet::new();
     for item in backend.list(root, &opts)? {
         let mut e = item?;
         let Some(rel) = e.path.strip_prefix(root) else {
@@ -108,6 +109,22 @@ fn entries(
             && let Some(f) = &filter
             && !f.include_file(e.path.as_str(), e.size, e.modified)
         {
+            continue;
+        }
+        if recursive && !e.is_dir {
+            // A recursive listing has objects only; rclone shows their directories too,
+            // each just before its first entry (which keeps the order).
+            let mut missing = Vec::new();
+            let mut up = e.path.parent().filter(|p| !p.is_root());
+            while let Some(d) = up {
+                if !dirs.insert(d.as_str().to_owned()) {
+                    break;
+                }
+                up = d.parent().filter(|p| !p.is_root());
+                missing.push(d);
+            }
+            out.extend(missing.into_iter().rev().map(Entry::dir));
+        } else if e.is_dir && !dirs.insert(e.path.as_str().to_owned()) {
             continue;
         }
         out.push(e);

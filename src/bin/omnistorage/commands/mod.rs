@@ -1,6 +1,7 @@
 //! The commands, by rclone's names.
 
 mod completion;
+mod configcmd;
 pub mod help;
 mod list;
 mod objects;
@@ -51,6 +52,7 @@ pub fn dispatch(
         "cat" | "rcat" | "delete" | "deletefile" | "purge" | "mkdir" | "rmdir" | "rmdirs"
         | "touch" | "md5sum" | "sha1sum" | "sha256sum" | "hashsum" | "link" | "cleanup"
         | "about" => objects::run(command, args, cancel)?,
+        "config" => configcmd::run(args)?,
         "completion" => match args.rest.first().and_then(|s| completion::script(s)) {
             Some(script) => {
                 print!("{script}");

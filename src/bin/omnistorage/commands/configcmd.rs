@@ -1,0 +1,80 @@
+//! `omnistorage config list | show NAME | create NAME TYPE key=value... | delete NAME | path`.
+
+use omnistorage::{Error, ErrorKind};
+
+use crate::args::{Args, Usage};
+use crate::config::{Config, Source};
+use crate::{Outcome, exit, remote};
+
+pub fn run(args: &Args) -> Result<Outcome, Usage> {
+    let sub = args.rest.first().map(String::as_str).unwrap_or("");
+    let rest = args.rest.get(1..).unwrap_or(&[]);
+    let done = |r: Result<(), Error>| match r {
+        Ok(()) => Outcome::Code(exit::OK),
+        Err(e) => Outcome::Failed(e, false),
+    };
+    Ok(match (sub, rest) {
+        ("path", []) => done(remote::config().map(|c| match c.path() {
+            Source::Ours(p) | Source::Rclone(p) => println!("{}", p.display()),
+            Source::None => println!("(no config file: no home directory)"),
+        })),
+        ("list", []) => done(remote::config().map(|c| {
+            let mut names = c.names();
+            names.sort_unstable();
+            for name in names {
+                println!("{name}:");
+            }
+        })),
+        ("show", [name]) => done(remote::config().and_then(|c| {
+            let pairs = c.show(name)?;
+            println!("[{name}]");
+            for (k, v) in pairs {
+                println!("{k} = {v}");
+            }
+            Ok(())
+        })),
+        ("create", [name, kind, pairs @ ..]) => {
+            let mut kv = Vec::new();
+            for p in pairs {
+                let Some((k, v)) = p.split_once('=') else {
+                    return Err(Usage(format!("config create: {p:?} is not key=value")));
+                };
+                kv.push((k.to_owned(), v.to_owned()));
+            }
+            done(editable().and_then(|mut c| {
+                c.create(name, kind, &kv)?;
+                c.save()
+            }))
+        }
+        ("delete", [name]) => done(editable().and_then(|mut c| {
+            c.delete(name)?;
+            c.save()
+        })),
+        _ => {
+            return Err(Usage(
+                "config: list | show NAME | create NAME TYPE key=value... | delete NAME | path"
+                    .into(),
+            ));
+        }
+    })
+}
+
+/// A config to change: loaded afresh (the shared one is read-only).
+fn editable() -> Result<Config, Error> {
+    let loaded = remote::config()?;
+    match loaded.path() {
+        Source::Ours(p) => Config::load(Some(p)),
+        Source::Rclone(p) => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{} is rclone's config: omnistorage reads it and never rewrites it; give \
+                 --config with a .toml file to keep remotes of its own",
+                p.display()
+            ),
+        )),
+        Source::None => Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "no config file location (no home directory): give --config FILE",
+        )),
+    }
+}
