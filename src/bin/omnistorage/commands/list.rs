@@ -33,22 +33,10 @@ fn rfc3339(t: Option<SystemTime>) -> String {
         .unwrap_or_default()
 }
 
-/// A JSON string literal.
-pub fn json_str(s: &str) -> String {
+/// A JSON string literal (the log's own escaping).
+fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::output::log::json_string(s, &mut out);
     out
 }
 

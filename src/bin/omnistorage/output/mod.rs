@@ -11,7 +11,7 @@
 //! summary at the end shows with `-v` or `-P`; `-q` shows neither.
 
 pub mod human;
-mod log;
+pub mod log;
 mod progress;
 
 #[cfg(test)]
