@@ -4,6 +4,8 @@
 mod props;
 
 mod channel;
+#[cfg(any(feature = "s3", feature = "sftp", feature = "cli"))]
+mod chaos;
 #[cfg(feature = "cli")]
 mod cli;
 mod compress;

@@ -58,11 +58,14 @@
 //! - **automatically**, when a writer (or a copy) stages into a directory that already
 //!   existed and that this backend value has not looked at before: the directory is read
 //!   once (the cost of listing it, once per directory per backend), and every staged file in
-//!   it that is not locked and whose name and modification time are both older than the
-//!   grace period ([`FileBackend::with_reclaim_after`], default one hour) is deleted. A file
-//!   a live writer holds is never deleted, whatever its age; the grace period covers the
-//!   instant between a writer creating its file and locking it, and writers of older
-//!   versions, which did not lock.
+//!   it that can be locked is deleted, whatever its age: so the next run after a crash (a
+//!   `kill -9` of a sync, say) clears what the killed one left in every directory it writes
+//!   to. A file a live writer holds is never deleted. A writer creates its file and locks it
+//!   in two steps; a reclaimer may lock and delete it in between, so the writer checks, once
+//!   it holds the lock, that the name still leads to its file, and takes another name if not.
+//!   On a file system without locks, a staged file is deleted only when the time in its name
+//!   and its modification time are both older than the grace period
+//!   ([`FileBackend::with_reclaim_after`], default one hour).
 //!
 //! # Listing
 //!
@@ -102,7 +105,7 @@ use crate::{Backend, Writer};
 
 const NAME: &str = "file";
 
-/// The default grace period before a staged file nobody holds is reclaimed.
+/// The default grace period before a staged file is reclaimed on a file system without locks.
 const RECLAIM_AFTER: Duration = Duration::from_secs(3600);
 
 /// A store of objects in a local directory. See the [module docs](self) for the rules.
@@ -219,10 +222,11 @@ impl FileBackend {
         FileBackend::from_parts(i.root.clone(), sync, i.reclaim_after, i.guard.is_closed())
     }
 
-    /// How old a staged file that no live writer holds must be before a writer staging into
-    /// its directory deletes it (default one hour); `None` turns automatic reclaim off.
-    /// [`abort_upload`](Backend::abort_upload) does not wait for it. See the [module
-    /// docs](self#staged-files-left-by-a-crash).
+    /// Automatic reclaim of staged files left by a crash: `None` turns it off; `Some(age)` is
+    /// the grace period on file systems without locks (default one hour), where a staged file
+    /// is deleted only when it is older than that. Where locks work, a staged file no live
+    /// writer holds is deleted whatever its age. [`abort_upload`](Backend::abort_upload)
+    /// does not wait for it. See the [module docs](self#staged-files-left-by-a-crash).
     ///
     /// ```
     /// use omnistorage::FileBackend;

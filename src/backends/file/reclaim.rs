@@ -34,8 +34,11 @@ enum Outcome {
     Gone,
 }
 
-/// Deletes the staged file `full` unless a live writer holds it or it is younger than
-/// `grace` (by the time in its name and its modification time).
+/// Deletes the staged file `full` unless a live writer holds it. A file that can be locked
+/// has no live writer, whatever its age (a writer locks its file right after creating it,
+/// and checks then that its name still leads to it: see `stage.rs`). Where the file system
+/// has no locks, `grace` decides: the file is deleted only when the time in its name and its
+/// modification time are both older than it (`None`: no locks is an error).
 fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
     let meta = match fs::symlink_metadata(full) {
         Ok(m) => m,
@@ -44,20 +47,6 @@ fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
     };
     if !meta.is_file() {
         return Ok(Outcome::Gone);
-    }
-    if let Some(grace) = grace {
-        let now = SystemTime::now();
-        let old = |t: Option<SystemTime>| {
-            t.is_none_or(|t| now.duration_since(t).is_ok_and(|age| age >= grace))
-        };
-        let named = full
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(StagedName::parse)
-            .and_then(|n| n.started);
-        if !old(named) || !old(meta.modified().ok()) {
-            return Ok(Outcome::Young);
-        }
     }
     let file = match File::open(full) {
         Ok(f) => f,
@@ -68,8 +57,11 @@ fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => return Ok(Outcome::Live),
         // No locks on this file system: the age is all there is to go by.
-        Err(TryLockError::Error(_)) if grace.is_some() => {}
-        Err(TryLockError::Error(e)) => return Err(e),
+        Err(TryLockError::Error(e)) => match grace {
+            None => return Err(e),
+            Some(grace) if !older_than(full, &meta, grace) => return Ok(Outcome::Young),
+            Some(_) => {}
+        },
     }
     // Deleted while locked; the lock goes when `file` closes, after.
     match fs::remove_file(full) {
@@ -77,6 +69,21 @@ fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Outcome::Gone),
         Err(e) => Err(e),
     }
+}
+
+/// Whether the time in the staged name `full` and its modification time are both older
+/// than `grace` (a time that cannot be read counts as old).
+fn older_than(full: &FsPath, meta: &fs::Metadata, grace: Duration) -> bool {
+    let now = SystemTime::now();
+    let old = |t: Option<SystemTime>| {
+        t.is_none_or(|t| now.duration_since(t).is_ok_and(|age| age >= grace))
+    };
+    let named = full
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(StagedName::parse)
+        .and_then(|n| n.started);
+    old(named) && old(meta.modified().ok())
 }
 
 impl FileBackend {

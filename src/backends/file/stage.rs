@@ -111,6 +111,27 @@ impl Drop for Staged {
     }
 }
 
+/// Whether the staged file's name still leads to the file this writer holds (same device and
+/// inode on Unix; elsewhere, that the name exists).
+fn still_named(staged: &Staged) -> bool {
+    let (Some(path), Some(file)) = (&staged.path, &staged.file) else {
+        return false;
+    };
+    let (Ok(named), Ok(held)) = (fs::symlink_metadata(path), file.metadata()) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        named.dev() == held.dev() && named.ino() == held.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = held;
+        named.is_file()
+    }
+}
+
 impl FileBackend {
     /// Creates a new staged file for `path` in `dir`, locked.
     pub(super) fn stage(&self, op: &'static str, path: &Path, dir: &FsPath) -> Result<Staged> {
@@ -131,8 +152,17 @@ impl FileBackend {
                 file: Some(file),
             };
             match staged.file.as_ref().map(File::try_lock) {
-                // A reclaimer got to it first (it was told no grace period): take another.
+                // A reclaimer got to it between its creation and this lock (it holds it now,
+                // and deletes it): take another name.
                 Some(Err(TryLockError::WouldBlock)) => continue,
+                // Locked; but a reclaimer may have locked, deleted and released it in that
+                // moment: then the name leads elsewhere (or nowhere), and the file is
+                // nobody's. Checked now, while the lock keeps any reclaimer out.
+                Some(Ok(())) if !still_named(&staged) => {
+                    let mut staged = staged;
+                    staged.path = None; // not ours to remove any more
+                    continue;
+                }
                 // File systems without locks: go on unlocked; reclaim then relies on age.
                 Some(Ok(()) | Err(TryLockError::Error(_))) | None => return Ok(staged),
             }

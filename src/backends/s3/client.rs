@@ -409,9 +409,11 @@ pub(crate) fn read_body(resp: Response, limit: u64) -> Result<String> {
     let (_, body) = resp.into_parts();
     let mut reader = body.into_reader().take(limit + 1);
     reader.read_to_end(&mut buf).map_err(|e| {
+        // The connection broke (or stalled) mid-body: trying again may help.
         Error::from(e)
             .with_backend(NAME)
             .with_message("reading the response body failed")
+            .with_temporary(true)
     })?;
     if buf.len() as u64 > limit {
         return Err(Error::new(ErrorKind::Corrupt, "response body too large").with_backend(NAME));

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, SystemTime};
 
 use super::client::{self, Client, Method, Request};
 use super::meta;
@@ -38,7 +39,22 @@ impl Upload {
             .query("uploads", "")
             .cancel(t.opts.cancel.as_ref());
         req.headers = t.headers.clone();
-        let resp = t.client.call(&req, true).map_err(|e| t.err(e))?;
+        // Creating is not idempotent: a request whose answer was lost may have created an
+        // upload nobody knows the id of. So the first try is not repeated blindly; when it
+        // fails, the retries that follow are, and then the uploads of this key begun since
+        // the first try, other than the one we got, are aborted (`abort_lost_twins`).
+        let since = SystemTime::now();
+        let (resp, retried) = match t.client.call(&req, false) {
+            Ok(resp) => (resp, false),
+            Err(e) if e.is_temporary() => match t.client.call(&req, true) {
+                Ok(resp) => (resp, true),
+                Err(e) => {
+                    abort_lost_twins(t, None, since);
+                    return Err(t.err(e));
+                }
+            },
+            Err(e) => return Err(t.err(e)),
+        };
         let body = client::read_body(resp, 1024 * 1024).map_err(|e| t.err(e))?;
         let id = match xml::parse_doc(&body, "InitiateMultipartUploadResult") {
             Ok(Doc::Result(root)) => root.text_of("UploadId").unwrap_or_default().to_owned(),
@@ -50,6 +66,9 @@ impl Upload {
                 ErrorKind::Corrupt,
                 "CreateMultipartUpload answered without an UploadId",
             )));
+        }
+        if retried {
+            abort_lost_twins(t, Some(&id), since);
         }
         let (results_tx, results) = mpsc::channel();
         Ok(Upload {
@@ -211,10 +230,15 @@ pub(crate) fn complete(
         });
         match result {
             Ok(etag) => return Ok(etag),
-            Err(e) if e.kind() == ErrorKind::NotFound && attempt > 0 => {
-                if let Some(etag) =
-                    head_etag(client, key).filter(|e| e.ends_with(&format!("-{parts}")))
-                {
+            // A retry that finds the upload gone (NoSuchUpload; s3s-fs says AccessDenied):
+            // an earlier attempt may have completed it, its answer lost.
+            Err(e) if !e.is_temporary() && attempt > 0 => {
+                let expected = multipart_etag(etags);
+                let done = |found: &String| match &expected {
+                    Some(x) => found == x,
+                    None => found.ends_with(&format!("-{parts}")),
+                };
+                if let Some(etag) = head_etag(client, key).filter(done) {
                     return Ok(Some(etag));
                 }
                 return Err(e);
@@ -244,4 +268,87 @@ fn upload_part(t: &Target, id: &str, number: u32, data: &[u8]) -> Result<String>
     client::header(&resp, "etag")
         .map(|e| meta::unquote_etag(&e))
         .ok_or_else(|| Error::new(ErrorKind::Corrupt, "UploadPart answered without an ETag"))
+}
+
+/// How far before our first try an upload's recorded start may be and still be taken for one
+/// of its lost twins: the server's clock against ours.
+const TWIN_SKEW: Duration = Duration::from_secs(5);
+
+/// Aborts the uploads of `t.key` begun since `since` (less [`TWIN_SKEW`]) other than `keep`:
+/// those that a CreateMultipartUpload whose answer was lost made. Best effort: an upload of
+/// the same key that another client began in those same seconds is aborted too (its writer
+/// then fails with a clear error; nothing is lost), and failures here are ignored (what is
+/// left is found by `pending_uploads`).
+fn abort_lost_twins(t: &Target, keep: Option<&str>, since: SystemTime) {
+    let since = since.checked_sub(TWIN_SKEW).unwrap_or(since);
+    let mut markers: Option<(String, String)> = None;
+    for _ in 0..100 {
+        let mut req = Request::new(Method::Get, None)
+            .query("uploads", "")
+            .query("prefix", t.key.clone());
+        if let Some((key, id)) = &markers {
+            req = req
+                .query("key-marker", key.clone())
+                .query("upload-id-marker", id.clone());
+        }
+        let Ok(body) = t
+            .client
+            .call(&req, true)
+            .and_then(|resp| client::read_body(resp, 16 * 1024 * 1024))
+        else {
+            return;
+        };
+        let Ok(Doc::Result(root)) = xml::parse_doc(&body, "ListMultipartUploadsResult") else {
+            return;
+        };
+        let Ok(page) = xml::uploads_page(&root) else {
+            return;
+        };
+        for (key, id, started) in page.uploads {
+            let recent = started.is_none_or(|s| s >= since);
+            if key == t.key && keep != Some(id.as_str()) && recent {
+                let abort = Request::new(Method::Delete, Some(&t.key)).query("uploadId", id);
+                let _ = t.client.call(&abort, true);
+            }
+        }
+        match page.next {
+            Some(next) => markers = Some(next),
+            None => return,
+        }
+    }
+}
+
+/// The ETag S3 gives an object completed from these parts: the MD5 of their MD5s, `-N`;
+/// `None` when a part's ETag is not a plain MD5.
+fn multipart_etag(etags: &[(u32, String)]) -> Option<String> {
+    use md5::Digest;
+    let mut all = md5::Md5::new();
+    for (_, etag) in etags {
+        let bin = crate::hash::hex_decode(&meta::unquote_etag(etag)).filter(|b| b.len() == 16)?;
+        all.update(bin);
+    }
+    Some(format!(
+        "{}-{}",
+        crate::hash::hex_encode(&all.finalize()),
+        etags.len()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::multipart_etag;
+
+    #[test]
+    fn the_multipart_etag_is_the_md5_of_the_parts_md5s() {
+        // Two parts, "a" and "b": md5("a") = 0cc175b9..., md5("b") = 92eb5ffe...; the MD5 of
+        // their 32 binary bytes, as S3 (and `printf ... | xxd -r -p | md5sum`) computes it.
+        let etags = vec![
+            (1, "\"0cc175b9c0f1b6a831c399e269772661\"".to_owned()),
+            (2, "92eb5ffee6ae2fec3ad71c777531578f".to_owned()),
+        ];
+        // printf 0cc175b9...92eb5ffe...578f | xxd -r -p | md5sum
+        let expected = "96e024ba2074fe77e8e965ba43a704be-2";
+        assert_eq!(multipart_etag(&etags).as_deref(), Some(expected));
+        assert_eq!(multipart_etag(&[(1, "abc-3".to_owned())]), None);
+    }
 }

@@ -11,7 +11,7 @@ use ssh2::{HashType, Session};
 
 use super::NAME;
 use super::config::{Config, HostKeyCheck};
-use super::errors::from_ssh;
+use super::errors::{classify, from_ssh};
 use super::known_hosts::{self, HostKeyStatus, KnownHosts};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -252,7 +252,7 @@ fn authenticate(sess: &Session, cfg: &Config) -> Result<()> {
         Ok(m) => m.to_owned(),
         // `none` authentication succeeded (a server that asks for nothing).
         Err(_) if sess.authenticated() => return Ok(()),
-        Err(e) => return Err(from_ssh(e).with_operation("connect").with_path(cfg.store())),
+        Err(e) => return Err(lost(cfg, e)),
     };
     let offers = |m: &str| methods.split(',').any(|x| x == m);
     let mut tried: Vec<String> = Vec::new();
@@ -274,6 +274,8 @@ fn authenticate(sess: &Session, cfg: &Config) -> Result<()> {
                         None => "needs a passphrase, or not a key",
                     }
                 )),
+                // The connection went during the exchange: not an answer about the key.
+                Err(e) if classify(e.code()).dead => return Err(lost(cfg, e)),
                 Err(_) => tried.push(format!("key {shown} (refused)")),
             }
         }
@@ -289,11 +291,19 @@ fn authenticate(sess: &Session, cfg: &Config) -> Result<()> {
         if offers("password") {
             match sess.userauth_password(user, &password.0) {
                 Ok(()) if sess.authenticated() => return Ok(()),
+                Err(e) if classify(e.code()).dead => return Err(lost(cfg, e)),
                 _ => tried.push("password (refused)".into()),
             }
         } else {
             tried.push("password (not offered by the server)".into());
         }
+    }
+    // A connection cut during the exchange can read as a refusal: ask the server once more
+    // (a refusal answers; a lost connection fails as one).
+    if let Err(e) = sess.auth_methods(user)
+        && classify(e.code()).dead
+    {
+        return Err(lost(cfg, e));
     }
     if tried.is_empty() {
         tried.push(format!(
@@ -308,6 +318,11 @@ fn authenticate(sess: &Session, cfg: &Config) -> Result<()> {
             tried.join(", ")
         ),
     ))
+}
+
+/// The error of a connection lost while authenticating.
+fn lost(cfg: &Config, e: ssh2::Error) -> Error {
+    from_ssh(e).with_operation("connect").with_path(cfg.store())
 }
 
 /// Tries the agent's keys; `Err` says why the agent could not be used.

@@ -101,12 +101,17 @@
 //!
 //! ## Staged files left by a crash
 //!
-//! SFTP has no locks, so a staged file's age is all there is to go by: a writer staging into
-//! a directory this backend has not looked at yet deletes the staged files there whose name
-//! and modification time are both older than [`SftpBuilder::reclaim_after`] (default one
-//! hour; a live writer's file is modified with every write it sends, so only a writer idle
-//! for that long can lose its file, and its `finish` then fails). `pending_uploads` lists
-//! them, `abort_upload` deletes one at once.
+//! SFTP has no locks. A staged file's name records the process that made it, and on Linux
+//! also the boot it ran in and its start time (see `src/backends/tree/names.rs`), so a
+//! client on the same machine can tell a dead writer's file: a writer staging into a
+//! directory this backend has not looked at yet deletes the staged files there whose writer
+//! no longer runs (so the next run after a `kill -9` clears what the killed one left where it
+//! writes), keeps those of live writers, and, for names made elsewhere (another machine, an
+//! earlier boot, an older version), deletes those whose name and modification time are both
+//! older than [`SftpBuilder::reclaim_after`] (default one hour; a live writer's file is
+//! modified with every write it sends, so only a writer idle for that long can lose its
+//! file, and its `finish` then fails). `pending_uploads` lists them, `abort_upload` deletes
+//! one at once.
 //!
 //! # Listing
 //!

@@ -14,26 +14,33 @@ use super::tree::{CACHE_MAX, Under, mtime_of};
 use super::write::ASIDE_PREFIX;
 use super::{NAME, SftpBackend};
 use crate::backend::{PendingList, PendingUpload};
-use crate::backends::tree::names::{StagedName, TEMP_PREFIX, check_reserved, is_reserved};
+use crate::backends::tree::names::{
+    Liveness, StagedName, TEMP_PREFIX, check_reserved, is_reserved,
+};
 use crate::backends::tree::walk::{Select, Start, Walk};
 use crate::backends::tree::{Kind, Tree};
 use crate::error::Result;
 use crate::path::Path;
 
-/// Whether a staged file named `name` with attributes `stat` is older than `grace` by both
-/// the time in its name and its modification time.
-fn old_enough(name: &str, stat: &FileStat, grace: Duration) -> bool {
+/// Whether the reserved file `name` (staged, or an old object left aside) with attributes
+/// `stat` may be reclaimed: its writer is known to be dead (a name made on this machine, in
+/// this boot, by a process that no longer runs), or, when that cannot be told, both the time
+/// in its name and its modification time are older than `grace`. A live writer's file never.
+fn reclaimable(name: &str, stat: &FileStat, grace: Duration) -> bool {
+    let parsed = StagedName::parse(name).or_else(|| {
+        let rest = name.strip_prefix(ASIDE_PREFIX)?;
+        StagedName::parse(&format!("{TEMP_PREFIX}{rest}"))
+    });
+    match parsed.as_ref().map(StagedName::liveness) {
+        Some(Liveness::Dead) => return true,
+        Some(Liveness::Alive) => return false,
+        Some(Liveness::Unknown) | None => {}
+    }
     let now = SystemTime::now();
     let old = |t: Option<SystemTime>| {
         t.is_none_or(|t| now.duration_since(t).is_ok_and(|age| age >= grace))
     };
-    let named = StagedName::parse(name)
-        .or_else(|| {
-            let rest = name.strip_prefix(ASIDE_PREFIX)?;
-            StagedName::parse(&format!("{TEMP_PREFIX}{rest}"))
-        })
-        .and_then(|n| n.started);
-    old(named) && old(mtime_of(stat))
+    old(parsed.and_then(|n| n.started)) && old(mtime_of(stat))
 }
 
 impl SftpBackend {
@@ -58,8 +65,8 @@ impl SftpBackend {
         let _ = conn.sftp.unlink(FsPath::new(&full));
     }
 
-    /// Looks once per backend at a directory a writer stages into, and reclaims what was
-    /// left there longer ago than the grace period.
+    /// Looks once per backend at a directory a writer stages into, and reclaims what dead
+    /// writers left there (see [`reclaimable`]).
     pub(crate) fn sweep(&self, conn: &Conn, dir: &str) {
         let Some(grace) = self.inner.pool.config().reclaim_after else {
             return;
@@ -84,7 +91,7 @@ impl SftpBackend {
             let Some(name) = full.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if is_reserved(name) && stat.is_file() && old_enough(name, &stat, grace) {
+            if is_reserved(name) && stat.is_file() && reclaimable(name, &stat, grace) {
                 self.reclaim_one(conn, dir, name);
             }
         }

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ssh2::{File, FileStat, OpenFlags, OpenType};
 
-use super::errors::{FAILURE, NO_SUCH_FILE, from_ssh, is_status};
+use super::errors::{FAILURE, NO_SUCH_FILE, from_ssh, is_dead, is_status};
 use super::ext::{self, ExtError};
 use super::pool::{Conn, Lease};
 use super::tree::{entry_of, kind_of};
@@ -240,13 +240,20 @@ impl SftpBackend {
                         .root_seen
                         .store(false, std::sync::atomic::Ordering::Relaxed);
                 }
-                Err(e) => return Err(from_ssh(e)),
+                Err(e) => {
+                    let e = from_ssh(e);
+                    // The request may have created the file before its answer was lost.
+                    if is_dead(&e) {
+                        self.remove_staged(None, &staged);
+                    }
+                    return Err(e);
+                }
             }
         }
     }
 
-    /// Removes a staged file, on `conn` if it still works, else on a fresh session; best
-    /// effort (what is left is reclaimed by age).
+    /// Removes a staged file, on `conn` if it still works, else on a fresh session (retried
+    /// like any idempotent operation); best effort (what is left is reclaimed later).
     pub(crate) fn remove_staged(&self, conn: Option<&Conn>, staged: &str) {
         let p = FsPath::new(staged);
         if let Some(c) = conn.filter(|c| !c.is_dead())
@@ -254,9 +261,16 @@ impl SftpBackend {
         {
             return;
         }
-        if let Ok(c) = self.inner.pool.get() {
-            let _ = c.sftp.unlink(p);
-        }
+        // A fresh session, with the backend's retries: the connection that just broke may
+        // not be the only one to meet trouble.
+        let _ = self.inner.retry.run(None, |_| {
+            let c = self.inner.pool.get()?;
+            match c.sftp.unlink(p) {
+                Ok(()) => Ok(()),
+                Err(e) if is_status(&e, NO_SUCH_FILE) => Ok(()),
+                Err(e) => Err(c.note(from_ssh(e))),
+            }
+        });
     }
 }
 
@@ -290,7 +304,14 @@ impl SftpSink {
             .and_then(|l| ssh2::Error::last_session_error(&l.sess))
         {
             Some(ssh) if e.kind() != io::ErrorKind::TimedOut => from_ssh(ssh),
-            _ => Error::from(e),
+            // No code to go by (libssh2's own message, "channel read" and the like): the
+            // connection; the session is not trusted again.
+            _ => {
+                if let Some(l) = &self.lease {
+                    l.kill();
+                }
+                Error::from(e).with_temporary(true)
+            }
         };
         if let Some(l) = &self.lease {
             l.note(ours.clone());
@@ -306,11 +327,14 @@ impl SftpSink {
         else {
             return Err(err(ErrorKind::Closed, "writer is closed", OP, &self.path));
         };
-        let mut file = out.into_inner().map_err(|e| {
-            let (e, out) = e.into_parts();
-            drop(out);
-            Error::from(e)
-        })?;
+        let mut file = match out.into_inner() {
+            Ok(file) => file,
+            Err(e) => {
+                let (e, out) = e.into_parts();
+                drop(out);
+                return Err(self.failure(e).into());
+            }
+        };
         self.opts.check_size(self.written)?;
         if let Some(secs) = self.modified {
             file.setstat(times(secs)).map_err(from_ssh)?;

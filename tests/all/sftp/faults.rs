@@ -23,13 +23,13 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 
 /// The proxy, a known_hosts that names the server's key under the proxy's port, and a
 /// backend through it rooted at `dir`.
-struct Through {
-    proxy: TcpProxy,
-    backend: SftpBackend,
+pub(crate) struct Through {
+    pub(crate) proxy: TcpProxy,
+    pub(crate) backend: SftpBackend,
     _kh: PathBuf,
 }
 
-fn through(env: &SftpEnv, dir: &FsPath, pool: usize) -> Through {
+pub(crate) fn through(env: &SftpEnv, dir: &FsPath, pool: usize) -> Through {
     let upstream = format!("{}:{}", env.host, env.port).parse().unwrap();
     let proxy = TcpProxy::start(upstream).unwrap();
     let key = std::fs::read_to_string(&env.host_key_pub).unwrap();
@@ -65,7 +65,7 @@ impl Drop for Through {
 }
 
 /// The reserved (staged or aside) names in `dir`.
-fn staged_in(dir: &FsPath) -> Vec<String> {
+pub(crate) fn staged_in(dir: &FsPath) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|items| {
             items

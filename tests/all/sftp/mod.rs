@@ -11,7 +11,7 @@
 //!   16 threads through one backend).
 
 mod auth;
-mod faults;
+pub(crate) mod faults;
 mod ops;
 
 use std::path::PathBuf;

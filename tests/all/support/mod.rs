@@ -14,6 +14,7 @@
 // Each suite uses some of these helpers, and the first of them arrive before their users.
 #![allow(dead_code)]
 
+pub mod rng;
 pub mod tcp_proxy;
 
 use std::fmt;
