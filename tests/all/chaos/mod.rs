@@ -8,23 +8,21 @@
 //! the start of each campaign and in its `CHAOS` line).
 //!
 //! - [`cuts`]: connections cut at random offsets, both directions, through the fault proxy.
+//! - [`kills`]: `kill -9` of `omnistorage sync` at random moments, then a converging run.
+//! - [`load`]: 64 threads through one S3 backend, descriptors and memory sampled each second.
+//!
+//! Bisync under interruptions is `sync::bisync::props` (`OMNISTORAGE_CHAOS_BISYNC_RUNS`).
 
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod cuts;
+#[cfg(all(feature = "cli", unix))]
+mod kills;
+#[cfg(all(feature = "s3", target_os = "linux"))]
+mod load;
 
 use std::fmt::Write as _;
 
-/// A size read from `var`, or `default` when it is unset (a malformed value is a failure:
-/// a campaign that silently runs at another size would report the wrong figures).
-pub(crate) fn size(var: &str, default: u64) -> u64 {
-    match std::env::var(var) {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{var}={v:?} is not a whole number")),
-        Err(_) => default,
-    }
-}
+pub(crate) use crate::support::env_size as size;
 
 /// The campaign's seed: `OMNISTORAGE_CHAOS_SEED`, or one from the clock; printed.
 pub(crate) fn seed(campaign: &str) -> u64 {

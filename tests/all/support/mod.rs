@@ -17,6 +17,18 @@
 pub mod rng;
 pub mod tcp_proxy;
 
+/// A size read from `var`, or `default` when it is unset (a malformed value is a failure:
+/// a campaign that silently runs at another size would report the wrong figures).
+pub fn env_size(var: &str, default: u64) -> u64 {
+    match std::env::var(var) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{var}={v:?} is not a whole number")),
+        Err(_) => default,
+    }
+}
+
 use std::fmt;
 use std::path::PathBuf;
 
