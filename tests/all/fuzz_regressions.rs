@@ -114,3 +114,14 @@ fn cli_config() {
 fn cli_remote() {
     replay("cli_remote", props::cli_remote::check);
 }
+
+#[cfg(feature = "csv")]
+#[test]
+fn csv_read() {
+    replay("csv_read", props::csv_read::check);
+}
+
+#[test]
+fn url_parse() {
+    replay("url_parse", props::url_parse::check);
+}

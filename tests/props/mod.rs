@@ -17,6 +17,8 @@ pub mod cli_config;
 pub mod cli_remote;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod compress_roundtrip;
+#[cfg(feature = "csv")]
+pub mod csv_read;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 mod decode;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
@@ -37,5 +39,6 @@ pub mod sftp_ssh_config;
 #[cfg(feature = "sync")]
 pub mod sync_filter;
 mod trickle;
+pub mod url_parse;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;
