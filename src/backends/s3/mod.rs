@@ -113,6 +113,7 @@ mod client;
 mod copy;
 mod creds;
 mod errors;
+mod journal;
 mod list;
 mod meta;
 mod multipart;
@@ -169,6 +170,38 @@ struct Inner {
     conditional_writes: bool,
     copy_cutoff: u64,
     closed: Arc<AtomicBool>,
+    journal: Option<Arc<journal::Journal>>,
+}
+
+impl Inner {
+    /// The key prefix of the root, with its trailing `/` (empty for the whole bucket).
+    fn root_key(&self) -> String {
+        if self.prefix.is_root() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        }
+    }
+
+    /// Aborts the uploads of dead writers under the root in the upload journal.
+    fn reclaim(&self) {
+        if let Some(journal) = &self.journal {
+            let (client, cfg) = (&self.client, &self.client.cfg);
+            journal.reclaim(&cfg.endpoint, &cfg.bucket, &self.root_key(), |key, id| {
+                multipart::abort_id(client, key, id)
+            });
+        }
+    }
+}
+
+impl Drop for Inner {
+    /// A backend dropped without `close` reclaims as `close` does: a program (the
+    /// `omnistorage` tool among them) that just lets its backends go leaves nothing behind.
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::Acquire) {
+            self.reclaim();
+        }
+    }
 }
 
 impl std::fmt::Debug for S3Backend {
@@ -218,11 +251,7 @@ impl S3Backend {
 
     /// The key prefix of the root, with its trailing `/` (empty for the whole bucket).
     fn root_key(&self) -> String {
-        if self.inner.prefix.is_root() {
-            String::new()
-        } else {
-            format!("{}/", self.inner.prefix)
-        }
+        self.inner.root_key()
     }
 
     fn check_open(&self, op: &'static str) -> Result<()> {
@@ -348,7 +377,8 @@ impl Backend for S3Backend {
             given_md5,
             closed: Arc::clone(&self.inner.closed),
         };
-        Ok(Writer::new(writer::S3Writer::new(target)).with_cancel(opts.cancel.as_ref()))
+        let w = writer::S3Writer::new(target, self.inner.journal.as_ref());
+        Ok(Writer::new(w).with_cancel(opts.cancel.as_ref()))
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -428,8 +458,12 @@ impl Backend for S3Backend {
         }
     }
 
+    /// Also aborts the uploads that dead writers left in the
+    /// [upload journal](S3Builder::upload_journal) under this backend's root (as dropping
+    /// the last handle without `close` does).
     fn close(&self) -> Result<()> {
         self.inner.closed.store(true, Ordering::Release);
+        self.inner.reclaim();
         Ok(())
     }
 
