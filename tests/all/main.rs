@@ -4,6 +4,7 @@
 mod props;
 
 mod channel;
+mod chaos_resume;
 #[cfg(feature = "cli")]
 mod cli;
 mod compress;

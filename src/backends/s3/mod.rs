@@ -616,6 +616,15 @@ pub mod fuzzing {
         ))
     }
 
+    /// A ListParts page: `(part number, ETag, size)` per part, and the next marker.
+    #[allow(clippy::type_complexity)]
+    pub fn parts_page(body: &str) -> Option<(Vec<(u32, String, u64)>, Option<u32>)> {
+        let root = super::xml::parse(body).ok()?;
+        let page = super::xml::parts_page(&root).ok()?;
+        let parts = page.parts.into_iter().map(|p| (p.number, p.etag, p.size));
+        Some((parts.collect(), page.next))
+    }
+
     /// A ListObjectsV2 page under a root of `root_len` bytes: `(path, is_dir, size)` per
     /// entry that is valid (in listing order), and the continuation token.
     #[allow(clippy::type_complexity)]

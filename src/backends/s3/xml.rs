@@ -301,8 +301,9 @@ pub(crate) struct PartsPage {
     pub(crate) next: Option<u32>,
 }
 
-/// Reads a `<ListPartsResult>`. A part without a number, ETag or size is an error; so is a
-/// truncated page whose next marker does not move forward.
+/// Reads a `<ListPartsResult>`. A part without a number or size is an error; so is a
+/// truncated page whose next marker does not move forward. A part without an ETag (s3s-fs
+/// sends none) is left out: it cannot be checked, so it is sent again.
 pub(crate) fn parts_page(root: &Element) -> Result<PartsPage, String> {
     let mut page = PartsPage::default();
     for part in root.children("Part") {
@@ -311,11 +312,13 @@ pub(crate) fn parts_page(root: &Element) -> Result<PartsPage, String> {
             .and_then(|n| n.trim().parse::<u32>().ok())
             .filter(|&n| n > 0)
             .ok_or("a part without a valid PartNumber")?;
-        let etag = part
+        let Some(etag) = part
             .text_of("ETag")
             .map(|e| e.trim().trim_matches('"'))
             .filter(|e| !e.is_empty())
-            .ok_or("a part without an ETag")?;
+        else {
+            continue;
+        };
         let size = part
             .text_of("Size")
             .and_then(|n| n.trim().parse::<u64>().ok())
@@ -443,12 +446,16 @@ mod tests {
             parts_page(&parse(last).unwrap()).unwrap(),
             PartsPage::default()
         );
+        let no_etag = "<ListPartsResult><Part><PartNumber>1</PartNumber><Size>1</Size></Part>\
+                       </ListPartsResult>";
+        assert_eq!(
+            parts_page(&parse(no_etag).unwrap()).unwrap(),
+            PartsPage::default()
+        );
         for bad in [
             "<ListPartsResult><Part><ETag>x</ETag><Size>1</Size></Part></ListPartsResult>",
             "<ListPartsResult><Part><PartNumber>0</PartNumber><ETag>x</ETag><Size>1</Size>\
              </Part></ListPartsResult>",
-            "<ListPartsResult><Part><PartNumber>1</PartNumber><Size>1</Size></Part>\
-             </ListPartsResult>",
             "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>x</ETag><Size>-1</Size>\
              </Part></ListPartsResult>",
             "<ListPartsResult><IsTruncated>true</IsTruncated></ListPartsResult>",
