@@ -327,6 +327,29 @@ impl Drop for Claim {
     }
 }
 
+impl super::Inner {
+    /// Aborts the uploads of dead writers under the backend's root in its upload journal:
+    /// on `close`, and when the last handle is dropped without it.
+    pub(super) fn reclaim(&self) {
+        if let Some(journal) = &self.journal {
+            let (client, cfg) = (&self.client, &self.client.cfg);
+            journal.reclaim(&cfg.endpoint, &cfg.bucket, &self.root_key(), |key, id| {
+                super::multipart::abort_id(client, key, id)
+            });
+        }
+    }
+}
+
+impl Drop for super::Inner {
+    /// A backend dropped without `close` reclaims as `close` does: a program (the
+    /// `omnistorage` tool among them) that just lets its backends go leaves nothing behind.
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::Acquire) {
+            self.reclaim();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

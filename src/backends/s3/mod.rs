@@ -39,6 +39,10 @@
 //!   process left). S3 allows 10,000 parts: with a
 //!   [`size_hint`](crate::WriteOptions::size_hint) the part size grows to fit, without one an
 //!   object that outgrows 10,000 parts fails with [`ErrorKind::InvalidInput`].
+//! - **Resuming** after a kill: with an [upload journal](S3Builder::upload_journal), a writer
+//!   given a [`resume_id`](crate::WriteOptions::resume_id) records its upload, and the next
+//!   writer of the same content takes up the parts already stored (each checked by size and
+//!   MD5); `close` aborts the uploads of dead writers that no one took up.
 //! - **Metadata**: content type and user metadata become `Content-Type` and `x-amz-meta-*`;
 //!   a modification time is stored as `x-amz-meta-mtime` in seconds with nine decimals, as
 //!   rclone does, so buckets written by either read right in the other.
@@ -180,26 +184,6 @@ impl Inner {
             String::new()
         } else {
             format!("{}/", self.prefix)
-        }
-    }
-
-    /// Aborts the uploads of dead writers under the root in the upload journal.
-    fn reclaim(&self) {
-        if let Some(journal) = &self.journal {
-            let (client, cfg) = (&self.client, &self.client.cfg);
-            journal.reclaim(&cfg.endpoint, &cfg.bucket, &self.root_key(), |key, id| {
-                multipart::abort_id(client, key, id)
-            });
-        }
-    }
-}
-
-impl Drop for Inner {
-    /// A backend dropped without `close` reclaims as `close` does: a program (the
-    /// `omnistorage` tool among them) that just lets its backends go leaves nothing behind.
-    fn drop(&mut self) {
-        if !self.closed.load(Ordering::Acquire) {
-            self.reclaim();
         }
     }
 }
