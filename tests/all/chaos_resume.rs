@@ -167,6 +167,39 @@ fn another_identity_starts_over_and_aborts_the_old_upload() {
 }
 
 #[test]
+fn other_metadata_starts_over() {
+    each(|env, proxy, prefix, journal| {
+        let data = pattern(2 * PART + MIB + 1, 6);
+        let first = journaled(env, proxy, prefix, journal);
+        let opts = WriteOptions::new()
+            .size_hint(data.len() as u64)
+            .resume_id("v1")
+            .metadata("owner", "old");
+        let mut w = first.writer(&Path::parse("obj").unwrap(), &opts).unwrap();
+        w.write_all(&data[..PART + MIB + 1]).unwrap();
+        std::mem::forget(w);
+        drop(first);
+        // Same content, other metadata: the old upload carries the old metadata.
+        let again = journaled(env, proxy, prefix, journal);
+        let before = proxy.stats().bytes_up;
+        let opts = opts.metadata("owner", "new");
+        let mut w = again.writer(&Path::parse("obj").unwrap(), &opts).unwrap();
+        w.write_all(&data).unwrap();
+        w.finish().unwrap();
+        let sent = proxy.stats().bytes_up - before;
+        assert!(sent >= data.len() as u64, "{}: sent {sent}", env.server);
+        let entry = again.stat(&Path::parse("obj").unwrap()).unwrap();
+        assert_eq!(
+            entry.metadata.get("owner").map(String::as_str),
+            Some("new"),
+            "{}",
+            env.server
+        );
+        assert_pending(env, prefix, 0);
+    });
+}
+
+#[test]
 fn a_stored_part_that_differs_is_sent_again() {
     each(|env, proxy, prefix, journal| {
         let old = pattern(3 * PART, 3);

@@ -36,24 +36,30 @@ pub(crate) struct Record {
     pub(crate) upload_id: String,
     pub(crate) part_size: usize,
     pub(crate) identity: String,
+    /// The MD5 (hex) of the headers the upload was created with (content type, metadata,
+    /// the stored modification time and MD5): an upload is only taken up with the same.
+    pub(crate) headers: String,
 }
 
 impl Record {
     fn encode(&self) -> String {
         format!(
-            "{MAGIC}\nendpoint {}\nbucket {}\nkey {}\nupload_id {}\npart_size {}\nidentity {}\n",
+            "{MAGIC}\nendpoint {}\nbucket {}\nkey {}\nupload_id {}\npart_size {}\nidentity {}\n\
+             headers {}\n",
             escape(&self.endpoint),
             escape(&self.bucket),
             escape(&self.key),
             escape(&self.upload_id),
             self.part_size,
             escape(&self.identity),
+            escape(&self.headers),
         )
     }
 
     /// Reads an entry; `None` for anything that is not one, whole.
     pub(crate) fn decode(text: &str) -> Option<Record> {
-        let mut lines = text.lines();
+        // Every line ends with a newline: a file cut short is no entry.
+        let mut lines = text.strip_suffix('\n')?.split('\n');
         if lines.next()? != MAGIC {
             return None;
         }
@@ -68,6 +74,7 @@ impl Record {
             upload_id: field("upload_id")?,
             part_size: field("part_size")?.parse().ok()?,
             identity: field("identity")?,
+            headers: field("headers")?,
         };
         (lines.next().is_none() && !record.upload_id.is_empty()).then_some(record)
     }
@@ -75,6 +82,16 @@ impl Record {
     fn same_object(&self, endpoint: &str, bucket: &str, key: &str) -> bool {
         self.endpoint == endpoint && self.bucket == bucket && self.key == key
     }
+}
+
+/// The digest of an upload's headers recorded in its entry.
+pub(crate) fn headers_digest(headers: &[(String, String)]) -> String {
+    let mut sorted: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| format!("{}:{v}\n", k.to_ascii_lowercase()))
+        .collect();
+    sorted.sort();
+    crate::hash::hex_encode(&super::client::md5_of(sorted.concat().as_bytes()))
 }
 
 /// `%`, CR and LF as `%25`, `%0D`, `%0A`: one field a line.
@@ -362,6 +379,7 @@ mod tests {
             upload_id: id.into(),
             part_size: 5 << 20,
             identity: "src\n42 %0A".into(),
+            headers: "0123".into(),
         }
     }
 

@@ -9,7 +9,7 @@ use md5::Digest;
 
 use super::builder::{MAX_PART_SIZE, MIN_PART_SIZE};
 use super::client::{self, Client, Method, Request};
-use super::journal::{Claim, Found, Journal, Record};
+use super::journal::{Claim, Found, Journal, Record, headers_digest};
 use super::meta;
 use super::multipart::{self, MAX_PARTS, Upload};
 use super::pool::{PartPool, Permit};
@@ -78,7 +78,10 @@ impl S3Writer {
                 Found::Busy => {}
                 Found::Fresh(c) => claim = Some(c),
                 Found::Dead(c, record) => {
-                    if &record.identity == identity && part_size_fits(&record, &target.opts) {
+                    if &record.identity == identity
+                        && record.headers == headers_digest(&target.headers)
+                        && part_size_fits(&record, &target.opts)
+                    {
                         // Parts are compared by number: the part size must be the same.
                         target.part_size = record.part_size;
                         resume_from = Some(record.upload_id);
@@ -86,7 +89,7 @@ impl S3Writer {
                     } else if multipart::abort_id(&target.client, &record.key, &record.upload_id)
                         .is_ok()
                     {
-                        // Another content: its upload is of no use.
+                        // Other content or metadata: its upload is of no use.
                         claim = Some(c);
                     }
                     // Otherwise the entry stays for a later reclaim, and this writer goes
@@ -127,6 +130,7 @@ impl S3Writer {
                 upload_id: upload.id().to_owned(),
                 part_size: t.part_size,
                 identity: identity.clone(),
+                headers: headers_digest(&t.headers),
             });
         }
         Ok(upload)
