@@ -339,6 +339,12 @@ fn cli_resumes_a_killed_upload() {
     let first = proxy.stats().bytes_up;
     let plain = builder(&env).prefix(&prefix).build().unwrap();
     assert_pending(&env, &prefix, 1);
+    let uploads = home.path().join("cache/omnistorage/uploads");
+    assert_eq!(
+        journal_entries(&uploads),
+        1,
+        "the killed run's journal entry"
+    );
     assert!(!plain.contains("big.bin").unwrap(), "no partial object");
 
     let second = crate::cli::run(&["copy", &s, &url], None, home.path());
@@ -359,10 +365,52 @@ fn cli_resumes_a_killed_upload() {
         second_up as f64 / size as f64
     );
     assert!(identical, "the object matches its source");
+    assert_eq!(
+        journal_entries(&uploads),
+        0,
+        "the entry is gone with the upload"
+    );
     assert_eq!(pending_after, 0, "no pending upload is left");
     assert!(
         (second_up as f64) < 0.6 * size as f64,
         "the second run sent {second_up} of {size} bytes"
     );
+    cleanup(&env, &prefix);
+}
+
+/// `--no-upload-journal`: the binary keeps no journal (and a multipart upload still works).
+#[cfg(feature = "cli")]
+#[test]
+fn cli_without_the_journal_keeps_none() {
+    let Some(env) = require_server("garage") else {
+        return;
+    };
+    let home = TempDir::new().unwrap();
+    let src = TempDir::new().unwrap();
+    let data = pattern(PART + MIB, 3);
+    std::fs::write(src.path().join("f.bin"), &data).unwrap();
+    let prefix = unique_prefix("no-journal");
+    let url = format!(
+        "s3://{}/{prefix}?endpoint={}&region={}&access_key_id={}&secret_access_key={}\
+         &part_size=5M",
+        env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
+    );
+    let s = src.path().to_string_lossy().into_owned();
+    let uploads = home.path().join("cache/omnistorage/uploads");
+    let o = crate::cli::run(
+        &["copy", &s, &url, "--no-upload-journal"],
+        None,
+        home.path(),
+    );
+    assert_eq!(crate::cli::code(&o), 0, "{}", crate::cli::stderr(&o));
+    assert!(!uploads.exists(), "no journal directory");
+    let b = builder(&env).prefix(&prefix).build().unwrap();
+    assert!(b.read_to_vec("f.bin").unwrap() == data);
+    // Without the flag, the journal is kept (and left empty once the upload completed).
+    b.delete(&Path::parse("f.bin").unwrap()).unwrap();
+    let o = crate::cli::run(&["copy", &s, &url], None, home.path());
+    assert_eq!(crate::cli::code(&o), 0, "{}", crate::cli::stderr(&o));
+    assert!(uploads.is_dir(), "the journal directory");
+    assert_eq!(journal_entries(&uploads), 0);
     cleanup(&env, &prefix);
 }
