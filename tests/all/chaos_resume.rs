@@ -275,6 +275,75 @@ fn close_aborts_the_uploads_no_one_took_up() {
     });
 }
 
+/// Runs the binary with `args` and kills it (SIGKILL) once `proxy` has seen `kill_at` bytes
+/// go up.
+#[cfg(all(feature = "cli", unix))]
+fn killed_run(args: &[&str], home: &FsPath, proxy: &TcpProxy, kill_at: u64) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_omnistorage"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("OMNISTORAGE_CONFIG")
+        .env_remove("RCLONE_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let start = proxy.stats().bytes_up;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while proxy.stats().bytes_up - start < kill_at {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "the upload did not progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+/// Item 2's S3 half: a run killed in the middle of an upload leaves it pending; the next
+/// run, which has nothing of it to resume (the source is gone), aborts it when it ends.
+#[cfg(all(feature = "cli", unix))]
+#[test]
+fn cli_next_run_reclaims_a_killed_runs_upload() {
+    let Some(env) = require_server("garage") else {
+        return;
+    };
+    let home = TempDir::new().unwrap();
+    let src = TempDir::new().unwrap();
+    std::fs::write(src.path().join("f.bin"), pattern(4 * PART, 8)).unwrap();
+    let prefix = unique_prefix("reclaim");
+    let proxy = TcpProxy::start(upstream(&env)).unwrap();
+    let url = format!(
+        "s3://{}/{prefix}?endpoint=http://{}&region={}&access_key_id={}&secret_access_key={}\
+         &part_size=5M&concurrency=1",
+        env.bucket,
+        proxy.addr(),
+        env.region,
+        env.access_key,
+        env.secret_key
+    );
+    let s = src.path().to_string_lossy().into_owned();
+    killed_run(&["sync", &s, &url], home.path(), &proxy, 2 * PART as u64);
+    assert_pending(&env, &prefix, 1);
+    std::fs::remove_file(src.path().join("f.bin")).unwrap();
+    let o = crate::cli::run(&["sync", &s, &url], None, home.path());
+    assert_eq!(crate::cli::code(&o), 0, "{}", crate::cli::stderr(&o));
+    assert_pending(&env, &prefix, 0);
+    assert_eq!(
+        journal_entries(&home.path().join("cache/omnistorage/uploads")),
+        0
+    );
+    cleanup(&env, &prefix);
+}
+
 /// The campaign: the binary copies one large file to Garage through the proxy, is killed
 /// with SIGKILL once the proxy has seen half the object and one part more (so that about
 /// half is stored in whole parts), and a second run completes it. Sized by
@@ -282,9 +351,6 @@ fn close_aborts_the_uploads_no_one_took_up() {
 #[cfg(all(feature = "cli", unix))]
 #[test]
 fn cli_resumes_a_killed_upload() {
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
     let Some(env) = require_server("garage") else {
         return;
     };
@@ -312,30 +378,12 @@ fn cli_resumes_a_killed_upload() {
         env.secret_key
     );
     let s = src.path().to_string_lossy().into_owned();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_omnistorage"))
-        .args(["copy", &s, &url])
-        .env("HOME", home.path())
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env_remove("OMNISTORAGE_CONFIG")
-        .env_remove("RCLONE_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary runs");
-    let kill_at = (size / 2 + PART) as u64;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while proxy.stats().bytes_up < kill_at {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the first run ended before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "the upload did not progress");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    killed_run(
+        &["copy", &s, &url],
+        home.path(),
+        &proxy,
+        (size / 2 + PART) as u64,
+    );
     let first = proxy.stats().bytes_up;
     let plain = builder(&env).prefix(&prefix).build().unwrap();
     assert_pending(&env, &prefix, 1);
