@@ -126,6 +126,14 @@ pub struct WriteOptions {
     /// the MD5 of a multipart upload, as rclone's `md5chksum`) and check them: content that
     /// does not match is [`ErrorKind::Corrupt`] and nothing is stored. Others ignore them.
     pub hashes: Vec<crate::hash::Hash>,
+    /// What the bytes are, in the caller's words, for writers that can resume an upload a
+    /// killed process left behind (S3 with `S3Builder::upload_journal`): a writer given the
+    /// same identity for the same object as a dead one takes up its stored parts. The sync
+    /// engine uses the source's location, path, size and modification time. The identity
+    /// only says which upload to try: the writer still checks each stored part's size and
+    /// MD5 against the bytes it is given, and uploads again every part that differs.
+    /// Backends that cannot resume ignore it. Default `None`.
+    pub resume_id: Option<String>,
     /// Stops the write when cancelled: the next `write` (or `finish`) fails with
     /// [`ErrorKind::Cancelled`] and the writer is aborted, never committed. Backends that
     /// upload in parts or retry also check it there.
@@ -172,6 +180,20 @@ impl WriteOptions {
     pub fn hash(mut self, hash: crate::hash::Hash) -> WriteOptions {
         self.hashes.retain(|h| h.kind() != hash.kind());
         self.hashes.push(hash);
+        self
+    }
+
+    /// Sets the identity of the content for resumable uploads (see
+    /// [`resume_id`](WriteOptions::resume_id)).
+    ///
+    /// ```
+    /// use omnistorage::WriteOptions;
+    ///
+    /// let opts = WriteOptions::new().resume_id("/data/big.iso 4294967296 1700000000");
+    /// assert!(opts.resume_id.is_some());
+    /// ```
+    pub fn resume_id(mut self, id: impl Into<String>) -> WriteOptions {
+        self.resume_id = Some(id.into());
         self
     }
 

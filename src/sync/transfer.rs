@@ -98,6 +98,7 @@ pub(crate) fn transfer(
         opts.metadata = source.metadata.clone();
     }
     opts.hashes = source.hashes.clone();
+    opts.resume_id = resume_identity(sides.src, &from, &source);
     opts.cancel = how.cancel.cloned();
     let progress = how.stats.start(src.path.as_str(), source.size);
     let mut writer = sides.dst.writer(&to, &opts)?;
@@ -149,4 +150,24 @@ pub(crate) fn transfer(
         moved: false,
         md5,
     })
+}
+
+/// What the source object is, for a destination that can resume an upload a killed run left
+/// ([`WriteOptions::resume_id`]): the source's store, key, size, modification time and ETag.
+/// The destination still checks every stored part against the bytes. `None` for a source
+/// without a location.
+fn resume_identity(src: &dyn Backend, from: &Path, entry: &Entry) -> Option<String> {
+    let loc = src.location()?;
+    let mtime = entry
+        .modified
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or_else(|| "-".to_owned(), |d| d.as_nanos().to_string());
+    Some(format!(
+        "{}://{}/{} size={} mtime={mtime} etag={}",
+        loc.scheme(),
+        loc.store(),
+        loc.key(from),
+        entry.size,
+        entry.etag.as_deref().unwrap_or("-"),
+    ))
 }

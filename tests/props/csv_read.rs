@@ -55,7 +55,10 @@ pub fn check(data: &[u8]) {
     };
     let whole = read_all(text, &options, max);
     let trickled = read_all(Trickle { data: text, step }, &options, max);
-    assert_eq!(whole, trickled, "the split of the input changed what was read");
+    assert_eq!(
+        whole, trickled,
+        "the split of the input changed what was read"
+    );
     let mut last = 0;
     for e in &whole {
         if let Event::Row(_, Some(line)) = e {

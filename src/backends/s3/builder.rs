@@ -158,6 +158,7 @@ pub struct S3Builder {
     server_modtime: bool,
     conditional_writes: Option<bool>,
     copy_cutoff: u64,
+    upload_journal: Option<std::path::PathBuf>,
 }
 
 impl S3Builder {
@@ -185,6 +186,7 @@ impl S3Builder {
             server_modtime: false,
             conditional_writes: None,
             copy_cutoff: MAX_COPY,
+            upload_journal: None,
         }
     }
 
@@ -359,6 +361,32 @@ impl S3Builder {
         self
     }
 
+    /// Keep a journal of multipart uploads in `dir` (created when first needed), so that an
+    /// upload cut short by a killed process resumes in the next one: a writer whose options
+    /// carry a [`resume_id`](crate::WriteOptions::resume_id) records its upload there, and a
+    /// later writer of the same object with the same identity sends only the parts that are
+    /// not already stored (each stored part's size and MD5 are checked against the new bytes).
+    /// [`close`](crate::Backend::close) aborts the uploads of dead writers under the
+    /// backend's root that no writer took up, and removes their entries. Processes may share
+    /// the directory (entries are locked while their writer lives). Default: none, and
+    /// uploads are never resumed; the `omnistorage` tool keeps one under its cache
+    /// directory.
+    ///
+    /// ```
+    /// use omnistorage::backends::s3::S3Backend;
+    ///
+    /// let store = S3Backend::builder("bucket")
+    ///     .endpoint("http://127.0.0.1:3900")
+    ///     .credentials("key", "secret")
+    ///     .upload_journal(std::env::temp_dir().join("uploads"))
+    ///     .build()?;
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn upload_journal(mut self, dir: impl Into<std::path::PathBuf>) -> S3Builder {
+        self.upload_journal = Some(dir.into());
+        self
+    }
+
     /// Checks the configuration, resolves credentials and the region, and makes the backend.
     /// Nothing is sent to the server.
     pub fn build(self) -> Result<S3Backend> {
@@ -458,6 +486,9 @@ impl S3Builder {
                     .unwrap_or_else(|| provider.conditional_writes()),
                 copy_cutoff: self.copy_cutoff,
                 closed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+                journal: self
+                    .upload_journal
+                    .map(|dir| Arc::new(super::journal::Journal::new(dir))),
             }),
         })
     }

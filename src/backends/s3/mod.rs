@@ -39,6 +39,10 @@
 //!   process left). S3 allows 10,000 parts: with a
 //!   [`size_hint`](crate::WriteOptions::size_hint) the part size grows to fit, without one an
 //!   object that outgrows 10,000 parts fails with [`ErrorKind::InvalidInput`].
+//! - **Resuming** after a kill: with an [upload journal](S3Builder::upload_journal), a writer
+//!   given a [`resume_id`](crate::WriteOptions::resume_id) records its upload, and the next
+//!   writer of the same content takes up the parts already stored (each checked by size and
+//!   MD5); `close` aborts the uploads of dead writers that no one took up.
 //! - **Metadata**: content type and user metadata become `Content-Type` and `x-amz-meta-*`;
 //!   a modification time is stored as `x-amz-meta-mtime` in seconds with nine decimals, as
 //!   rclone does, so buckets written by either read right in the other.
@@ -113,6 +117,7 @@ mod client;
 mod copy;
 mod creds;
 mod errors;
+mod journal;
 mod list;
 mod meta;
 mod multipart;
@@ -169,6 +174,18 @@ struct Inner {
     conditional_writes: bool,
     copy_cutoff: u64,
     closed: Arc<AtomicBool>,
+    journal: Option<Arc<journal::Journal>>,
+}
+
+impl Inner {
+    /// The key prefix of the root, with its trailing `/` (empty for the whole bucket).
+    fn root_key(&self) -> String {
+        if self.prefix.is_root() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        }
+    }
 }
 
 impl std::fmt::Debug for S3Backend {
@@ -218,11 +235,7 @@ impl S3Backend {
 
     /// The key prefix of the root, with its trailing `/` (empty for the whole bucket).
     fn root_key(&self) -> String {
-        if self.inner.prefix.is_root() {
-            String::new()
-        } else {
-            format!("{}/", self.inner.prefix)
-        }
+        self.inner.root_key()
     }
 
     fn check_open(&self, op: &'static str) -> Result<()> {
@@ -348,7 +361,8 @@ impl Backend for S3Backend {
             given_md5,
             closed: Arc::clone(&self.inner.closed),
         };
-        Ok(Writer::new(writer::S3Writer::new(target)).with_cancel(opts.cancel.as_ref()))
+        let w = writer::S3Writer::new(target, self.inner.journal.as_ref());
+        Ok(Writer::new(w).with_cancel(opts.cancel.as_ref()))
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -428,8 +442,12 @@ impl Backend for S3Backend {
         }
     }
 
+    /// Also aborts the uploads that dead writers left in the
+    /// [upload journal](S3Builder::upload_journal) under this backend's root (as dropping
+    /// the last handle without `close` does).
     fn close(&self) -> Result<()> {
         self.inner.closed.store(true, Ordering::Release);
+        self.inner.reclaim();
         Ok(())
     }
 
@@ -580,6 +598,15 @@ pub mod fuzzing {
             page.uploads.into_iter().map(|(k, i, _)| (k, i)).collect(),
             page.next.is_some(),
         ))
+    }
+
+    /// A ListParts page: `(part number, ETag, size)` per part, and the next marker.
+    #[allow(clippy::type_complexity)]
+    pub fn parts_page(body: &str) -> Option<(Vec<(u32, String, u64)>, Option<u32>)> {
+        let root = super::xml::parse(body).ok()?;
+        let page = super::xml::parts_page(&root).ok()?;
+        let parts = page.parts.into_iter().map(|p| (p.number, p.etag, p.size));
+        Some((parts.collect(), page.next))
     }
 
     /// A ListObjectsV2 page under a root of `root_len` bytes: `(path, is_dir, size)` per

@@ -10,7 +10,7 @@ use super::client::{self, Client, Method, Request};
 use super::meta;
 use super::pool::Permit;
 use super::writer::Target;
-use super::xml::{self, Doc};
+use super::xml::{self, Doc, StoredPart};
 use crate::cancel::{self, Cancel};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -30,6 +30,9 @@ pub(crate) struct Upload {
     error: Option<Error>,
     /// Set on abort: parts still queued are not sent.
     stop: Arc<AtomicBool>,
+    /// The parts a resumed upload found stored, by number: a part whose size and MD5 match
+    /// one of them is not sent again.
+    stored: BTreeMap<u32, StoredPart>,
 }
 
 impl Upload {
@@ -70,8 +73,12 @@ impl Upload {
         if retried {
             abort_lost_twins(t, Some(&id), since);
         }
+        Ok(Upload::with(id, BTreeMap::new()))
+    }
+
+    fn with(id: String, stored: BTreeMap<u32, StoredPart>) -> Upload {
         let (results_tx, results) = mpsc::channel();
-        Ok(Upload {
+        Upload {
             id,
             next_part: 1,
             results_tx,
@@ -80,7 +87,54 @@ impl Upload {
             outstanding: 0,
             error: None,
             stop: Arc::new(AtomicBool::new(false)),
-        })
+            stored,
+        }
+    }
+
+    /// Takes up the upload `id` that a dead writer began: its stored parts (ListParts, every
+    /// page). An upload that is gone is [`ErrorKind::NotFound`].
+    pub(crate) fn resume(t: &Target, id: String) -> Result<Upload> {
+        let mut stored = BTreeMap::new();
+        let mut marker: Option<u32> = None;
+        loop {
+            let mut req = Request::new(Method::Get, Some(&t.key))
+                .query("uploadId", id.clone())
+                .cancel(t.opts.cancel.as_ref());
+            if let Some(m) = marker {
+                req = req.query("part-number-marker", m.to_string());
+            }
+            let resp = t.client.call(&req, true).map_err(|e| t.err(e))?;
+            let body = client::read_body(resp, 64 * 1024 * 1024).map_err(|e| t.err(e))?;
+            let page = match xml::parse_doc(&body, "ListPartsResult") {
+                Ok(Doc::Result(root)) => xml::parts_page(&root),
+                Ok(Doc::Error(err)) => {
+                    return Err(t.err(t.client.body_error("list parts", &err)));
+                }
+                Err(e) => Err(e),
+            }
+            .map_err(|e| {
+                t.err(Error::new(
+                    ErrorKind::Corrupt,
+                    format!("unreadable ListParts response: {e}"),
+                ))
+            })?;
+            for part in page.parts {
+                stored.insert(part.number, part);
+            }
+            match page.next {
+                // Forward only, and within S3's 10,000 parts: a server cannot keep us here.
+                Some(next) if marker.is_none_or(|m| next > m) && u64::from(next) < MAX_PARTS => {
+                    marker = Some(next)
+                }
+                _ => break,
+            }
+        }
+        Ok(Upload::with(id, stored))
+    }
+
+    /// The upload id.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
     }
 
     /// The number the next part will have.
@@ -106,9 +160,12 @@ impl Upload {
         let id = self.id.clone();
         let tx = self.results_tx.clone();
         let stop = Arc::clone(&self.stop);
+        let stored = self.stored.remove(&number);
         t.pool.spawn(move || {
             let result = if stop.load(Ordering::Acquire) {
                 Err(Error::new(ErrorKind::Cancelled, "the upload was aborted"))
+            } else if let Some(etag) = stored.filter(|s| matches(s, &data)).map(|s| s.etag) {
+                Ok(etag)
             } else {
                 cancel::check(target.opts.cancel.as_ref())
                     .and_then(|()| upload_part(&target, &id, number, &data))
@@ -150,12 +207,7 @@ impl Upload {
     pub(crate) fn abort(mut self, t: &Target) -> Result<()> {
         self.stop.store(true, Ordering::Release);
         self.collect(true);
-        let req = Request::new(Method::Delete, Some(&t.key)).query("uploadId", self.id.clone());
-        match t.client.call(&req, true) {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(t.err(e)),
-        }
+        abort_id(&t.client, &t.key, &self.id).map_err(|e| t.err(e))
     }
 
     /// Waits for every part, then completes the upload; aborts it on any failure. Returns
@@ -194,6 +246,16 @@ impl Upload {
                 Err(t.err(e))
             }
         }
+    }
+}
+
+/// AbortMultipartUpload of `id` on `key`; an upload that is gone is `Ok`.
+pub(crate) fn abort_id(client: &Client, key: &str, id: &str) -> Result<()> {
+    let req = Request::new(Method::Delete, Some(key)).query("uploadId", id.to_owned());
+    match client.call(&req, true) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -257,6 +319,16 @@ fn head_etag(client: &Client, key: &str) -> Option<String> {
     let resp = client.call(&req, true).ok()?;
     client::header(&resp, "etag").map(|e| meta::unquote_etag(&e))
 }
+
+/// Whether a stored part holds `data`: same size, and its ETag is the MD5 of `data` (S3's
+/// part ETags are; one that is not never matches, and the part is sent again).
+fn matches(stored: &StoredPart, data: &[u8]) -> bool {
+    stored.size == data.len() as u64
+        && stored
+            .etag
+            .eq_ignore_ascii_case(&crate::hash::hex_encode(&client::md5_of(data)))
+}
+
 fn upload_part(t: &Target, id: &str, number: u32, data: &[u8]) -> Result<String> {
     let req = Request::new(Method::Put, Some(&t.key))
         .query("partNumber", number.to_string())

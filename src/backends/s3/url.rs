@@ -10,7 +10,7 @@ impl S3Backend {
     /// `region`, `provider`, `account_id`, `path_style`, `access_key_id`,
     /// `secret_access_key`, `session_token`, `profile`, `anonymous`, `read_mtime`, `server_modtime`,
     /// `part_size`, `concurrency`, `retries`, `conditional_writes`,
-    /// `danger_accept_invalid_certs`. A user and password in the URL are the key id and
+    /// `danger_accept_invalid_certs`, `upload_journal` (a directory). A user and password in the URL are the key id and
     /// secret.
     pub fn from_url(url: &crate::registry::Url) -> Result<S3Backend> {
         let bad = |msg: String| Error::new(ErrorKind::InvalidConfig, msg).with_backend(NAME);
@@ -73,6 +73,9 @@ impl S3Backend {
         }
         if let Some(v) = flag("danger_accept_invalid_certs")? {
             b = b.danger_accept_invalid_certs(v);
+        }
+        if let Some(dir) = url.param("upload_journal").filter(|d| !d.is_empty()) {
+            b = b.upload_journal(dir);
         }
         if let Some(n) = number("part_size")? {
             b = b.part_size(usize::try_from(n).map_err(|_| bad("part_size too large".into()))?);

@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use md5::Digest;
 
+use super::builder::{MAX_PART_SIZE, MIN_PART_SIZE};
 use super::client::{self, Client, Method, Request};
+use super::journal::{Claim, Found, Journal, Record, headers_digest};
 use super::meta;
-use super::multipart::{MAX_PARTS, Upload};
+use super::multipart::{self, MAX_PARTS, Upload};
 use super::pool::{PartPool, Permit};
 use crate::cancel;
 use crate::entry::{Entry, Fields};
@@ -58,10 +60,43 @@ pub(crate) struct S3Writer {
     written: u64,
     md5: md5::Md5,
     upload: Option<Upload>,
+    /// The journal entry of this writer's object, with a resume identity and a journal.
+    claim: Option<Claim>,
+    /// The upload of a dead writer with the same identity, to take up at the first part.
+    resume_from: Option<String>,
 }
 
 impl S3Writer {
-    pub(crate) fn new(target: Target) -> S3Writer {
+    /// A writer of `target`; with a `journal` and a resume identity in the options, one
+    /// that takes up the upload a dead writer of the same content left, and records its own.
+    pub(crate) fn new(mut target: Target, journal: Option<&Arc<Journal>>) -> S3Writer {
+        let mut claim = None;
+        let mut resume_from = None;
+        if let (Some(journal), Some(identity)) = (journal, target.opts.resume_id.as_ref()) {
+            let cfg = &target.client.cfg;
+            match journal.find(&cfg.endpoint, &cfg.bucket, &target.key) {
+                Found::Busy => {}
+                Found::Fresh(c) => claim = Some(c),
+                Found::Dead(c, record) => {
+                    if &record.identity == identity
+                        && record.headers == headers_digest(&target.headers)
+                        && part_size_fits(&record, &target.opts)
+                    {
+                        // Parts are compared by number: the part size must be the same.
+                        target.part_size = record.part_size;
+                        resume_from = Some(record.upload_id);
+                        claim = Some(c);
+                    } else if multipart::abort_id(&target.client, &record.key, &record.upload_id)
+                        .is_ok()
+                    {
+                        // Other content or metadata: its upload is of no use.
+                        claim = Some(c);
+                    }
+                    // Otherwise the entry stays for a later reclaim, and this writer goes
+                    // without one.
+                }
+            }
+        }
         S3Writer {
             target: Arc::new(target),
             // Grows as bytes come: a small object never reserves a whole part.
@@ -70,7 +105,64 @@ impl S3Writer {
             written: 0,
             md5: md5::Md5::new(),
             upload: None,
+            claim,
+            resume_from,
         }
+    }
+
+    /// The multipart upload of this writer: a dead writer's taken up (a missing one starts
+    /// over), or a new one, recorded in the journal.
+    fn begin(&mut self) -> Result<Upload> {
+        let t = Arc::clone(&self.target);
+        if let Some(id) = self.resume_from.take() {
+            match Upload::resume(&t, id.clone()) {
+                Ok(upload) => return Ok(upload),
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                // Its parts cannot be read: it is not taken up, but aborted, so that it is
+                // not left behind; if even that fails, its entry stays for a later reclaim
+                // and this writer goes without one.
+                Err(_) => {
+                    if multipart::abort_id(&t.client, &t.key, &id).is_err() {
+                        self.claim = None;
+                    }
+                }
+            }
+        }
+        let upload = Upload::start(&t)?;
+        if let (Some(claim), Some(identity)) = (&self.claim, &t.opts.resume_id) {
+            claim.record(&Record {
+                endpoint: t.client.cfg.endpoint.clone(),
+                bucket: t.client.cfg.bucket.clone(),
+                key: t.key.clone(),
+                upload_id: upload.id().to_owned(),
+                part_size: t.part_size,
+                identity: identity.clone(),
+                headers: headers_digest(&t.headers),
+            });
+        }
+        Ok(upload)
+    }
+
+    /// The journal entry after the upload ended: removed if the upload is gone (completed
+    /// or aborted), otherwise let go for a later reclaim.
+    fn settle(&mut self, gone: bool) {
+        if let Some(claim) = self.claim.take()
+            && gone
+        {
+            claim.remove();
+        }
+    }
+
+    /// Aborts the upload, if any, and settles the journal entry.
+    fn abort_upload(&mut self) -> Result<()> {
+        let r = match self.upload.take() {
+            Some(upload) => upload.abort(&self.target),
+            None => Ok(()),
+        };
+        if self.resume_from.is_none() {
+            self.settle(r.is_ok());
+        }
+        r
     }
 
     /// Hands the full buffer to the pool (starting the multipart upload first if needed).
@@ -78,7 +170,7 @@ impl S3Writer {
         let t = Arc::clone(&self.target);
         cancel::check(t.opts.cancel.as_ref()).map_err(|e| t.err(e))?;
         if self.upload.is_none() {
-            self.upload = Some(Upload::start(&t)?);
+            self.upload = Some(self.begin()?);
         }
         let Some(upload) = self.upload.as_mut() else {
             return Err(t.err(Error::new(ErrorKind::Other, "no upload")));
@@ -200,9 +292,7 @@ impl WriteSink for S3Writer {
                 }
             });
         if let Err(e) = checks {
-            if let Some(upload) = self.upload.take() {
-                let _ = upload.abort(&t);
-            }
+            let _ = self.abort_upload();
             return Err(t.err(e));
         }
         let computed = Hash::from_hex(
@@ -213,9 +303,7 @@ impl WriteSink for S3Writer {
         if let Some(given) = t.given_md5
             && computed.is_some_and(|c| c != given)
         {
-            if let Some(upload) = self.upload.take() {
-                let _ = upload.abort(&t);
-            }
+            let _ = self.abort_upload();
             return Err(t.err(Error::new(
                 ErrorKind::Corrupt,
                 format!(
@@ -225,31 +313,45 @@ impl WriteSink for S3Writer {
             )));
         }
         let Some(mut upload) = self.upload.take() else {
-            return self.single_put();
+            let entry = self.single_put()?;
+            // A dead writer's upload of this content (a smaller object now?): of no use.
+            if let Some(id) = self.resume_from.take() {
+                let gone = multipart::abort_id(&t.client, &t.key, &id).is_ok();
+                self.settle(gone);
+            }
+            return Ok(entry);
         };
         if !self.buf.is_empty() {
             let data = std::mem::take(&mut self.buf);
             if let Err(e) = upload.submit(&t, data, self.permit.take()) {
-                let _ = upload.abort(&t);
+                let gone = upload.abort(&t).is_ok();
+                self.settle(gone);
                 return Err(t.err(e));
             }
         }
-        let etag = upload.complete(&t)?;
-        Ok(self.entry(t.given_md5, etag))
+        let done = upload.complete(&t);
+        // Completed: the entry goes. Failed: `complete` aborted the upload, but whether that
+        // worked is not known here; the entry stays for a reclaim to make sure.
+        self.settle(done.is_ok());
+        Ok(self.entry(t.given_md5, done?))
     }
 
     fn abort(mut self: Box<Self>) -> Result<()> {
-        match self.upload.take() {
-            Some(upload) => upload.abort(&self.target),
-            None => Ok(()),
-        }
+        self.abort_upload()
     }
 }
 
 impl Drop for S3Writer {
     fn drop(&mut self) {
-        if let Some(upload) = self.upload.take() {
-            let _ = upload.abort(&self.target);
-        }
+        let _ = self.abort_upload();
     }
+}
+
+/// Whether a recorded upload's part size can be used for these options: within S3's limits,
+/// and enough for the announced size in 10,000 parts.
+fn part_size_fits(record: &Record, opts: &WriteOptions) -> bool {
+    (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&record.part_size)
+        && opts
+            .size_hint
+            .is_none_or(|size| size.div_ceil(record.part_size as u64) <= MAX_PARTS)
 }

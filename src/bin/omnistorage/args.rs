@@ -236,6 +236,11 @@ pub const FLAGS: &[Spec] = &[
         Kind::Value,
         "where the hash cache is kept",
     ),
+    flag(
+        "no-upload-journal",
+        Kind::Switch,
+        "do not record S3 uploads to resume them after a kill",
+    ),
     flag("config", Kind::Value, "the config file"),
     // check
     flag(

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use omnistorage::{Backend, Error, ErrorKind, Path};
 
@@ -58,16 +59,74 @@ pub fn config() -> Result<&'static Config, Error> {
         .map_err(Clone::clone)
 }
 
+/// Whether S3 remotes opened from now on keep an upload journal.
+static UPLOAD_JOURNAL: AtomicBool = AtomicBool::new(false);
+
+/// Turns the upload journal of the S3 remotes opened from now on on or off (off until said):
+/// the commands that upload through the sync engine turn it on, unless `--no-upload-journal`.
+pub fn set_upload_journal(on: bool) {
+    UPLOAD_JOURNAL.store(on, Ordering::Relaxed);
+}
+
 /// What `omnistorage::open` takes for `spec`: a URL or local path as typed, or a named
 /// remote (`name:path`) resolved through the config and the environment.
 fn resolve(spec: &str) -> Result<String, Error> {
     if spec.is_empty() {
         return Err(Error::new(ErrorKind::InvalidInput, "an empty remote"));
     }
-    match parse_spec(spec)? {
-        Spec::Remote { .. } => Ok(crate::config::resolve(spec, config()?)?.url),
-        Spec::Url(_) | Spec::Local(_) => Ok(spec.to_owned()),
+    let url = match parse_spec(spec)? {
+        Spec::Remote { .. } => crate::config::resolve(spec, config()?)?.url,
+        Spec::Url(_) | Spec::Local(_) => spec.to_owned(),
+    };
+    Ok(with_upload_journal(url))
+}
+
+/// An `s3://` URL with `upload_journal=` the user's cache directory (`omnistorage/uploads`,
+/// beside the hash cache), when the journal is on and the URL does not name one itself.
+fn with_upload_journal(url: String) -> String {
+    if !UPLOAD_JOURNAL.load(Ordering::Relaxed)
+        || !url.starts_with("s3://")
+        || url.contains("upload_journal=")
+    {
+        return url;
     }
+    let Some(dir) = uploads_dir() else {
+        return url;
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{sep}upload_journal={}",
+        query_escape(&dir.to_string_lossy())
+    )
+}
+
+/// `$XDG_CACHE_HOME/omnistorage/uploads`, else `~/.cache/omnistorage/uploads`
+/// (`%LOCALAPPDATA%\omnistorage\uploads` on Windows), as the hash cache's directory is found.
+fn uploads_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if cfg!(windows) {
+        env("LOCALAPPDATA")
+    } else {
+        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
+    };
+    base.map(|b| b.join("omnistorage").join("uploads"))
+}
+
+/// Percent-escapes all but unreserved characters and `/`, for a URL query value.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Splits a URL or local path into its parent and last segment (the query of a URL stays
@@ -117,7 +176,12 @@ pub fn object_or_local(spec: &str) -> Result<Opened, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_last;
+    use super::{query_escape, split_last};
+
+    #[test]
+    fn journal_dirs_escape_for_the_query() {
+        assert_eq!(query_escape("/home/a b/c&d%"), "/home/a%20b/c%26d%25");
+    }
 
     #[test]
     fn splits_keep_the_query_with_the_parent() {

@@ -8,7 +8,7 @@
 //! behind: no staged files (file backend, SFTP) and no pending multipart uploads (S3): what
 //! the killed run left is reclaimed by the next run.
 //!
-//! Destinations: a local directory, S3 on Garage, SFTP on OpenSSH. Sized by
+//! Destinations: a local directory, S3 on Garage and on moto, SFTP on OpenSSH. Sized by
 //! `OMNISTORAGE_CHAOS_KILLS` (kills per destination, default 3; `scripts/chaos` runs 100);
 //! seeded by `OMNISTORAGE_CHAOS_SEED`.
 
@@ -260,7 +260,20 @@ fn kill_9_during_sync_to_a_local_directory() {
 #[cfg(feature = "s3")]
 #[test]
 fn kill_9_during_sync_to_s3_on_garage() {
-    let Some(env) = crate::support::require_server("garage") else {
+    kill_9_during_sync_to_s3("garage");
+}
+
+/// Moto keeps every pending upload (Garage drops an unfinished upload once a later one of
+/// the same key completes), so what the next run reclaims shows here.
+#[cfg(feature = "s3")]
+#[test]
+fn kill_9_during_sync_to_s3_on_moto() {
+    kill_9_during_sync_to_s3("moto");
+}
+
+#[cfg(feature = "s3")]
+fn kill_9_during_sync_to_s3(server: &'static str) {
+    let Some(env) = crate::support::require_server(server) else {
         return;
     };
     let prefix = crate::s3::unique_prefix("chaos-kills");
@@ -273,7 +286,7 @@ fn kill_9_during_sync_to_s3_on_garage() {
         .build()
         .expect("backend");
     campaign(Dest {
-        name: "garage",
+        name: server,
         url,
         inspect: Box::new(inspect),
         cleanup: Box::new(move || crate::s3::cleanup(&env, &prefix)),

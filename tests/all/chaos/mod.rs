@@ -9,6 +9,7 @@
 //!
 //! - [`cuts`]: connections cut at random offsets, both directions, through the fault proxy.
 //! - [`kills`]: `kill -9` of `omnistorage sync` at random moments, then a converging run.
+//! - [`resume`]: S3 uploads killed mid-way resume from their stored parts on the next run.
 //! - [`load`]: 64 threads through one S3 backend, descriptors and memory sampled each second.
 //!
 //! Bisync under interruptions is `sync::bisync::props` (`OMNISTORAGE_CHAOS_BISYNC_RUNS`).
@@ -19,6 +20,8 @@ mod cuts;
 mod kills;
 #[cfg(all(feature = "s3", target_os = "linux"))]
 mod load;
+#[cfg(feature = "s3")]
+mod resume;
 
 use std::fmt::Write as _;
 

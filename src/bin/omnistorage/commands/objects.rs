@@ -303,7 +303,11 @@ fn cleanup(args: &Args) -> Result<u8, Error> {
         n += 1;
     }
     if !args.on("quiet") {
-        eprintln!("NOTICE: {n} pending uploads aborted");
+        if args.on("dry-run") {
+            eprintln!("NOTICE: {n} pending uploads would be aborted (dry run)");
+        } else {
+            eprintln!("NOTICE: {n} pending uploads aborted");
+        }
     }
     Ok(exit::OK)
 }
