@@ -47,10 +47,17 @@ impl Upload {
         // fails, the retries that follow are, and then the uploads of this key begun since
         // the first try, other than the one we got, are aborted (`abort_lost_twins`).
         let since = SystemTime::now();
-        let (resp, retried) = match t.client.call(&req, false) {
-            Ok(resp) => (resp, false),
-            Err(e) if e.is_temporary() => match t.client.call(&req, true) {
-                Ok(resp) => (resp, true),
+        // The answer's body is part of the attempt: one cut mid-body is as lost as one cut
+        // before the status line.
+        let attempt = |idempotent: bool| {
+            t.client
+                .call(&req, idempotent)
+                .and_then(|resp| client::read_body(resp, 1024 * 1024))
+        };
+        let (body, retried) = match attempt(false) {
+            Ok(body) => (body, false),
+            Err(e) if e.is_temporary() => match attempt(true) {
+                Ok(body) => (body, true),
                 Err(e) => {
                     abort_lost_twins(t, None, since);
                     return Err(t.err(e));
@@ -58,7 +65,6 @@ impl Upload {
             },
             Err(e) => return Err(t.err(e)),
         };
-        let body = client::read_body(resp, 1024 * 1024).map_err(|e| t.err(e))?;
         let id = match xml::parse_doc(&body, "InitiateMultipartUploadResult") {
             Ok(Doc::Result(root)) => root.text_of("UploadId").unwrap_or_default().to_owned(),
             Ok(Doc::Error(err)) => return Err(t.err(t.client.body_error("create upload", &err))),
