@@ -163,9 +163,23 @@ fn unescape(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// The user's cache directory for hash caches: `$XDG_CACHE_HOME/omnistorage/hashes`, else
-/// `~/.cache/omnistorage/hashes` (`%LOCALAPPDATA%\omnistorage\hashes` on Windows).
+/// The user's cache directory for hash caches: [`user_cache_dir`]`/hashes`.
 pub(crate) fn default_dir() -> Option<PathBuf> {
+    user_cache_dir().map(|d| d.join("hashes"))
+}
+
+/// omnistorage's directory in the user's cache: `$XDG_CACHE_HOME/omnistorage`, else
+/// `~/.cache/omnistorage` (`~/Library/Caches/omnistorage` on macOS,
+/// `%LOCALAPPDATA%\omnistorage` on Windows); `None` when the environment names no home.
+/// The hash caches (`hashes/`), bisync's state (`bisync/`) and the command-line tool's S3
+/// upload journal (`uploads/`) live there.
+///
+/// ```
+/// if let Some(dir) = omnistorage::sync::user_cache_dir() {
+///     assert!(dir.ends_with("omnistorage"));
+/// }
+/// ```
+pub fn user_cache_dir() -> Option<PathBuf> {
     let env = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())
@@ -173,10 +187,12 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
     };
     let base = if cfg!(windows) {
         env("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library").join("Caches"))
     } else {
         env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
     };
-    base.map(|b| b.join("omnistorage").join("hashes"))
+    base.map(|b| b.join("omnistorage"))
 }
 
 /// The cache file of a pair of roots: a 64-bit FNV-1a of both locations, in hex.

@@ -115,6 +115,7 @@ mod walk;
 use std::sync::{Arc, Mutex};
 
 pub use bisync::{BisyncOptions, BisyncReport, Conflict, bisync};
+pub use cache::user_cache_dir;
 pub use compare::{Reason, SkipReason};
 pub use dedupe::{DedupeMode, DedupeReport, Duplicates, dedupe};
 pub use options::{ActionFn, Compare, DeleteMode, Options, ProgressFn};

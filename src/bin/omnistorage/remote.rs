@@ -100,20 +100,9 @@ fn with_upload_journal(url: String) -> String {
     )
 }
 
-/// `$XDG_CACHE_HOME/omnistorage/uploads`, else `~/.cache/omnistorage/uploads`
-/// (`%LOCALAPPDATA%\omnistorage\uploads` on Windows), as the hash cache's directory is found.
+/// [`omnistorage::sync::user_cache_dir`]`/uploads`, beside the hash cache.
 fn uploads_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = if cfg!(windows) {
-        env("LOCALAPPDATA")
-    } else {
-        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
-    };
-    base.map(|b| b.join("omnistorage").join("uploads"))
+    omnistorage::sync::user_cache_dir().map(|d| d.join("uploads"))
 }
 
 /// Percent-escapes all but unreserved characters and `/`, for a URL query value.

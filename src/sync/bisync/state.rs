@@ -93,21 +93,9 @@ pub(crate) fn key(side1: &str, side2: &str) -> String {
     format!("pair-{:016x}", fnv64(text.as_bytes()))
 }
 
-/// The default state directory: the user's cache directory, then `omnistorage/bisync`.
+/// The default state directory: [`user_cache_dir`](crate::sync::user_cache_dir)`/bisync`.
 pub(crate) fn default_dir() -> Option<PathBuf> {
-    let env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = if cfg!(windows) {
-        env("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library").join("Caches"))
-    } else {
-        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
-    };
-    base.map(|b| b.join("omnistorage").join("bisync"))
+    crate::sync::user_cache_dir().map(|d| d.join("bisync"))
 }
 
 fn escape(path: &str) -> String {

@@ -13,6 +13,7 @@
 //! seeded by `OMNISTORAGE_CHAOS_SEED`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::hash::{Hash as _, Hasher};
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
@@ -145,16 +146,9 @@ fn leftovers(b: &dyn Backend) -> Vec<String> {
 }
 
 fn sync_cmd(src: &FsPath, dest: &str, home: &FsPath) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_omnistorage"));
-    cmd.arg("sync")
-        .arg(src)
-        .arg(dest)
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("OMNISTORAGE_CONFIG")
-        .env_remove("RCLONE_CONFIG")
-        .stdin(Stdio::null())
+    let src = src.as_os_str();
+    let mut cmd = crate::cli::command::<&OsStr>(&["sync".as_ref(), src, dest.as_ref()], home);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     cmd

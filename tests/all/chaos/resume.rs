@@ -277,16 +277,10 @@ fn close_aborts_the_uploads_no_one_took_up() {
 /// go up.
 #[cfg(all(feature = "cli", unix))]
 fn killed_run(args: &[&str], home: &FsPath, proxy: &TcpProxy, kill_at: u64) {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     use std::time::{Duration, Instant};
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_omnistorage"))
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("OMNISTORAGE_CONFIG")
-        .env_remove("RCLONE_CONFIG")
+    let mut child = crate::cli::command(args, home)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

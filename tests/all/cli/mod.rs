@@ -12,22 +12,28 @@ mod signals;
 use std::path::Path as FsPath;
 use std::process::{Command, Output, Stdio};
 
-/// Runs the binary with `args` (and `stdin`), without any config or cache of the user's.
-pub(crate) fn run(args: &[&str], stdin: Option<&[u8]>, home: &FsPath) -> Output {
+/// The binary with `args`, its home, cache and config under `home` (none of the user's).
+pub(crate) fn command<S: AsRef<std::ffi::OsStr>>(args: &[S], home: &FsPath) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_omnistorage"));
     cmd.args(args)
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env_remove("OMNISTORAGE_CONFIG")
-        .env_remove("RCLONE_CONFIG")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("RCLONE_CONFIG");
+    cmd
+}
+
+/// Runs the binary with `args` (and `stdin`), without any config or cache of the user's.
+pub(crate) fn run(args: &[&str], stdin: Option<&[u8]>, home: &FsPath) -> Output {
+    let mut cmd = command(args, home);
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the binary runs");
     if let Some(data) = stdin
         && let Some(mut input) = child.stdin.take()
