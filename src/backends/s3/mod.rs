@@ -126,7 +126,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-pub use self::builder::{DEFAULT_UPLOAD_MEMORY, MAX_PART_SIZE, MIN_PART_SIZE, Provider, S3Builder};
+pub use self::builder::{
+    DEFAULT_ENDPOINT_DOWN_AFTER, DEFAULT_UPLOAD_MEMORY, MAX_PART_SIZE, MIN_PART_SIZE, Provider,
+    S3Builder,
+};
 use self::client::{Client, NAME};
 use self::pool::PartPool;
 use crate::backend::{Backend, List, PendingList, PendingUpload, Presign};

@@ -33,6 +33,8 @@ pub fn of_error(e: &Error, object: bool) -> u8 {
         ErrorKind::LimitExceeded if e.operation() == Some("max_transfer") => TRANSFER_LIMIT,
         ErrorKind::LimitExceeded => FATAL,
         ErrorKind::Cancelled => INTERRUPTED,
+        // A store that stopped answering (the S3 backend's endpoint_down_after): temporary.
+        ErrorKind::Unavailable => TEMPORARY,
         _ if e.is_temporary() => TEMPORARY,
         _ => USAGE,
     }
