@@ -4,6 +4,8 @@
 mod props;
 
 mod channel;
+#[cfg(all(feature = "s3", feature = "sync"))]
+mod chaos_node_loss;
 #[cfg(feature = "cli")]
 mod cli;
 mod compress;

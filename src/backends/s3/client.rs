@@ -245,6 +245,12 @@ fn revisit(down_after: Duration) -> Duration {
     down_after.clamp(Duration::from_millis(100), Duration::from_secs(10))
 }
 
+/// The longest wait before retrying after a transport failure: a quarter of the bound (at
+/// least 10 ms), so that a request meets [`ErrorKind::Unavailable`] soon after the bound.
+fn transport_pause(down_after: Duration) -> Duration {
+    (down_after / 4).max(Duration::from_millis(10))
+}
+
 /// A failed attempt: the error, and whether it failed at the transport level (no answer).
 struct Failed {
     error: Error,
@@ -552,7 +558,15 @@ impl Client {
                         && (attempt < retries
                             || (idempotent && transport && started.elapsed() < patience)) =>
                 {
-                    retry.sleep(attempt, req.cancel)?;
+                    let mut delay = retry.delay(attempt);
+                    if transport {
+                        // Short enough not to overshoot the bound by much.
+                        delay = delay.min(transport_pause(self.cfg.down_after));
+                    }
+                    match req.cancel {
+                        Some(c) => c.sleep(delay)?,
+                        None => std::thread::sleep(delay),
+                    }
                     attempt += 1;
                 }
                 other => return other,
@@ -771,6 +785,15 @@ mod tests {
             },
             "a revived node is found again"
         );
+    }
+
+    #[test]
+    fn transport_pauses_are_a_quarter_of_the_bound() {
+        assert_eq!(
+            transport_pause(Duration::from_secs(3)),
+            Duration::from_millis(750)
+        );
+        assert_eq!(transport_pause(Duration::ZERO), Duration::from_millis(10));
     }
 
     #[test]
