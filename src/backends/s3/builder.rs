@@ -212,8 +212,9 @@ impl S3Builder {
     }
 
     /// Several endpoints of one store (the nodes of a cluster), the first one first: it is
-    /// used while it answers; on a transport failure (refused, timed out, reset before a
-    /// response) requests move to the next one that answers, and the request's own retry
+    /// used while it answers; when it cannot be reached (connection refused, no route,
+    /// connect timeout; a connection cut mid-request counts when the retry's new one is
+    /// refused) requests move to the next one that answers, and the request's own retry
     /// goes on there (resumed reads and multipart parts too: every attempt is signed for the
     /// endpoint it goes to). A failing endpoint is tried again after a while. Replaces what
     /// [`endpoint`](Self::endpoint) set; an empty list sets nothing. The first endpoint is
@@ -246,8 +247,8 @@ impl S3Builder {
         self
     }
 
-    /// How long an endpoint may fail at the transport level with no answer before it is
-    /// down. While every endpoint is down, requests fail at once with one
+    /// How long an endpoint may be unreachable (connection refused, no route, connect
+    /// timeout) with no answer before it is down. While every endpoint is down, requests fail at once with one
     /// [`ErrorKind::Unavailable`] error naming them and since when (no more retries and
     /// backoff per request), and a request that meets a failing endpoint retries until it
     /// answers or is down: the sync engine then stops the run with that one error. One probe

@@ -1,20 +1,18 @@
 //! The HTTP side: signing with rusty-s3, sending with ureq, mapping every failure to an
 //! [`Error`] in one place, and retrying what is safe to retry.
 //!
-//! A store can have several endpoints (one signed bucket each). Every attempt goes to the
-//! endpoint in use while it answers; one that fails at the transport level (refused, timed
-//! out, reset before a response) is left for the next one that answers, and tried again
-//! after a while ([`Health`], [`choose`]). An endpoint that has had no answer for
-//! `down_after` is down: while every endpoint is down, requests fail at once with one
-//! [`ErrorKind::Unavailable`] error naming them and since when (one probe request at most
-//! every `revisit` finds out when one is back).
+//! A store can have several endpoints (one signed bucket each); every attempt goes to the
+//! one [`choose`] picks (see the `endpoints` module for the rules). While every endpoint is
+//! down, requests fail at once with one [`ErrorKind::Unavailable`] error naming them and
+//! since when.
 
 use std::io::Read;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::creds::Creds;
+use super::endpoints::{Choice, Health, choose, revisit, transport_pause};
 use super::errors;
 pub(crate) use super::errors::NAME;
 use crate::cancel::{self, Cancel};
@@ -142,6 +140,9 @@ pub(crate) struct Client {
     endpoints: Vec<Endpoint>,
     /// The endpoint in use (an index into `endpoints`).
     current: AtomicUsize,
+    /// Some endpoint has answered once: the store exists, and a transport failure now is
+    /// an outage worth waiting out (up to `down_after`), not a wrong address.
+    reached: AtomicBool,
     creds: Option<Creds>,
     pub(crate) cfg: ClientConfig,
 }
@@ -159,99 +160,8 @@ impl Endpoint {
     }
 }
 
-/// What the client knows of one endpoint: whether (and since when) it has been failing at
-/// the transport level with no answer since.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Health {
-    /// The first transport failure since the last answer (monotonic, and wall-clock for
-    /// the message).
-    failing_since: Option<(Instant, SystemTime)>,
-    /// The last request sent to it while failing.
-    last_try: Option<Instant>,
-}
-
-impl Health {
-    /// Any HTTP answer (whatever its status): the endpoint is reachable.
-    pub(crate) fn answered(&mut self) {
-        *self = Health::default();
-    }
-
-    /// A transport failure at `now`.
-    pub(crate) fn failed(&mut self, now: Instant, wall: SystemTime) {
-        self.failing_since.get_or_insert((now, wall));
-        self.last_try = Some(now);
-    }
-
-    /// No answer for `down_after` or longer.
-    pub(crate) fn down(&self, now: Instant, down_after: Duration) -> bool {
-        self.failing_since
-            .is_some_and(|(t, _)| now.saturating_duration_since(t) >= down_after)
-    }
-
-    /// Answering, or failing but left alone for `revisit`: worth a request.
-    fn rested(&self, now: Instant, revisit: Duration) -> bool {
-        self.failing_since.is_none()
-            || self
-                .last_try
-                .is_none_or(|t| now.saturating_duration_since(t) >= revisit)
-    }
-}
-
-/// Where the next attempt goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Choice {
-    /// To endpoint `index`; `probe`: it is failing, this attempt finds out whether it is back.
-    Use { index: usize, probe: bool },
-    /// Nowhere: every endpoint is down and none is due for a probe.
-    AllDown,
-}
-
-/// Chooses an endpoint, looking from `start` (the one in use) on: the first that answers;
-/// else the first failing one left alone for `revisit` (a probe); else the first that is
-/// failing but not yet down (the request's own retries go on there); else none.
-pub(crate) fn choose(
-    health: &[Health],
-    start: usize,
-    now: Instant,
-    down_after: Duration,
-    revisit: Duration,
-) -> Choice {
-    let n = health.len();
-    let order = || {
-        (0..n)
-            .map(|k| (start + k) % n)
-            .filter_map(|i| Some((i, health.get(i)?)))
-    };
-    if let Some((index, _)) = order().find(|(_, h)| h.failing_since.is_none()) {
-        return Choice::Use {
-            index,
-            probe: false,
-        };
-    }
-    if let Some((index, _)) = order().find(|(_, h)| h.rested(now, revisit)) {
-        return Choice::Use { index, probe: true };
-    }
-    match order().find(|(_, h)| !h.down(now, down_after)) {
-        Some((index, _)) => Choice::Use {
-            index,
-            probe: false,
-        },
-        None => Choice::AllDown,
-    }
-}
-
-/// How long a failing endpoint is left alone before a request tries it again.
-fn revisit(down_after: Duration) -> Duration {
-    down_after.clamp(Duration::from_millis(100), Duration::from_secs(10))
-}
-
-/// The longest wait before retrying after a transport failure: a quarter of the bound (at
-/// least 10 ms), so that a request meets [`ErrorKind::Unavailable`] soon after the bound.
-fn transport_pause(down_after: Duration) -> Duration {
-    (down_after / 4).max(Duration::from_millis(10))
-}
-
-/// A failed attempt: the error, and whether it failed at the transport level (no answer).
+/// A failed attempt: the error, and whether the endpoint could not be reached
+/// ([`errors::unreachable`]).
 struct Failed {
     error: Error,
     transport: bool,
@@ -338,6 +248,7 @@ impl Client {
             agent,
             endpoints,
             current: AtomicUsize::new(0),
+            reached: AtomicBool::new(false),
             creds,
             cfg,
         })
@@ -502,13 +413,14 @@ impl Client {
         match result {
             Ok(resp) => {
                 endpoint.health().answered();
+                self.reached.store(true, Ordering::Relaxed);
                 if self.current.load(Ordering::Relaxed) != index {
                     self.current.store(index, Ordering::Relaxed);
                 }
                 Ok(resp)
             }
             Err(e) => {
-                let transport = !matches!(e, ureq::Error::BadUri(_));
+                let transport = errors::unreachable(&e);
                 if transport {
                     endpoint.health().failed(Instant::now(), SystemTime::now());
                 }
@@ -528,11 +440,12 @@ impl Client {
 
     /// Like [`call`](Self::call), but the statuses in `accept` come back as responses too.
     ///
-    /// An idempotent request that meets no answer is retried past its retries for as long
-    /// as the endpoint may still come back (`down_after`, and one more backoff), so that it
-    /// ends either answered or with [`ErrorKind::Unavailable`]: a dead endpoint stops a
-    /// run with that one error, not with one transport error per file. `Unavailable` itself
-    /// is never retried.
+    /// Once the store has answered, an idempotent request that meets no answer is retried
+    /// past its retries for as long as the endpoint may still come back (`down_after`, and
+    /// one more pause), so that it ends either answered or with [`ErrorKind::Unavailable`]:
+    /// a dead endpoint stops a run with that one error, not with one transport error per
+    /// file. A store that never answered (a wrong address) fails after the usual retries.
+    /// `Unavailable` itself is never retried.
     pub(crate) fn call_accepting(
         &self,
         req: &Request<'_>,
@@ -556,7 +469,10 @@ impl Client {
                 Err(e)
                     if e.is_temporary()
                         && (attempt < retries
-                            || (idempotent && transport && started.elapsed() < patience)) =>
+                            || (idempotent
+                                && transport
+                                && self.reached.load(Ordering::Relaxed)
+                                && started.elapsed() < patience)) =>
                 {
                     let mut delay = retry.delay(attempt);
                     if transport {
@@ -685,121 +601,5 @@ mod tests {
     fn uri_encoding() {
         assert_eq!(uri_encode("a b/c~d_e.f-g+h%"), "a%20b%2Fc~d_e.f-g%2Bh%25");
         assert_eq!(uri_encode("é"), "%C3%A9");
-    }
-
-    const AFTER: Duration = Duration::from_secs(3);
-    const REVISIT: Duration = Duration::from_secs(1);
-
-    fn failing(since: Instant, last_try: Instant) -> Health {
-        Health {
-            failing_since: Some((since, SystemTime::now())),
-            last_try: Some(last_try),
-        }
-    }
-
-    #[test]
-    fn health_goes_down_after_the_bound_and_up_on_any_answer() {
-        let t0 = Instant::now();
-        let mut h = Health::default();
-        assert!(!h.down(t0, AFTER));
-        h.failed(t0, SystemTime::now());
-        h.failed(t0 + Duration::from_secs(2), SystemTime::now());
-        assert!(!h.down(t0 + Duration::from_secs(2), AFTER), "2 s < 3 s");
-        assert!(h.down(t0 + AFTER, AFTER), "failing since the first failure");
-        h.answered();
-        assert_eq!(h, Health::default());
-        assert!(!h.down(t0 + Duration::from_secs(60), AFTER));
-    }
-
-    #[test]
-    fn the_endpoint_in_use_stays_while_it_answers() {
-        let now = Instant::now();
-        let ok = Health::default();
-        let use_ = |index| Choice::Use {
-            index,
-            probe: false,
-        };
-        assert_eq!(choose(&[ok, ok, ok], 1, now, AFTER, REVISIT), use_(1));
-        assert_eq!(choose(&[ok], 0, now, AFTER, REVISIT), use_(0));
-    }
-
-    #[test]
-    fn a_failing_endpoint_is_left_for_the_next_that_answers() {
-        let now = Instant::now();
-        let ok = Health::default();
-        let bad = failing(now, now);
-        let use_ = |index| Choice::Use {
-            index,
-            probe: false,
-        };
-        assert_eq!(choose(&[bad, ok, ok], 0, now, AFTER, REVISIT), use_(1));
-        assert_eq!(
-            choose(&[ok, bad, bad], 1, now, AFTER, REVISIT),
-            use_(0),
-            "wraps"
-        );
-    }
-
-    #[test]
-    fn a_failing_endpoint_alone_is_retried_until_it_is_down() {
-        let t0 = Instant::now();
-        let just_tried = |at| failing(t0, at);
-        let at = t0 + Duration::from_millis(500);
-        assert_eq!(
-            choose(&[just_tried(at)], 0, at, AFTER, REVISIT),
-            Choice::Use {
-                index: 0,
-                probe: false
-            },
-            "not down yet: the request's own retries go on"
-        );
-        let later = t0 + AFTER;
-        assert_eq!(
-            choose(&[just_tried(later)], 0, later, AFTER, REVISIT),
-            Choice::AllDown
-        );
-    }
-
-    #[test]
-    fn a_down_endpoint_gets_one_probe_per_revisit() {
-        let t0 = Instant::now();
-        let now = t0 + Duration::from_secs(10);
-        let rested = failing(t0, now - REVISIT);
-        assert_eq!(
-            choose(&[rested], 0, now, AFTER, REVISIT),
-            Choice::Use {
-                index: 0,
-                probe: true
-            }
-        );
-        let probed = failing(t0, now);
-        assert_eq!(
-            choose(&[probed, probed], 0, now, AFTER, REVISIT),
-            Choice::AllDown
-        );
-        assert_eq!(
-            choose(&[probed, rested], 0, now, AFTER, REVISIT),
-            Choice::Use {
-                index: 1,
-                probe: true
-            },
-            "a revived node is found again"
-        );
-    }
-
-    #[test]
-    fn transport_pauses_are_a_quarter_of_the_bound() {
-        assert_eq!(
-            transport_pause(Duration::from_secs(3)),
-            Duration::from_millis(750)
-        );
-        assert_eq!(transport_pause(Duration::ZERO), Duration::from_millis(10));
-    }
-
-    #[test]
-    fn revisit_is_bounded() {
-        assert_eq!(revisit(Duration::ZERO), Duration::from_millis(100));
-        assert_eq!(revisit(Duration::from_secs(3)), Duration::from_secs(3));
-        assert_eq!(revisit(Duration::from_secs(300)), Duration::from_secs(10));
     }
 }
