@@ -276,7 +276,6 @@ fn chaos_node_loss_a_peer_node_dies_and_comes_back_mid_sync() {
         second.failures.len(),
     );
     assert_eq!((missing, differ, errors), (0, 0, 0));
-    assert_eq!(first.copied + second.copied, n, "every file copied once");
 }
 
 #[test]
