@@ -57,3 +57,18 @@ pub fn of_report(r: &Report, error_on_no_transfer: bool) -> u8 {
     }
     OK
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_store_is_a_temporary_error() {
+        let e = Error::from_kind(ErrorKind::Unavailable);
+        assert_eq!(of_error(&e, false), TEMPORARY);
+        assert_eq!(of_error(&e, true), TEMPORARY);
+        let mut r = Report::default();
+        r.stopped = Some(e);
+        assert_eq!(of_report(&r, false), TEMPORARY);
+    }
+}
