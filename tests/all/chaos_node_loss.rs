@@ -18,7 +18,8 @@
 //! `OMNISTORAGE_TEST_GCLUSTER_*` (`scripts/servers/up garage-cluster`, then
 //! `. target/servers/env`): skipped loudly without them, a failure under `CI=true`. The cases
 //! take turns on the cluster through a lock file beside its state, and every node a case
-//! kills is revived when it ends, even by a panic.
+//! kills is revived when it ends, even by a panic. One more test, without the cluster, pins
+//! the engine's side: an `Unavailable` error stops the run once, with no retries.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -30,7 +31,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use omnistorage::backends::s3::{Provider, S3Backend};
 use omnistorage::conformance::TempDir;
 use omnistorage::sync::{self, Action, Options, Report};
-use omnistorage::{ErrorKind, FileBackend, Path};
+use omnistorage::{
+    Backend, BackendExt, Capabilities, Error, ErrorKind, FileBackend, List, ListOptions,
+    MemoryBackend, Path, ReadOptions, Reader, Result, WriteOptions, Writer,
+};
 
 use crate::support::{S3Env, s3_env, under_ci};
 
@@ -379,5 +383,78 @@ fn chaos_node_loss_with_three_endpoints_the_sync_fails_over_and_completes() {
         (missing, differ, errors),
         (0, 0, 0),
         "checked with node 1 still down"
+    );
+}
+
+/// A memory store that becomes unavailable after `ok` writes: every later writer fails with
+/// [`ErrorKind::Unavailable`], as the S3 backend does once its endpoints are down.
+#[derive(Debug, Default)]
+struct GoesDown {
+    inner: MemoryBackend,
+    ok: u64,
+    writers: AtomicU64,
+}
+
+impl Backend for GoesDown {
+    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
+        self.inner.reader(path, opts)
+    }
+    fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
+        if self.writers.fetch_add(1, Ordering::AcqRel) >= self.ok {
+            return Err(
+                Error::new(ErrorKind::Unavailable, "down by the test").context(
+                    "write",
+                    path.as_str(),
+                    "test",
+                ),
+            );
+        }
+        self.inner.writer(path, opts)
+    }
+    fn exists(&self, path: &Path) -> Result<bool> {
+        self.inner.exists(path)
+    }
+    fn delete(&self, path: &Path) -> Result<()> {
+        self.inner.delete(path)
+    }
+    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
+        self.inner.list(prefix, opts)
+    }
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.inner.capabilities();
+        caps.server_side_copy = false;
+        caps.server_side_move = false;
+        caps
+    }
+}
+
+#[test]
+fn an_unavailable_store_stops_the_run_once_without_retries() {
+    let src = MemoryBackend::new();
+    for i in 0..200 {
+        src.write_all(format!("d/f{i:03}"), b"x").expect("write");
+    }
+    let dst = GoesDown {
+        ok: 20,
+        ..GoesDown::default()
+    };
+    let transfers = 4;
+    let opts = Options::new().transfers(transfers).retries(3);
+    let r = sync::sync(&src, &Path::root(), &dst, &Path::root(), &opts).expect("sync");
+    let stopped = r.stopped.clone().expect("the run stopped");
+    assert_eq!(stopped.kind(), ErrorKind::Unavailable, "{stopped}");
+    assert!(
+        r.failures.is_empty(),
+        "once, not per file: {:?}",
+        r.failures
+    );
+    assert_eq!(r.attempts, 1, "a stopped run is not run again");
+    assert_eq!(r.copied, 20);
+    // No retries: each copy in flight when the store went down failed once; none started
+    // after the stop.
+    let failed_writers = dst.writers.load(Ordering::Acquire) - 20;
+    assert!(
+        (1..=transfers as u64).contains(&failed_writers),
+        "{failed_writers} writers after the store went down"
     );
 }
