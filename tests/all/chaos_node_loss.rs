@@ -11,7 +11,9 @@
 //!   (`endpoint_down_after`, 3 s here) with exactly one error, of kind `Unavailable`, and a
 //!   run after the node is back converges;
 //! - (c) all three endpoints configured, the first one's node dies: the sync completes with
-//!   no failure.
+//!   no failure;
+//! - (d) the same, under one read that resumes mid-body and one multipart upload: both cross
+//!   over to a live endpoint and the bytes are exact.
 //!
 //! Size: `OMNISTORAGE_CHAOS_NODE_FILES` files (default 300; `scripts/chaos` runs 10,000).
 //! Each case prints one `CHAOS {...}` line (run with `--no-capture`). Needs
@@ -383,6 +385,78 @@ fn chaos_node_loss_with_three_endpoints_the_sync_fails_over_and_completes() {
         (missing, differ, errors),
         (0, 0, 0),
         "checked with node 1 still down"
+    );
+}
+
+#[test]
+fn chaos_node_loss_a_resumed_read_and_a_multipart_upload_cross_over() {
+    use std::io::{Read, Write};
+    let Some(cluster) = Cluster::require() else {
+        return;
+    };
+    const MIB: usize = 1024 * 1024;
+    let data: Vec<u8> = (0..32 * MIB).map(|i| (i % 251) as u8).collect();
+    let prefix = unique("d");
+    let (read_from, reader_secs) = {
+        // The object, written before any kill.
+        let all = cluster.backend(&[0, 1, 2], &prefix);
+        all.write_all("read", &data)
+            .expect("write the object to read");
+        // A read on node 1, cut by its death after 1 MiB: the rest comes from another node.
+        let mut reader = all.open_reader("read").expect("open");
+        let mut back = vec![0; MIB];
+        reader.read_exact(&mut back).expect("the first MiB");
+        cluster.kill(1);
+        let t0 = Instant::now();
+        reader
+            .read_to_end(&mut back)
+            .expect("the rest, from another node");
+        assert!(back == data, "the read is exact across the switch");
+        (all, t0.elapsed().as_secs_f64())
+    };
+    cluster.revive(1);
+    // A multipart upload (5 MiB parts) started on node 1, which dies half-way.
+    let store = S3Backend::builder(cluster.env.bucket.clone())
+        .provider(Provider::Garage)
+        .endpoints(cluster.endpoints.iter().cloned())
+        .region(cluster.env.region.clone())
+        .credentials(
+            cluster.env.access_key.clone(),
+            cluster.env.secret_key.clone(),
+        )
+        .endpoint_down_after(DOWN_AFTER)
+        .part_size(5 * MIB)
+        .prefix(prefix.as_str())
+        .build()
+        .expect("backend");
+    let mut w = store.open_writer("multipart").expect("writer");
+    let (first, rest) = data.split_at(12 * MIB);
+    w.write_all(first).expect("the first half");
+    cluster.kill(1);
+    let t0 = Instant::now();
+    w.write_all(rest).expect("the second half");
+    let entry = w.finish().expect("finish on another node");
+    let upload_secs = t0.elapsed().as_secs_f64();
+    assert_eq!(entry.size, data.len() as u64);
+    let other = cluster.backend(&[1], &prefix);
+    assert!(
+        other.read_to_vec("multipart").expect("read back") == data,
+        "the upload is exact"
+    );
+    assert!(
+        other
+            .pending_uploads(&Path::root())
+            .expect("pending")
+            .next()
+            .is_none(),
+        "no upload left pending"
+    );
+    drop(read_from);
+    println!(
+        "CHAOS {{\"campaign\":\"node_loss\",\"case\":\"d_read_and_multipart_failover\",\
+         \"bytes\":{},\"read_rest_secs\":{reader_secs:.1},\"upload_rest_secs\":{upload_secs:.1},\
+         \"read_exact\":true,\"upload_exact\":true}}",
+        data.len()
     );
 }
 
