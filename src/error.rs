@@ -43,6 +43,12 @@ pub enum ErrorKind {
     RateLimited,
     /// The operation took longer than allowed. Temporary.
     TimedOut,
+    /// The service cannot be reached and has not been for longer than the configured bound
+    /// (the S3 backend's [`endpoint_down_after`](crate::backends::s3::S3Builder::endpoint_down_after)
+    /// on every endpoint): the request was not sent. Temporary, but not worth retrying
+    /// within the operation: the sync engine stops the run with it once instead of recording
+    /// it for every file.
+    Unavailable,
     /// The backend, writer or stream was closed.
     Closed,
     /// The operation was cancelled by the caller.
@@ -76,6 +82,7 @@ impl ErrorKind {
             ErrorKind::DirectoryNotEmpty => "directory not empty",
             ErrorKind::RateLimited => "rate limited",
             ErrorKind::TimedOut => "timed out",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Closed => "closed",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::LimitExceeded => "limit exceeded",
@@ -86,9 +93,13 @@ impl ErrorKind {
     }
 
     /// Whether an error of this kind is temporary unless said otherwise
-    /// ([`RateLimited`](ErrorKind::RateLimited) and [`TimedOut`](ErrorKind::TimedOut)).
+    /// ([`RateLimited`](ErrorKind::RateLimited), [`TimedOut`](ErrorKind::TimedOut) and
+    /// [`Unavailable`](ErrorKind::Unavailable)).
     pub fn is_temporary_by_default(self) -> bool {
-        matches!(self, ErrorKind::RateLimited | ErrorKind::TimedOut)
+        matches!(
+            self,
+            ErrorKind::RateLimited | ErrorKind::TimedOut | ErrorKind::Unavailable
+        )
     }
 
     /// The closest [`io::ErrorKind`].
@@ -112,6 +123,7 @@ impl ErrorKind {
             ErrorKind::Cancelled
             | ErrorKind::LimitExceeded
             | ErrorKind::RateLimited
+            | ErrorKind::Unavailable
             | ErrorKind::PreconditionFailed
             | ErrorKind::Io
             | ErrorKind::Other => K::Other,
@@ -624,6 +636,7 @@ mod tests {
     fn temporary_defaults_follow_the_kind() {
         assert!(Error::from_kind(ErrorKind::RateLimited).is_temporary());
         assert!(Error::from_kind(ErrorKind::TimedOut).is_temporary());
+        assert!(Error::from_kind(ErrorKind::Unavailable).is_temporary());
         assert!(!Error::from_kind(ErrorKind::NotFound).is_temporary());
         assert!(
             !Error::from_kind(ErrorKind::NotFound)

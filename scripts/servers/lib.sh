@@ -18,15 +18,18 @@ export OMNISTORAGE_SERVERS_DIR="$SERVERS_DIR"
 # shellcheck disable=SC2034 # used by up and down
 SERVERS_SCRIPTS="$OMNI_ROOT/scripts/servers"
 
-# Every server this directory knows, in start order, and the prefix of its variables.
+# The servers `up` starts by default, in start order; the ones it starts only when named
+# (heavier, for one campaign); and the prefix of each one's variables.
 ALL_SERVERS=(s3s-fs garage moto sshd)
+OPTIONAL_SERVERS=(garage-cluster)
 env_prefix() {
     case "$1" in
         s3s-fs) echo OMNISTORAGE_TEST_S3S ;;
         garage) echo OMNISTORAGE_TEST_GARAGE ;;
         moto) echo OMNISTORAGE_TEST_MOTO ;;
         sshd) echo OMNISTORAGE_TEST_SFTP ;;
-        *) die "unknown server '$1' (known: ${ALL_SERVERS[*]})" ;;
+        garage-cluster) echo OMNISTORAGE_TEST_GCLUSTER ;;
+        *) die "unknown server '$1' (known: ${ALL_SERVERS[*]} ${OPTIONAL_SERVERS[*]})" ;;
     esac
 }
 
@@ -259,15 +262,29 @@ write_env_file() {
     mkdir -p "$SERVERS_DIR"
     {
         echo "# Written by scripts/servers (up/down): the servers running now. Source it."
-        for name in "${ALL_SERVERS[@]}"; do
-            marker=$(server_marker "$name")
-            if [ -s "$(server_dir "$name")/env" ] && pid_of "$name" "$marker" >/dev/null; then
+        for name in "${ALL_SERVERS[@]}" "${OPTIONAL_SERVERS[@]}"; do
+            if [ -s "$(server_dir "$name")/env" ] && server_running "$name"; then
                 cat "$(server_dir "$name")/env"
             fi
         done
     } >"$out.tmp"
     chmod 600 "$out.tmp"
     mv "$out.tmp" "$out"
+}
+
+# server_running NAME: its process runs (for garage-cluster: at least one of its nodes, so a
+# campaign's `kill N` does not drop the cluster's variables from the env file).
+server_running() {
+    local n
+    case "$1" in
+        garage-cluster)
+            for n in 1 2 3; do
+                pid_of "garage-cluster/node$n" "$(server_marker "$1")" >/dev/null && return 0
+            done
+            return 1
+            ;;
+        *) pid_of "$1" "$(server_marker "$1")" >/dev/null ;;
+    esac
 }
 
 # The substring of each server's command line that identifies it (see pid_of).
@@ -280,6 +297,8 @@ server_marker() {
         # ..."), keeping its command line: its config path tells this directory's sshd apart
         # from one that another worktree started.
         sshd) echo "$SERVERS_DIR/sshd/sshd_config" ;;
+        # Its nodes run `garage -c $SERVERS_DIR/garage-cluster/nodeN/garage.toml server`.
+        garage-cluster) echo "$SERVERS_DIR/garage-cluster/node" ;;
         *) die "unknown server '$1'" ;;
     esac
 }

@@ -22,6 +22,8 @@ pub const MAX_PART_SIZE: usize = 5 * 1024 * MIB;
 pub(crate) const MAX_COPY: u64 = 5 * 1024 * 1024 * 1024;
 /// The default [`S3Builder::upload_memory`]: 64 MiB.
 pub const DEFAULT_UPLOAD_MEMORY: usize = 64 * MIB;
+/// The default [`S3Builder::endpoint_down_after`]: 30 s.
+pub const DEFAULT_ENDPOINT_DOWN_AFTER: Duration = Duration::from_secs(30);
 
 /// A well-known S3-compatible service. See the [module docs](super) for what each sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +161,9 @@ pub struct S3Builder {
     conditional_writes: Option<bool>,
     copy_cutoff: u64,
     upload_journal: Option<std::path::PathBuf>,
+    /// Failover: the endpoints after the first ([`S3Builder::endpoints`]).
+    more_endpoints: Vec<String>,
+    down_after: Duration,
 }
 
 impl S3Builder {
@@ -187,6 +192,8 @@ impl S3Builder {
             conditional_writes: None,
             copy_cutoff: MAX_COPY,
             upload_journal: None,
+            more_endpoints: Vec::new(),
+            down_after: DEFAULT_ENDPOINT_DOWN_AFTER,
         }
     }
 
@@ -198,9 +205,60 @@ impl S3Builder {
         self
     }
 
-    /// The endpoint URL (`http://127.0.0.1:3900`). Default: the provider's.
+    /// The endpoint URL (`http://127.0.0.1:3900`). Default: the provider's. See also
+    /// [`endpoints`](Self::endpoints).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> S3Builder {
         self.endpoint = Some(endpoint.into());
+        self.more_endpoints.clear();
+        self
+    }
+
+    /// Several endpoints of one store (the nodes of a cluster), the first one first: it is
+    /// used while it answers; when it cannot be reached (connection refused, no route,
+    /// connect timeout; a connection cut mid-request counts when the retry's new one is
+    /// refused) requests move to the next one that answers, and the request's own retry
+    /// goes on there (resumed reads and multipart parts too: every attempt is signed for the
+    /// endpoint it goes to). A failing endpoint is tried again after a while. Replaces what
+    /// [`endpoint`](Self::endpoint) set; an empty list sets nothing. The first endpoint is
+    /// the store's identity (server-side copies between backends need the same one).
+    /// Default: the one endpoint.
+    ///
+    /// ```
+    /// use omnistorage::backends::s3::{Provider, S3Backend};
+    ///
+    /// let store = S3Backend::builder("bucket")
+    ///     .provider(Provider::Garage)
+    ///     .endpoints(["http://127.0.0.1:3910", "http://127.0.0.1:3920"])
+    ///     .endpoint_down_after(std::time::Duration::from_secs(10))
+    ///     .credentials("GK...", "secret")
+    ///     .build()?;
+    /// # drop(store);
+    /// // or: s3://bucket?provider=garage&endpoint=http://127.0.0.1:3910,http://127.0.0.1:3920
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn endpoints<I, S>(mut self, endpoints: I) -> S3Builder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut all = endpoints.into_iter().map(Into::into);
+        if let Some(first) = all.next() {
+            self.endpoint = Some(first);
+            self.more_endpoints = all.collect();
+        }
+        self
+    }
+
+    /// How long an endpoint may be unreachable (connection refused, no route, connect
+    /// timeout) with no answer before it is down. While every endpoint is down, requests fail at once with one
+    /// [`ErrorKind::Unavailable`] error naming them and since when (no more retries and
+    /// backoff per request), and a request that meets a failing endpoint retries until it
+    /// answers or is down: the sync engine then stops the run with that one error. One probe
+    /// request at a time finds out when an endpoint is back. A hung endpoint also needs
+    /// [`connect_timeout`](Self::connect_timeout) to fail. Default
+    /// [`DEFAULT_ENDPOINT_DOWN_AFTER`] (30 s).
+    pub fn endpoint_down_after(mut self, after: Duration) -> S3Builder {
+        self.down_after = after;
         self
     }
 
@@ -424,10 +482,18 @@ impl S3Builder {
                 return Err(bad(format!("provider {:?} needs an endpoint", provider)));
             }
         };
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            return Err(bad(format!(
-                "endpoint {endpoint:?} must start with http:// or https://"
-            )));
+        let mut endpoints = vec![endpoint.clone()];
+        endpoints.extend(
+            self.more_endpoints
+                .iter()
+                .map(|e| e.trim_end_matches('/').to_owned()),
+        );
+        for e in &endpoints {
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                return Err(bad(format!(
+                    "endpoint {e:?} must start with http:// or https://"
+                )));
+            }
         }
         let path_style = self.path_style.unwrap_or_else(|| {
             let host = endpoint_host(&endpoint);
@@ -440,7 +506,9 @@ impl S3Builder {
         });
         let ca_bundle = match self.ca_bundle {
             Some(pem) => Some(pem),
-            None if self.ca_bundle_from_env && endpoint.starts_with("https://") => {
+            None if self.ca_bundle_from_env
+                && endpoints.iter().any(|e| e.starts_with("https://")) =>
+            {
                 match std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
                     Some(file) => Some(std::fs::read(&file).map_err(|e| {
                         bad(format!(
@@ -456,6 +524,8 @@ impl S3Builder {
         let creds = creds::resolve(&self.creds, &env)?;
         let cfg = ClientConfig {
             endpoint: endpoint.clone(),
+            endpoints,
+            down_after: self.down_after,
             path_style,
             bucket: self.bucket.clone(),
             region,

@@ -1,13 +1,21 @@
 //! The HTTP side: signing with rusty-s3, sending with ureq, mapping every failure to an
 //! [`Error`] in one place, and retrying what is safe to retry.
+//!
+//! A store can have several endpoints (one signed bucket each); every attempt goes to the
+//! one [`choose`] picks (see the `endpoints` module for the rules). While every endpoint is
+//! down, requests fail at once with one [`ErrorKind::Unavailable`] error naming them and
+//! since when.
 
 use std::io::Read;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::creds::Creds;
+use super::endpoints::{Choice, Health, choose, revisit, transport_pause};
 use super::errors;
 pub(crate) use super::errors::NAME;
-use crate::cancel::Cancel;
+use crate::cancel::{self, Cancel};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::base64_encode;
 use crate::retry::Retry;
@@ -108,7 +116,13 @@ pub(crate) type Response = ureq::http::Response<ureq::Body>;
 /// Connection settings the client needs.
 #[derive(Clone, Debug)]
 pub(crate) struct ClientConfig {
+    /// The first endpoint: the store's identity (its [`Location`](crate::location::Location))
+    /// and the one named in error messages that are not about one endpoint.
     pub(crate) endpoint: String,
+    /// Every endpoint, the first one first (never empty: `Client::new` checks).
+    pub(crate) endpoints: Vec<String>,
+    /// An endpoint with no answer for this long is down.
+    pub(crate) down_after: Duration,
     pub(crate) path_style: bool,
     pub(crate) bucket: String,
     pub(crate) region: String,
@@ -122,15 +136,41 @@ pub(crate) struct ClientConfig {
 
 pub(crate) struct Client {
     agent: ureq::Agent,
-    bucket: rusty_s3::Bucket,
+    /// Never empty.
+    endpoints: Vec<Endpoint>,
+    /// The endpoint in use (an index into `endpoints`).
+    current: AtomicUsize,
+    /// Some endpoint has answered once: the store exists, and a transport failure now is
+    /// an outage worth waiting out (up to `down_after`), not a wrong address.
+    reached: AtomicBool,
     creds: Option<Creds>,
     pub(crate) cfg: ClientConfig,
+}
+
+/// One endpoint of the store: its signed bucket and what is known of its health.
+struct Endpoint {
+    url: String,
+    bucket: rusty_s3::Bucket,
+    health: Mutex<Health>,
+}
+
+impl Endpoint {
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A failed attempt: the error, and whether the endpoint could not be reached
+/// ([`errors::unreachable`]).
+struct Failed {
+    error: Error,
+    transport: bool,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.cfg.endpoint)
+            .field("endpoints", &self.cfg.endpoints)
             .field("bucket", &self.cfg.bucket)
             .field("region", &self.cfg.region)
             .field("key_id", &self.creds.as_ref().map(|c| c.key.as_str()))
@@ -144,23 +184,35 @@ fn config_err(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
 
 impl Client {
     pub(crate) fn new(cfg: ClientConfig, creds: Option<Creds>) -> Result<Client> {
-        let endpoint: std::result::Result<_, _> = cfg.endpoint.parse();
-        let endpoint = endpoint.map_err(|e| {
-            config_err(format!("invalid endpoint {:?}", cfg.endpoint)).with_source(Box::new(e))
-        })?;
         let style = if cfg.path_style {
             rusty_s3::UrlStyle::Path
         } else {
             rusty_s3::UrlStyle::VirtualHost
         };
-        let bucket = rusty_s3::Bucket::new(endpoint, style, cfg.bucket.clone(), cfg.region.clone())
-            .map_err(|e| {
-                config_err(format!(
-                    "invalid endpoint {:?} or bucket {:?}: {e}",
-                    cfg.endpoint, cfg.bucket
-                ))
-                .with_source(e)
+        let mut endpoints = Vec::with_capacity(cfg.endpoints.len());
+        for url in &cfg.endpoints {
+            let parsed: std::result::Result<_, _> = url.parse();
+            let parsed = parsed.map_err(|e| {
+                config_err(format!("invalid endpoint {url:?}")).with_source(Box::new(e))
             })?;
+            let bucket =
+                rusty_s3::Bucket::new(parsed, style, cfg.bucket.clone(), cfg.region.clone())
+                    .map_err(|e| {
+                        config_err(format!(
+                            "invalid endpoint {url:?} or bucket {:?}: {e}",
+                            cfg.bucket
+                        ))
+                        .with_source(e)
+                    })?;
+            endpoints.push(Endpoint {
+                url: url.clone(),
+                bucket,
+                health: Mutex::new(Health::default()),
+            });
+        }
+        if endpoints.is_empty() {
+            return Err(config_err("no endpoint"));
+        }
         let mut tls = ureq::tls::TlsConfig::builder().disable_verification(cfg.insecure);
         if let Some(pem) = &cfg.ca_bundle {
             let mut certs = Vec::new();
@@ -194,17 +246,30 @@ impl Client {
             .new_agent();
         Ok(Client {
             agent,
-            bucket,
+            endpoints,
+            current: AtomicUsize::new(0),
+            reached: AtomicBool::new(false),
             creds,
             cfg,
         })
     }
 
-    /// The signed URL of a request.
+    /// Endpoint `i` (modulo their number: there is at least one).
+    fn endpoint(&self, i: usize) -> &Endpoint {
+        &self.endpoints[i % self.endpoints.len()]
+    }
+
+    /// The signed URL of a request, for the endpoint in use.
     pub(crate) fn sign(&self, req: &Request<'_>, expiry: Duration) -> String {
+        let current = self.endpoint(self.current.load(Ordering::Relaxed));
+        self.sign_for(current, req, expiry)
+    }
+
+    /// The signed URL of a request to `endpoint`.
+    fn sign_for(&self, endpoint: &Endpoint, req: &Request<'_>, expiry: Duration) -> String {
         let mut url = match req.key {
-            Some(key) => self.bucket.object_url(key),
-            None => self.bucket.base_url().clone(),
+            Some(key) => endpoint.bucket.object_url(key),
+            None => endpoint.bucket.base_url().clone(),
         };
         let mut query = req.query.clone();
         query.sort();
@@ -262,10 +327,66 @@ impl Client {
         Ok(self.sign(req, expiry))
     }
 
-    /// Sends `req` once. Transport failures become errors; any status comes back as a
-    /// response.
-    pub(crate) fn send_once(&self, req: &Request<'_>) -> Result<Response> {
-        let url = self.sign(req, SIGN_EXPIRY);
+    /// Where the next attempt goes, or the error saying that every endpoint is down.
+    fn pick(&self) -> Result<usize> {
+        let now = Instant::now();
+        let health: Vec<Health> = self.endpoints.iter().map(|e| *e.health()).collect();
+        let start = self.current.load(Ordering::Relaxed);
+        let down_after = self.cfg.down_after;
+        match choose(&health, start, now, down_after, revisit(down_after)) {
+            Choice::Use { index, probe } => {
+                if probe {
+                    // One probe at a time: the others see it tried just now.
+                    self.endpoint(index).health().last_try = Some(now);
+                }
+                Ok(index)
+            }
+            Choice::AllDown => Err(self.unavailable(&health, now)),
+        }
+    }
+
+    /// The error of a request not sent because every endpoint is down.
+    fn unavailable(&self, health: &[Health], now: Instant) -> Error {
+        let since: Vec<String> = self
+            .endpoints
+            .iter()
+            .zip(health)
+            .filter_map(|(e, h)| {
+                let (t, wall) = h.failing_since?;
+                Some(format!(
+                    "{} since {} ({:.1} s)",
+                    e.url,
+                    wall_clock(wall),
+                    now.saturating_duration_since(t).as_secs_f64()
+                ))
+            })
+            .collect();
+        let which = if self.endpoints.len() == 1 {
+            "the endpoint".to_owned()
+        } else {
+            format!("any of the {} endpoints", self.endpoints.len())
+        };
+        Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "no answer from {which}: {}; requests fail at once until one answers again \
+                 (endpoint down after {:.1} s without an answer)",
+                since.join(", "),
+                self.cfg.down_after.as_secs_f64()
+            ),
+        )
+        .with_backend(NAME)
+    }
+
+    /// Sends `req` once, to the endpoint [`pick`](Self::pick) chooses, and notes how it
+    /// went there. Transport failures become errors; any status comes back as a response.
+    fn send(&self, req: &Request<'_>) -> std::result::Result<Response, Failed> {
+        let index = self.pick().map_err(|error| Failed {
+            error,
+            transport: false,
+        })?;
+        let endpoint = self.endpoint(index);
+        let url = self.sign_for(endpoint, req, SIGN_EXPIRY);
         let result = match req.method {
             Method::Get | Method::Head | Method::Delete => {
                 let mut b = match req.method {
@@ -289,7 +410,26 @@ impl Client {
                 b.send(req.body)
             }
         };
-        result.map_err(|e| errors::from_transport(req.method.as_str(), &self.cfg.endpoint, e))
+        match result {
+            Ok(resp) => {
+                endpoint.health().answered();
+                self.reached.store(true, Ordering::Relaxed);
+                if self.current.load(Ordering::Relaxed) != index {
+                    self.current.store(index, Ordering::Relaxed);
+                }
+                Ok(resp)
+            }
+            Err(e) => {
+                let transport = errors::unreachable(&e);
+                if transport {
+                    endpoint.health().failed(Instant::now(), SystemTime::now());
+                }
+                Err(Failed {
+                    error: errors::from_transport(req.method.as_str(), &endpoint.url, e),
+                    transport,
+                })
+            }
+        }
     }
 
     /// Sends `req` and checks its status; retries temporary failures (with exponential
@@ -299,30 +439,55 @@ impl Client {
     }
 
     /// Like [`call`](Self::call), but the statuses in `accept` come back as responses too.
+    ///
+    /// Once the store has answered, an idempotent request that meets no answer is retried
+    /// past its retries for as long as the endpoint may still come back (`down_after`, and
+    /// one more pause), so that it ends either answered or with [`ErrorKind::Unavailable`]:
+    /// a dead endpoint stops a run with that one error, not with one transport error per
+    /// file. A store that never answered (a wrong address) fails after the usual retries.
+    /// `Unavailable` itself is never retried.
     pub(crate) fn call_accepting(
         &self,
         req: &Request<'_>,
         idempotent: bool,
         accept: &[u16],
     ) -> Result<Response> {
-        let attempts = if idempotent {
-            self.cfg.retry.retries
-        } else {
-            0
-        };
-        let retry = Retry {
-            retries: attempts,
-            ..self.cfg.retry
-        };
-        retry.run(req.cancel, |_| {
-            self.send_once(req).and_then(|resp| {
-                if accept.contains(&resp.status().as_u16()) {
-                    Ok(resp)
-                } else {
-                    self.check(req, resp)
+        let retry = self.cfg.retry;
+        let retries = if idempotent { retry.retries } else { 0 };
+        let patience = self.cfg.down_after.saturating_add(retry.cap);
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            cancel::check(req.cancel)?;
+            let (result, transport) = match self.send(req) {
+                Ok(resp) if accept.contains(&resp.status().as_u16()) => (Ok(resp), false),
+                Ok(resp) => (self.check(req, resp), false),
+                Err(f) => (Err(f.error), f.transport),
+            };
+            match result {
+                Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
+                Err(e)
+                    if e.is_temporary()
+                        && (attempt < retries
+                            || (idempotent
+                                && transport
+                                && self.reached.load(Ordering::Relaxed)
+                                && started.elapsed() < patience)) =>
+                {
+                    let mut delay = retry.delay(attempt);
+                    if transport {
+                        // Short enough not to overshoot the bound by much.
+                        delay = delay.min(transport_pause(self.cfg.down_after));
+                    }
+                    match req.cancel {
+                        Some(c) => c.sleep(delay)?,
+                        None => std::thread::sleep(delay),
+                    }
+                    attempt += 1;
                 }
-            })
-        })
+                other => return other,
+            }
+        }
     }
 
     /// A 2xx response passes; anything else becomes an error (reading the error body).
@@ -363,6 +528,13 @@ impl Client {
     pub(crate) fn body_error(&self, what: &str, body: &super::xml::ErrorBody) -> Error {
         errors::from_body(what, 500, body, None, &self.cfg.bucket, &self.cfg.endpoint)
     }
+}
+
+/// A wall-clock time as `2026-12-03T06:52:01Z` (UTC, to the second).
+fn wall_clock(t: SystemTime) -> String {
+    jiff::Timestamp::try_from(t)
+        .map(|ts| ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| "an unknown time".to_owned())
 }
 
 /// The MD5 of `data`.

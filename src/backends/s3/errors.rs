@@ -103,6 +103,24 @@ pub(crate) fn from_transport(method: &str, endpoint: &str, e: ureq::Error) -> Er
         .with_source(e)
 }
 
+/// Whether a request failed because the endpoint could not be reached at all: refused, no
+/// route, name not resolved, connection not set up in time. Only these count against an
+/// endpoint's health (a connection that breaks after it was set up may be the server
+/// answering early and closing, as Garage does to a part for an aborted upload; if the
+/// server is gone, the retry's new connection is refused and counts).
+pub(crate) fn unreachable(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match e {
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => true,
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable
+        ),
+        _ => false,
+    }
+}
+
 /// Connection-level failures that a new connection may not meet.
 fn is_connection_kind(kind: std::io::ErrorKind) -> bool {
     use std::io::ErrorKind as K;
@@ -187,6 +205,20 @@ pub(crate) fn classify(status: u16, code: &str, message: &str) -> (ErrorKind, bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_failures_to_connect_make_an_endpoint_unreachable() {
+        use std::io::{Error as Io, ErrorKind as K};
+        let io = |k| ureq::Error::Io(Io::new(k, "x"));
+        assert!(unreachable(&io(K::ConnectionRefused)));
+        assert!(unreachable(&ureq::Error::Timeout(ureq::Timeout::Connect)));
+        assert!(unreachable(&ureq::Error::ConnectionFailed));
+        assert!(!unreachable(&io(K::BrokenPipe)), "an early answer, maybe");
+        assert!(!unreachable(&io(K::ConnectionReset)));
+        assert!(!unreachable(&ureq::Error::Timeout(
+            ureq::Timeout::RecvResponse
+        )));
+    }
 
     #[test]
     fn classification_table() {

@@ -78,6 +78,19 @@
 //!   `SlowDown`, 5xx, timeouts and broken connections → temporary). Idempotent requests are
 //!   retried with exponential backoff and jitter; a [`Cancel`] in the options
 //!   ends the waits at once. A transport failure keeps ureq's error as its `source()`.
+//! - **A dead endpoint** is bounded: an endpoint that cannot be reached (connection refused,
+//!   no route, connect timeout; a connection cut mid-request counts when the retry's new one
+//!   is refused) with no answer for
+//!   [`S3Builder::endpoint_down_after`] (30 s by default) is down, and while every endpoint
+//!   is down requests fail at once with one [`ErrorKind::Unavailable`] error (temporary)
+//!   naming the endpoints and since when; the sync engine stops the run with it, once,
+//!   instead of recording one error per file as rclone does. One probe request at a time
+//!   finds out when an endpoint answers again.
+//! - **Several endpoints** of one store ([`S3Builder::endpoints`], or
+//!   `endpoint=http://a,http://b` in a URL or a CLI remote's config): the one in use stays
+//!   while it answers; when it cannot be reached the request's own retry goes on at the next one
+//!   that answers (every attempt is signed for its endpoint, so resumed reads and multipart
+//!   parts cross over too), and a failing one is tried again after a while.
 //!
 //! # Providers
 //!
@@ -116,6 +129,7 @@ mod builder;
 mod client;
 mod copy;
 mod creds;
+mod endpoints;
 mod errors;
 mod journal;
 mod list;
@@ -131,7 +145,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-pub use self::builder::{DEFAULT_UPLOAD_MEMORY, MAX_PART_SIZE, MIN_PART_SIZE, Provider, S3Builder};
+pub use self::builder::{
+    DEFAULT_ENDPOINT_DOWN_AFTER, DEFAULT_UPLOAD_MEMORY, MAX_PART_SIZE, MIN_PART_SIZE, Provider,
+    S3Builder,
+};
 use self::client::{Client, NAME};
 use self::pool::PartPool;
 use crate::backend::{Backend, List, PendingList, PendingUpload, Presign};

@@ -311,6 +311,7 @@ pub(crate) fn complete(
                 }
                 return Err(e);
             }
+            Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
             Err(e) if e.is_temporary() && attempt < retry.retries => {
                 retry.sleep(attempt, cancel)?;
                 attempt += 1;

@@ -257,6 +257,11 @@ impl S3Reader {
             self.resumes += 1;
             match self.request(false) {
                 Ok(_) => return Ok(()),
+                // Every endpoint is down: say so, not "the connection broke N times".
+                Err(e) if e.kind() == ErrorKind::Unavailable => {
+                    self.failed = true;
+                    return Err(e.into());
+                }
                 Err(e) if e.is_temporary() => last = e,
                 Err(e) => {
                     self.failed = true;

@@ -6,8 +6,9 @@ use super::client::NAME;
 use crate::error::{Error, ErrorKind, Result};
 
 impl S3Backend {
-    /// Opens from a parsed `s3://bucket/prefix?...` URL. Query parameters: `endpoint`,
-    /// `region`, `provider`, `account_id`, `path_style`, `access_key_id`,
+    /// Opens from a parsed `s3://bucket/prefix?...` URL. Query parameters: `endpoint` (several
+    /// separated by commas: [`S3Builder::endpoints`]), `endpoint_down_after` (`3s`, `500ms`,
+    /// `2m`, or seconds: [`S3Builder::endpoint_down_after`]), `region`, `provider`, `account_id`, `path_style`, `access_key_id`,
     /// `secret_access_key`, `session_token`, `profile`, `anonymous`, `read_mtime`, `server_modtime`,
     /// `part_size`, `concurrency`, `retries`, `conditional_writes`,
     /// `danger_accept_invalid_certs`, `upload_journal` (a directory). A user and password in the URL are the key id and
@@ -32,7 +33,12 @@ impl S3Backend {
             b = b.provider(Provider::from_name(p, url.param("account_id"))?);
         }
         if let Some(e) = url.param("endpoint") {
-            b = b.endpoint(e);
+            b = b.endpoints(e.split(',').map(str::trim).filter(|e| !e.is_empty()));
+        }
+        if let Some(v) = url.param("endpoint_down_after") {
+            let after = parse_duration(v)
+                .ok_or_else(|| bad(format!("endpoint_down_after={v:?} is not a duration")))?;
+            b = b.endpoint_down_after(after);
         }
         if let Some(r) = url.param("region") {
             b = b.region(r);
@@ -90,6 +96,21 @@ impl S3Backend {
     }
 }
 
+/// `500ms`, `30s`, `2m`, or a bare number of seconds.
+fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    use std::time::Duration;
+    let s = s.trim();
+    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
+    let (n, unit) = s.split_at(digits);
+    let n: u64 = n.parse().ok()?;
+    Some(match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.checked_mul(60)?),
+        _ => return None,
+    })
+}
+
 /// Parses `8M`, `5MiB`, `1048576`, `1G` (powers of 1024).
 fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -121,5 +142,38 @@ mod tests {
         assert_eq!(parse_size("5MiB"), Some(5 << 20));
         assert_eq!(parse_size("1048576"), Some(1 << 20));
         assert_eq!(parse_size("1x"), None);
+    }
+
+    #[test]
+    fn durations_parse() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("3s"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration("1h"), None);
+        assert_eq!(parse_duration("s"), None);
+    }
+
+    #[test]
+    fn endpoints_and_bound_from_the_url() {
+        let url = crate::registry::Url::parse(
+            "s3://bucket/p?endpoint=http://127.0.0.1:3910,http://127.0.0.1:3920/&endpoint_down_after=3s&access_key_id=k&secret_access_key=s",
+        )
+        .unwrap();
+        let store = S3Backend::from_url(&url).unwrap();
+        let cfg = &store.inner.client.cfg;
+        assert_eq!(cfg.endpoint, "http://127.0.0.1:3910");
+        assert_eq!(
+            cfg.endpoints,
+            ["http://127.0.0.1:3910", "http://127.0.0.1:3920"]
+        );
+        assert_eq!(cfg.down_after, std::time::Duration::from_secs(3));
+        let bad = crate::registry::Url::parse(
+            "s3://bucket/?endpoint=http://a:1&endpoint_down_after=soon&anonymous=true",
+        )
+        .unwrap();
+        let err = S3Backend::from_url(&bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     }
 }

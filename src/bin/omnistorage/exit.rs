@@ -33,6 +33,8 @@ pub fn of_error(e: &Error, object: bool) -> u8 {
         ErrorKind::LimitExceeded if e.operation() == Some("max_transfer") => TRANSFER_LIMIT,
         ErrorKind::LimitExceeded => FATAL,
         ErrorKind::Cancelled => INTERRUPTED,
+        // A store that stopped answering (the S3 backend's endpoint_down_after): temporary.
+        ErrorKind::Unavailable => TEMPORARY,
         _ if e.is_temporary() => TEMPORARY,
         _ => USAGE,
     }
@@ -54,4 +56,19 @@ pub fn of_report(r: &Report, error_on_no_transfer: bool) -> u8 {
         return NO_TRANSFER;
     }
     OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_store_is_a_temporary_error() {
+        let e = Error::from_kind(ErrorKind::Unavailable);
+        assert_eq!(of_error(&e, false), TEMPORARY);
+        assert_eq!(of_error(&e, true), TEMPORARY);
+        let mut r = Report::default();
+        r.stopped = Some(e);
+        assert_eq!(of_report(&r, false), TEMPORARY);
+    }
 }

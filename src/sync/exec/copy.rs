@@ -38,8 +38,8 @@ impl Engine<'_> {
 
     pub(super) fn copy_one(&self, reason: Reason, src: Entry) {
         // A copy handed out before a limit stopped the run still runs (it was within the
-        // limits); a cancel stops it.
-        if self.cancelled() {
+        // limits); a cancel stops it, and so does a store found unavailable.
+        if self.cancelled() || self.unavailable.load(Ordering::Acquire) {
             return;
         }
         let action = Action::Copy {

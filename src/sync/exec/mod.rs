@@ -51,6 +51,9 @@ pub(crate) struct Engine<'a> {
     retry: Retry,
     report: Mutex<Report>,
     stop: AtomicBool,
+    /// Stopped by an [`ErrorKind::Unavailable`] error: the copies already handed out do not
+    /// start (each would fail the same way at once).
+    unavailable: AtomicBool,
     errors: AtomicU64,
     reserved: AtomicU64,
     deleted: AtomicU64,
@@ -84,6 +87,7 @@ impl<'a> Engine<'a> {
             retry: Retry::new(opts.low_level_retries, opts.retry_base),
             report: Mutex::new(Report::default()),
             stop: AtomicBool::new(false),
+            unavailable: AtomicBool::new(false),
             errors: AtomicU64::new(0),
             reserved: AtomicU64::new(0),
             deleted: AtomicU64::new(0),
@@ -119,6 +123,12 @@ impl<'a> Engine<'a> {
     fn fail(&self, path: Path, op: Op, error: Error) {
         if error.kind() == ErrorKind::Cancelled && self.cancelled() {
             return; // reported once, as the reason the run stopped
+        }
+        if error.kind() == ErrorKind::Unavailable {
+            // A store that stopped answering (past its bound): the run stops, with this
+            // error once, instead of recording it for every file still to go.
+            self.unavailable.store(true, Ordering::Release);
+            return self.halt(error);
         }
         self.stats.error();
         let n = self.errors.fetch_add(1, Ordering::AcqRel) + 1;
@@ -163,8 +173,25 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn retried<T>(&self, op: impl FnMut(u32) -> Result<T>) -> Result<T> {
-        self.retry.run(self.opts.cancel.as_ref(), op)
+    /// `op`, retried on temporary errors, except [`ErrorKind::Unavailable`]: the backend
+    /// already waited out its bound, and the run stops with it.
+    fn retried<T>(&self, mut op: impl FnMut(u32) -> Result<T>) -> Result<T> {
+        let cancel = self.opts.cancel.as_ref();
+        let mut attempt = 0;
+        loop {
+            crate::cancel::check(cancel)?;
+            match op(attempt) {
+                Err(e)
+                    if e.is_temporary()
+                        && e.kind() != ErrorKind::Unavailable
+                        && attempt < self.retry.retries =>
+                {
+                    self.retry.sleep(attempt, cancel)?;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Runs every attempt and returns the report.

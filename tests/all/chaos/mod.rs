@@ -10,6 +10,7 @@
 //! - [`cuts`]: connections cut at random offsets, both directions, through the fault proxy.
 //! - [`kills`]: `kill -9` of `omnistorage sync` at random moments, then a converging run.
 //! - [`resume`]: S3 uploads killed mid-way resume from their stored parts on the next run.
+//! - [`node_loss`]: a three-node Garage cluster loses a node, then the endpoint's node, mid-sync.
 //! - [`load`]: 64 threads through one S3 backend, descriptors and memory sampled each second.
 //!
 //! Bisync under interruptions is `sync::bisync::props` (`OMNISTORAGE_CHAOS_BISYNC_RUNS`).
@@ -20,6 +21,8 @@ mod cuts;
 mod kills;
 #[cfg(all(feature = "s3", target_os = "linux"))]
 mod load;
+#[cfg(all(feature = "s3", feature = "sync"))]
+mod node_loss;
 #[cfg(feature = "s3")]
 mod resume;
 

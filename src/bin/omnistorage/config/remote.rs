@@ -320,12 +320,20 @@ fn s3<'a>(
     }
     if let Some(e) = get("endpoint") {
         used.push("endpoint");
-        let e = if e.contains("://") {
-            e.to_owned()
-        } else {
-            format!("https://{e}")
-        };
-        q.push(("endpoint", e));
+        // Several endpoints of one store (ours: failover), separated by commas.
+        let all: Vec<String> = e
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                if e.contains("://") {
+                    e.to_owned()
+                } else {
+                    format!("https://{e}")
+                }
+            })
+            .collect();
+        q.push(("endpoint", all.join(",")));
     }
     for (theirs, ours) in [
         ("region", "region"),
@@ -335,6 +343,7 @@ fn s3<'a>(
         ("profile", "profile"),
         ("chunk_size", "part_size"),
         ("upload_concurrency", "concurrency"),
+        ("endpoint_down_after", "endpoint_down_after"),
     ] {
         if let Some(v) = get(theirs) {
             used.push(theirs);

@@ -303,6 +303,17 @@ fn specs_split_as_rclone_does() {
 }
 
 #[test]
+fn s3_remotes_take_several_endpoints_and_a_bound() {
+    let text = "[cluster]\ntype = s3\nprovider = Other\nenv_auth = true\n\
+                endpoint = http://127.0.0.1:3910, 127.0.0.1:3920\nendpoint_down_after = 5s\n";
+    let (_dir, cfg) = config(text, true, &[]);
+    assert_eq!(
+        url(&cfg, "cluster:b"),
+        "s3://b/?provider=other&endpoint=http%3A%2F%2F127.0.0.1%3A3910%2Chttps%3A%2F%2F127.0.0.1%3A3920&endpoint_down_after=5s"
+    );
+}
+
+#[test]
 fn rclone_remotes_map_to_urls() {
     let pass = obscure::obscure("pw");
     let kfp = obscure::obscure("kp");
