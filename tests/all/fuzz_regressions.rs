@@ -125,3 +125,9 @@ fn csv_read() {
 fn url_parse() {
     replay("url_parse", props::url_parse::check);
 }
+
+#[cfg(feature = "sftp")]
+#[test]
+fn sftp_ext() {
+    replay("sftp_ext", props::sftp_ext::check);
+}

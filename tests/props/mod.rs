@@ -33,6 +33,8 @@ pub mod s3_meta;
 #[cfg(feature = "s3")]
 pub mod s3_xml;
 #[cfg(feature = "sftp")]
+pub mod sftp_ext;
+#[cfg(feature = "sftp")]
 pub mod sftp_known_hosts;
 #[cfg(feature = "sftp")]
 pub mod sftp_ssh_config;

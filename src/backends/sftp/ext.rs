@@ -124,6 +124,32 @@ impl Reply<'_> {
     }
 }
 
+/// The extension names of a VERSION reply's body (after the packet type).
+pub(crate) fn extension_names(body: &[u8]) -> R<Vec<String>> {
+    let mut r = Reply(body);
+    let _version = r.u32()?;
+    let mut names = Vec::new();
+    while !r.0.is_empty() {
+        let name = r.bytes()?;
+        let _data = r.bytes()?;
+        names.push(String::from_utf8_lossy(&name).into_owned());
+    }
+    Ok(names)
+}
+
+/// A STATUS reply's body (after the request id): OK is `Ok(())`.
+pub(crate) fn status_of(body: &[u8]) -> R<()> {
+    match Reply(body).u32()? {
+        0 => Ok(()),
+        code => Err(ExtError::Status(code)),
+    }
+}
+
+/// A HANDLE reply's body (after the request id): the handle.
+pub(crate) fn handle_of(body: &[u8]) -> R<Vec<u8>> {
+    Reply(body).bytes()
+}
+
 impl Ext {
     /// Opens the channel and says hello; the server's VERSION lists its extensions.
     pub(crate) fn open(sess: &Session) -> R<Ext> {
@@ -139,13 +165,7 @@ impl Ext {
         if kind != VERSION {
             return Err(out_of_step("no SFTP VERSION reply"));
         }
-        let mut r = Reply(&body);
-        let _version = r.u32()?;
-        while !r.0.is_empty() {
-            let name = r.bytes()?;
-            let _data = r.bytes()?;
-            ext.names.push(String::from_utf8_lossy(&name).into_owned());
-        }
+        ext.names = extension_names(&body)?;
         Ok(ext)
     }
 
@@ -197,10 +217,7 @@ impl Ext {
         if kind != STATUS {
             return Err(out_of_step("expected an SFTP STATUS reply"));
         }
-        match Reply(&body).u32()? {
-            0 => Ok(()),
-            code => Err(ExtError::Status(code)),
-        }
+        status_of(&body)
     }
 
     /// Renames `from` to `to`, replacing `to` atomically if it exists (POSIX `rename`).
@@ -223,7 +240,7 @@ impl Ext {
             .u32(0); // no attributes
         let (kind, body) = self.call(id, p)?;
         match kind {
-            HANDLE => Reply(&body).bytes(),
+            HANDLE => handle_of(&body),
             _ => Ext::status((kind, body)).and(Err(out_of_step("no SFTP handle"))),
         }
     }

@@ -385,6 +385,19 @@ pub mod fuzzing {
     pub use super::known_hosts::HostKeyStatus;
     pub use super::ssh_config::HostSettings;
 
+    /// The replies of the small SFTP client on the extension channel (`ext.rs`): a VERSION
+    /// body's extension names, a STATUS body's code (0 for OK), a HANDLE body's handle;
+    /// `None` where the body is malformed.
+    pub fn ext_replies(body: &[u8]) -> (Option<Vec<String>>, Option<u32>, Option<Vec<u8>>) {
+        use super::ext::{ExtError, extension_names, handle_of, status_of};
+        let status = match status_of(body) {
+            Ok(()) => Some(0),
+            Err(ExtError::Status(code)) => Some(code),
+            Err(_) => None,
+        };
+        (extension_names(body).ok(), status, handle_of(body).ok())
+    }
+
     /// Parses a known_hosts file; the number of malformed lines skipped.
     pub fn known_hosts_skipped(text: &str) -> usize {
         super::known_hosts::KnownHosts::parse(text).skipped()
