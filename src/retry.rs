@@ -60,20 +60,40 @@ impl Retry {
     /// Runs `op` (given the attempt number, 0 first) until it succeeds, fails with an error
     /// that is not temporary, or has used up the retries; sleeps between attempts. Checks
     /// `cancel` before each attempt.
+    #[cfg_attr(not(any(feature = "sftp", feature = "sync")), allow(dead_code))]
     pub(crate) fn run<T>(
         &self,
         cancel: Option<&Cancel>,
+        op: impl FnMut(u32) -> Result<T>,
+    ) -> Result<T> {
+        self.run_with(cancel, op, |e, attempt| {
+            (e.is_temporary() && attempt < self.retries).then(|| self.delay(attempt))
+        })
+    }
+
+    /// Like [`run`](Self::run), but `again` decides, from the error and the attempt number,
+    /// whether to try again and after how long (`None`: return the error).
+    pub(crate) fn run_with<T>(
+        &self,
+        cancel: Option<&Cancel>,
         mut op: impl FnMut(u32) -> Result<T>,
+        mut again: impl FnMut(&crate::error::Error, u32) -> Option<Duration>,
     ) -> Result<T> {
         let mut attempt = 0;
         loop {
             cancel::check(cancel)?;
             match op(attempt) {
-                Err(e) if e.is_temporary() && attempt < self.retries => {
-                    self.sleep(attempt, cancel)?;
-                    attempt += 1;
-                }
-                other => return other,
+                Err(e) => match again(&e, attempt) {
+                    Some(delay) => {
+                        match cancel {
+                            Some(c) => c.sleep(delay)?,
+                            None => std::thread::sleep(delay),
+                        }
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+                ok => return ok,
             }
         }
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{FileBackend, NAME, err, os_err};
 use crate::backend::{PendingList, PendingUpload};
-use crate::backends::tree::names::{StagedName, check_reserved, is_reserved};
+use crate::backends::tree::names::{Liveness, StagedName, check_reserved, is_reserved};
 use crate::backends::tree::walk::{Select, Start, Walk};
 use crate::error::{ErrorKind, Result};
 use crate::path::Path;
@@ -37,7 +37,8 @@ enum Outcome {
 /// Deletes the staged file `full` unless a live writer holds it. A file that can be locked
 /// has no live writer, whatever its age (a writer locks its file right after creating it,
 /// and checks then that its name still leads to it: see `stage.rs`). Where the file system
-/// has no locks, `grace` decides: the file is deleted only when the time in its name and its
+/// has no locks, the name decides when it was made on this machine (its writer runs or
+/// not), and otherwise `grace`: the file is deleted only when the time in its name and its
 /// modification time are both older than it (`None`: no locks is an error).
 fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
     let meta = match fs::symlink_metadata(full) {
@@ -56,11 +57,16 @@ fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => return Ok(Outcome::Live),
-        // No locks on this file system: the age is all there is to go by.
-        Err(TryLockError::Error(e)) => match grace {
-            None => return Err(e),
-            Some(grace) if !older_than(full, &meta, grace) => return Ok(Outcome::Young),
-            Some(_) => {}
+        // No locks on this file system: the name tells whether its writer (on this machine)
+        // still runs; otherwise the age is all there is to go by.
+        Err(TryLockError::Error(e)) => match (owner_liveness(full), grace) {
+            (Liveness::Dead, _) => {}
+            (Liveness::Alive, _) => return Ok(Outcome::Live),
+            (Liveness::Unknown, None) => return Err(e),
+            (Liveness::Unknown, Some(grace)) if !older_than(full, &meta, grace) => {
+                return Ok(Outcome::Young);
+            }
+            (Liveness::Unknown, Some(_)) => {}
         },
     }
     // Deleted while locked; the lock goes when `file` closes, after.
@@ -69,6 +75,14 @@ fn reclaim_one(full: &FsPath, grace: Option<Duration>) -> io::Result<Outcome> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Outcome::Gone),
         Err(e) => Err(e),
     }
+}
+
+/// Whether the process that staged `full` runs (see [`StagedName::liveness`]).
+fn owner_liveness(full: &FsPath) -> Liveness {
+    full.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(StagedName::parse)
+        .map_or(Liveness::Unknown, |n| n.liveness())
 }
 
 /// Whether the time in the staged name `full` and its modification time are both older

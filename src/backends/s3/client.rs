@@ -15,7 +15,7 @@ use super::creds::Creds;
 use super::endpoints::{Choice, Health, choose, revisit, transport_pause};
 use super::errors;
 pub(crate) use super::errors::NAME;
-use crate::cancel::{self, Cancel};
+use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::base64_encode;
 use crate::retry::Retry;
@@ -456,38 +456,38 @@ impl Client {
         let retries = if idempotent { retry.retries } else { 0 };
         let patience = self.cfg.down_after.saturating_add(retry.cap);
         let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            cancel::check(req.cancel)?;
-            let (result, transport) = match self.send(req) {
-                Ok(resp) if accept.contains(&resp.status().as_u16()) => (Ok(resp), false),
-                Ok(resp) => (self.check(req, resp), false),
-                Err(f) => (Err(f.error), f.transport),
-            };
-            match result {
-                Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
-                Err(e)
-                    if e.is_temporary()
-                        && (attempt < retries
-                            || (idempotent
-                                && transport
-                                && self.reached.load(Ordering::Relaxed)
-                                && started.elapsed() < patience)) =>
-                {
-                    let mut delay = retry.delay(attempt);
-                    if transport {
-                        // Short enough not to overshoot the bound by much.
-                        delay = delay.min(transport_pause(self.cfg.down_after));
-                    }
-                    match req.cancel {
-                        Some(c) => c.sleep(delay)?,
-                        None => std::thread::sleep(delay),
-                    }
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        // Whether the last failure was the transport's (no answer), for `again`.
+        let transport = std::cell::Cell::new(false);
+        retry.run_with(
+            req.cancel,
+            |_| {
+                let (result, t) = match self.send(req) {
+                    Ok(resp) if accept.contains(&resp.status().as_u16()) => (Ok(resp), false),
+                    Ok(resp) => (self.check(req, resp), false),
+                    Err(f) => (Err(f.error), f.transport),
+                };
+                transport.set(t);
+                result
+            },
+            |e, attempt| {
+                let transport = transport.get();
+                let again = e.kind() != ErrorKind::Unavailable
+                    && e.is_temporary()
+                    && (attempt < retries
+                        || (idempotent
+                            && transport
+                            && self.reached.load(Ordering::Relaxed)
+                            && started.elapsed() < patience));
+                // Short enough, when the endpoint does not answer, not to overshoot the
+                // bound by much.
+                again.then(|| match transport {
+                    true => retry
+                        .delay(attempt)
+                        .min(transport_pause(self.cfg.down_after)),
+                    false => retry.delay(attempt),
+                })
+            },
+        )
     }
 
     /// A 2xx response passes; anything else becomes an error (reading the error body).

@@ -283,42 +283,42 @@ pub(crate) fn complete(
     req.headers = headers;
     let parts = etags.len();
     let retry = client.cfg.retry;
-    let mut attempt = 0;
-    loop {
-        cancel::check(cancel)?;
-        let result = client.call(&req, false).and_then(|resp| {
-            // CompleteMultipartUpload can fail after a 200, with an <Error> body.
-            let body = client::read_body(resp, 1024 * 1024)?;
-            match xml::parse_doc(&body, "CompleteMultipartUploadResult") {
-                Ok(Doc::Error(err)) => Err(client.body_error("complete upload", &err)),
-                Ok(Doc::Result(root)) => Ok(root.text_of("ETag").map(meta::unquote_etag)),
-                // Not an <Error>: the upload is complete, whatever else the body says.
-                Err(_) => Ok(None),
-            }
-        });
-        match result {
-            Ok(etag) => return Ok(etag),
-            // A retry that finds the upload gone (NoSuchUpload; s3s-fs says AccessDenied):
-            // an earlier attempt may have completed it, its answer lost.
-            Err(e) if !e.is_temporary() && attempt > 0 => {
-                let expected = multipart_etag(etags);
-                let done = |found: &String| match &expected {
-                    Some(x) => found == x,
-                    None => found.ends_with(&format!("-{parts}")),
-                };
-                if let Some(etag) = head_etag(client, key).filter(done) {
-                    return Ok(Some(etag));
+    retry.run_with(
+        cancel,
+        |attempt| {
+            let result = client.call(&req, false).and_then(|resp| {
+                // CompleteMultipartUpload can fail after a 200, with an <Error> body.
+                let body = client::read_body(resp, 1024 * 1024)?;
+                match xml::parse_doc(&body, "CompleteMultipartUploadResult") {
+                    Ok(Doc::Error(err)) => Err(client.body_error("complete upload", &err)),
+                    Ok(Doc::Result(root)) => Ok(root.text_of("ETag").map(meta::unquote_etag)),
+                    // Not an <Error>: the upload is complete, whatever else the body says.
+                    Err(_) => Ok(None),
                 }
-                return Err(e);
+            });
+            match result {
+                // A retry that finds the upload gone (NoSuchUpload; s3s-fs says
+                // AccessDenied): an earlier attempt may have completed it, its answer lost.
+                Err(e) if !e.is_temporary() && attempt > 0 => {
+                    let expected = multipart_etag(etags);
+                    let done = |found: &String| match &expected {
+                        Some(x) => found == x,
+                        None => found.ends_with(&format!("-{parts}")),
+                    };
+                    match head_etag(client, key).filter(done) {
+                        Some(etag) => Ok(Some(etag)),
+                        None => Err(e),
+                    }
+                }
+                other => other,
             }
-            Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
-            Err(e) if e.is_temporary() && attempt < retry.retries => {
-                retry.sleep(attempt, cancel)?;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        },
+        // `Unavailable` is temporary, but not worth retrying here.
+        |e, attempt| {
+            (e.kind() != ErrorKind::Unavailable && e.is_temporary() && attempt < retry.retries)
+                .then(|| retry.delay(attempt))
+        },
+    )
 }
 
 fn head_etag(client: &Client, key: &str) -> Option<String> {
