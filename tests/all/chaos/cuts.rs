@@ -54,6 +54,8 @@ struct Tally {
     resumed: u64,
     failed: BTreeMap<String, u64>,
     failed_not_temporary: u64,
+    /// Downloads that failed (a reader resumes after a cut, so this should stay low).
+    failed_downloads: u64,
     differ: u64,
     leftovers: u64,
 }
@@ -161,6 +163,7 @@ fn one_transfer(t: &dyn Target, rng: &mut Rng, i: u64, max: u64, tally: &mut Tal
                 eprintln!("failed: {what}: {}", e.display_chain());
             }
             *tally.failed.entry(format!("{:?}", e.kind())).or_default() += 1;
+            tally.failed_downloads += u64::from(!upload);
             if !e.is_temporary() {
                 tally.failed_not_temporary += 1;
                 eprintln!("not temporary: {what}: {}", e.display_chain());
@@ -198,6 +201,7 @@ fn campaign(t: &dyn Target) {
         .num("ok", tally.ok)
         .num("ok_after_cut", tally.resumed)
         .counts("failed", &tally.failed)
+        .num("failed_downloads", tally.failed_downloads)
         .num("failed_not_temporary", tally.failed_not_temporary)
         .num("differ", tally.differ)
         .num("leftovers", tally.leftovers)
