@@ -35,6 +35,8 @@ pub fn check(data: &[u8]) {
     let mut secrets: Vec<&str> = url.password.iter().map(String::as_str).collect();
     let mut shown: Vec<&str> = vec![&url.scheme, &url.host, &url.path];
     shown.extend(url.user.as_deref());
+    // Not a secret: `Debug` shows it (`Display` leaves it out).
+    shown.extend(url.fragment.as_deref());
     for (k, v) in &url.query {
         shown.push(k);
         if Url::is_secret_param(k) {
