@@ -1,8 +1,7 @@
 //! Property of [`Url::parse`], shared by the fuzz target `url_parse` and the tests: it never
 //! panics; what it accepts has a lower-case scheme that is a valid scheme; parsing is
 //! deterministic; and neither `Display` nor `Debug` shows the password or the value of a
-//! secret query parameter (unless that text also is some shown component, where it is no
-//! secret to find).
+//! secret query parameter: changing them changes neither output.
 
 use omnistorage::Url;
 
@@ -32,30 +31,17 @@ pub fn check(data: &[u8]) {
         "a valid scheme: {:?}",
         url.scheme
     );
-    let mut secrets: Vec<&str> = url.password.iter().map(String::as_str).collect();
-    let mut shown: Vec<&str> = vec![&url.scheme, &url.host, &url.path];
-    shown.extend(url.user.as_deref());
-    // Not a secret: `Debug` shows it (`Display` leaves it out).
-    shown.extend(url.fragment.as_deref());
-    for (k, v) in &url.query {
-        shown.push(k);
+    // Neither `Display` nor `Debug` depends on a secret: with every secret changed, both
+    // print the same.
+    let mut other = url.clone();
+    if let Some(p) = other.password.as_mut() {
+        p.push('x');
+    }
+    for (k, v) in other.query.iter_mut() {
         if Url::is_secret_param(k) {
-            secrets.push(v);
-        } else {
-            shown.push(v);
+            v.push('x');
         }
     }
-    let port = url.port.map(|p| p.to_string()).unwrap_or_default();
-    shown.push(&port);
-    let display = url.to_string();
-    let debug = format!("{url:?}");
-    for s in secrets {
-        // Short ones are everywhere (`a`, `1`, `/`); a secret shown inside a component
-        // that is shown is not leaked by being printed.
-        if s.len() < 4 || shown.iter().any(|c| c.contains(s)) || "***".contains(s) {
-            continue;
-        }
-        assert!(!display.contains(s), "Display shows a secret: {display}");
-        assert!(!debug.contains(s), "Debug shows a secret: {debug}");
-    }
+    assert_eq!(url.to_string(), other.to_string(), "Display shows a secret");
+    assert_eq!(format!("{url:?}"), format!("{other:?}"), "Debug shows a secret");
 }
