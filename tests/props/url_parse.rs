@@ -43,5 +43,9 @@ pub fn check(data: &[u8]) {
         }
     }
     assert_eq!(url.to_string(), other.to_string(), "Display shows a secret");
-    assert_eq!(format!("{url:?}"), format!("{other:?}"), "Debug shows a secret");
+    assert_eq!(
+        format!("{url:?}"),
+        format!("{other:?}"),
+        "Debug shows a secret"
+    );
 }
