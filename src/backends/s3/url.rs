@@ -36,7 +36,7 @@ impl S3Backend {
             b = b.endpoints(e.split(',').map(str::trim).filter(|e| !e.is_empty()));
         }
         if let Some(v) = url.param("endpoint_down_after") {
-            let after = parse_duration(v)
+            let after = crate::url::parse_duration(v)
                 .ok_or_else(|| bad(format!("endpoint_down_after={v:?} is not a duration")))?;
             b = b.endpoint_down_after(after);
         }
@@ -96,21 +96,6 @@ impl S3Backend {
     }
 }
 
-/// `500ms`, `30s`, `2m`, or a bare number of seconds.
-fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    use std::time::Duration;
-    let s = s.trim();
-    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    let (n, unit) = s.split_at(digits);
-    let n: u64 = n.parse().ok()?;
-    Some(match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n.checked_mul(60)?),
-        _ => return None,
-    })
-}
-
 /// Parses `8M`, `5MiB`, `1048576`, `1G` (powers of 1024).
 fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -142,17 +127,6 @@ mod tests {
         assert_eq!(parse_size("5MiB"), Some(5 << 20));
         assert_eq!(parse_size("1048576"), Some(1 << 20));
         assert_eq!(parse_size("1x"), None);
-    }
-
-    #[test]
-    fn durations_parse() {
-        use std::time::Duration;
-        assert_eq!(parse_duration("3s"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_duration("1h"), None);
-        assert_eq!(parse_duration("s"), None);
     }
 
     #[test]

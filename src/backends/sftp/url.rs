@@ -74,7 +74,7 @@ impl SftpBackend {
                 .map_err(|_| bad(format!("{key}={v:?} is not a number")))
         };
         let duration = |key: &str, v: &str| -> Result<Duration> {
-            parse_duration(v)
+            crate::url::parse_duration(v)
                 .ok_or_else(|| bad(format!("{key}={v:?} is not a duration (30s, 2m, 500ms)")))
         };
         for (key, v) in &url.query {
@@ -119,21 +119,6 @@ impl SftpBackend {
         }
         Ok(b)
     }
-}
-
-/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds.
-fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    let (n, unit) = s.split_at(digits);
-    let n: u64 = n.parse().ok()?;
-    Some(match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -302,6 +302,20 @@ fn killed_run(args: &[&str], home: &FsPath, proxy: &TcpProxy, kill_at: u64) {
 
 /// Item 2's S3 half: a run killed in the middle of an upload leaves it pending; the next
 /// run, which has nothing of it to resume (the source is gone), aborts it when it ends.
+/// The binary's URL for `prefix` on `env` through `proxy`, in 5 MiB parts sent one at a time.
+#[cfg(all(feature = "cli", unix))]
+fn cli_url(env: &S3Env, proxy: &TcpProxy, prefix: &str) -> String {
+    format!(
+        "s3://{}/{prefix}?endpoint=http://{}&region={}&access_key_id={}&secret_access_key={}\
+         &part_size=5M&concurrency=1",
+        env.bucket,
+        proxy.addr(),
+        env.region,
+        env.access_key,
+        env.secret_key
+    )
+}
+
 #[cfg(all(feature = "cli", unix))]
 #[test]
 fn cli_next_run_reclaims_a_killed_runs_upload() {
@@ -313,15 +327,7 @@ fn cli_next_run_reclaims_a_killed_runs_upload() {
     std::fs::write(src.path().join("f.bin"), pattern(4 * PART, 8)).unwrap();
     let prefix = unique_prefix("reclaim");
     let proxy = TcpProxy::start(upstream(&env)).unwrap();
-    let url = format!(
-        "s3://{}/{prefix}?endpoint=http://{}&region={}&access_key_id={}&secret_access_key={}\
-         &part_size=5M&concurrency=1",
-        env.bucket,
-        proxy.addr(),
-        env.region,
-        env.access_key,
-        env.secret_key
-    );
+    let url = cli_url(&env, &proxy, &prefix);
     let s = src.path().to_string_lossy().into_owned();
     killed_run(&["sync", &s, &url], home.path(), &proxy, 2 * PART as u64);
     assert_pending(&env, &prefix, 1);
@@ -360,15 +366,7 @@ fn cli_resumes_a_killed_upload() {
     std::fs::write(src.path().join("big.bin"), &data).unwrap();
     let prefix = unique_prefix("chaos-resume");
     let proxy = TcpProxy::start(upstream(&env)).unwrap();
-    let url = format!(
-        "s3://{}/{prefix}?endpoint=http://{}&region={}&access_key_id={}&secret_access_key={}\
-         &part_size=5M&concurrency=1",
-        env.bucket,
-        proxy.addr(),
-        env.region,
-        env.access_key,
-        env.secret_key
-    );
+    let url = cli_url(&env, &proxy, &prefix);
     let s = src.path().to_string_lossy().into_owned();
     killed_run(
         &["copy", &s, &url],
