@@ -74,11 +74,21 @@ pub(crate) struct Object {
     modified: SystemTime,
     content_type: Option<String>,
     metadata: BTreeMap<String, String>,
+    /// Its version tag ([`Entry::etag`]): new at every write and every change of its time,
+    /// unique in the process; a copy keeps its source's (the same bytes and time).
+    version: u64,
+}
+
+/// The next version tag of the process's memory stores.
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Object {
     fn entry(&self, path: &Path) -> Entry {
         Entry::file(path.clone(), self.data.len() as u64)
+            .with_etag(Some(format!("m{}", self.version)))
             .with_modified(Some(self.modified))
             .with_content_type(self.content_type.clone())
             .with_metadata(self.metadata.clone())
@@ -369,6 +379,7 @@ impl Backend for MemoryBackend {
             .get_mut(&*self.key(path))
             .ok_or_else(|| err(ErrorKind::NotFound, "no such object", OP, path))?;
         object.modified = modified;
+        object.version = next_version();
         Ok(object.entry(path))
     }
 }
@@ -424,6 +435,7 @@ impl WriteSink for MemorySink {
             modified: opts.modified.unwrap_or_else(SystemTime::now),
             content_type: opts.content_type,
             metadata: opts.metadata,
+            version: next_version(),
         };
         let entry = object.entry(&path);
         let key = store.key(&path).into_owned();

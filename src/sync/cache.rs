@@ -1,23 +1,38 @@
-//! The hash cache: what a run learned about each source object, kept for the next run.
+//! The hash cache: what a run established about each pair, kept for the next run.
 //!
 //! One file per pair of roots (source and destination locations), under the user's cache
-//! directory. A record says: the source object at `path`, in the state (size, modification
-//! time in nanoseconds, version tag — the file backend's device, inode and change time) it
-//! had, has this MD5 (when known), and the destination held exactly that content under the
-//! destination's version tag `dst_tag` (S3's ETag, the file backend's tag) when the record
-//! was made — because the run copied it there, or compared the two and found them equal.
+//! directory. A record names the source object at `path` in the state it was listed in
+//! ([`Seen`]: size, time as listed, version tag — the file backend's device, inode and change
+//! time, S3's ETag), the destination object in the state it was listed in (or written in),
+//! the source's MD5 when known, and **which facts this run established** about the pair
+//! ([`Known`]):
 //!
-//! So the next run, seeing the same source state and the same destination tag in the two
-//! listings, knows the pair is equal **without a request or a read**: no HEAD for the time,
-//! no hashing. Any change of the source (size, time, inode, change time) or of the
-//! destination (a rewrite changes its tag) misses, and the run compares as rclone does.
-//! With a source state alone, the cached MD5 spares hashing the source.
+//! - `content`: the two hold the same bytes, because this run compared their hashes or copied
+//!   the bytes itself. Size and time agreeing is never a proof of this.
+//! - `times`: the destination's stored modification time was within the modify window of
+//!   the source's, because this run saw both stored times, set the destination's time, or
+//!   copied the object with its time.
+//!
+//! Each comparison mode trusts only the fact it requires: `--checksum` settles a pair from
+//! the cache only on `content`, the default size-and-time comparison only on `times`;
+//! `--size-only` and `--ignore-times` never need the cache. So a `--size-only` run can
+//! never leave a record that a later `--checksum` run takes for a proof, and a run that
+//! compared hashes but never saw the destination's time cannot spare a later default run
+//! the time check.
+//!
+//! A record is used only while **both** objects are in the states it names, as the next
+//! run's listings show them: any change of the source (size, time, inode, change time,
+//! ETag) or of the destination (a rewrite changes its tag; on S3 a metadata-only change of
+//! the stored time keeps the ETag but moves the listed `LastModified`, which the record
+//! holds too) is a miss, and the run compares as rclone does. A record found still valid
+//! keeps the facts an earlier run established, and adds this run's. With the source state
+//! alone, the cached MD5 spares hashing the source.
 //!
 //! The file is sorted by path, like listings, so it is read with a cursor beside the source
 //! listing and written in order as the run goes (a small reorder buffer holds records that
 //! wait for paths still in flight): memory does not grow with the tree. Each line carries
 //! its own CRC-32C: a damaged line is a miss, never a wrong answer; a missing, unreadable
-//! or out-of-order file means hashing again.
+//! or out-of-order file, or one of another format version, means comparing again.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -29,18 +44,88 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::hash::crc32c;
 use crate::{Entry, Hash, HashKind, Location, Path};
 
-const HEADER: &str = "omnistorage hash cache 1\n";
+/// Version 2: records carry the facts they establish (version 1 records claimed equality
+/// whatever the comparison, and are not read).
+const HEADER: &str = "omnistorage hash cache 2\n";
+
+/// An object's state as a listing (or a write) showed it: what must be the same for a
+/// record about it to hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) size: u64,
+    /// Nanoseconds since the epoch (negative before it), as listed; `None`: no time.
+    pub(crate) mtime: Option<i128>,
+    /// The store's version tag; without one, nothing can be recognised.
+    pub(crate) tag: Option<String>,
+}
+
+impl Seen {
+    /// The state of `e` as this run sees it.
+    pub(crate) fn of(e: &Entry) -> Seen {
+        Seen {
+            size: e.size,
+            mtime: nanos(e.modified),
+            tag: e.etag.clone(),
+        }
+    }
+
+    /// Whether `e` is in this state (a state without a tag matches nothing: size and time
+    /// alone can miss a rewrite within the time's precision).
+    fn is(&self, e: &Entry) -> bool {
+        self.tag.is_some() && *self == Seen::of(e)
+    }
+}
+
+/// The facts a run established about a pair (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Known {
+    /// Same bytes: hashes compared, or the bytes copied by the run.
+    pub(crate) content: bool,
+    /// The destination's stored time within the window of the source's.
+    pub(crate) times: bool,
+}
+
+impl Known {
+    /// What either knows.
+    pub(crate) fn or(self, other: Known) -> Known {
+        Known {
+            content: self.content || other.content,
+            times: self.times || other.times,
+        }
+    }
+
+    fn encode(self) -> &'static str {
+        match (self.content, self.times) {
+            (true, true) => "ct",
+            (true, false) => "c",
+            (false, true) => "t",
+            (false, false) => "-",
+        }
+    }
+
+    fn decode(s: &str) -> Option<Known> {
+        let (content, times) = match s {
+            "ct" => (true, true),
+            "c" => (true, false),
+            "t" => (false, true),
+            "-" => (false, false),
+            _ => return None,
+        };
+        Some(Known { content, times })
+    }
+}
 
 /// What one run knew about one pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Record {
     pub(crate) path: String,
-    pub(crate) size: u64,
-    /// Nanoseconds since the epoch (negative before it); `None`: no time.
-    pub(crate) mtime: Option<i128>,
-    pub(crate) src_tag: Option<String>,
+    /// The source, as listed.
+    pub(crate) src: Seen,
+    /// The source's MD5, if known.
     pub(crate) md5: Option<Hash>,
-    pub(crate) dst_tag: Option<String>,
+    /// The destination, as listed (or as the copy left it).
+    pub(crate) dst: Seen,
+    pub(crate) known: Known,
 }
 
 fn nanos(t: Option<SystemTime>) -> Option<i128> {
@@ -51,44 +136,49 @@ fn nanos(t: Option<SystemTime>) -> Option<i128> {
 }
 
 impl Record {
-    /// A record of `src` (its path relative to the root) with what is known of it.
-    pub(crate) fn of(src: &Entry, md5: Option<Hash>, dst_tag: Option<String>) -> Record {
+    /// A record of the pair at `path`: the source and destination in the states seen, the
+    /// source's MD5 (if known; a hash of another kind is not kept) and what was established.
+    pub(crate) fn new(
+        path: &Path,
+        src: Seen,
+        md5: Option<Hash>,
+        dst: Seen,
+        known: Known,
+    ) -> Record {
         Record {
-            path: src.path.as_str().to_owned(),
-            size: src.size,
-            mtime: nanos(src.modified),
-            src_tag: src.etag.clone(),
-            md5: md5.or_else(|| src.hash(HashKind::Md5)),
-            dst_tag,
+            path: path.as_str().to_owned(),
+            src,
+            md5: md5.filter(|h| h.kind() == HashKind::Md5),
+            dst,
+            known,
         }
     }
 
     /// Whether `src` (from this run's listing) is in the state this record describes: same
-    /// size, time and version tag (without a tag, nothing matches: size and time alone can
-    /// miss a rewrite within the time's precision).
+    /// size, time and version tag.
     pub(crate) fn matches(&self, src: &Entry) -> bool {
-        self.size == src.size
-            && self.mtime.is_some()
-            && self.mtime == nanos(src.modified)
-            && src.etag.is_some()
-            && self.src_tag == src.etag
+        self.src.is(src)
     }
 
     /// Whether `dst` (from this run's listing) is the object the record saw.
     pub(crate) fn same_destination(&self, dst: &Entry) -> bool {
-        dst.size == self.size && dst.etag.is_some() && dst.etag == self.dst_tag
+        self.dst.is(dst)
     }
 
     fn encode(&self) -> String {
         let opt = |s: &Option<String>| s.as_deref().map(escape).unwrap_or_default();
+        let time = |t: Option<i128>| t.map(|n| n.to_string()).unwrap_or_default();
         let body = format!(
-            "{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             escape(&self.path),
-            self.size,
-            self.mtime.map(|n| n.to_string()).unwrap_or_default(),
-            opt(&self.src_tag),
+            self.src.size,
+            time(self.src.mtime),
+            opt(&self.src.tag),
             self.md5.map(|h| h.to_hex()).unwrap_or_default(),
-            opt(&self.dst_tag),
+            self.dst.size,
+            time(self.dst.mtime),
+            opt(&self.dst.tag),
+            self.known.encode(),
         );
         let crc = !crc32c::update(!0, body.as_bytes());
         format!("{crc:08x}\t{body}\n")
@@ -101,7 +191,18 @@ impl Record {
             return None;
         }
         let f: Vec<&str> = body.split('\t').collect();
-        let [path, size, mtime, src_tag, md5, dst_tag] = f.as_slice() else {
+        let [
+            path,
+            size,
+            mtime,
+            src_tag,
+            md5,
+            dst_size,
+            dst_mtime,
+            dst_tag,
+            known,
+        ] = f.as_slice()
+        else {
             return None;
         };
         let opt = |s: &str| {
@@ -111,21 +212,31 @@ impl Record {
                 unescape(s).map(Some)
             }
         };
+        let time = |s: &str| -> Option<Option<i128>> {
+            if s.is_empty() {
+                Some(None)
+            } else {
+                Some(Some(s.parse().ok()?))
+            }
+        };
         Some(Record {
             path: unescape(path)?,
-            size: size.parse().ok()?,
-            mtime: if mtime.is_empty() {
-                None
-            } else {
-                Some(mtime.parse().ok()?)
+            src: Seen {
+                size: size.parse().ok()?,
+                mtime: time(mtime)?,
+                tag: opt(src_tag)?,
             },
-            src_tag: opt(src_tag)?,
             md5: if md5.is_empty() {
                 None
             } else {
                 Some(Hash::from_hex(HashKind::Md5, md5).ok()?)
             },
-            dst_tag: opt(dst_tag)?,
+            dst: Seen {
+                size: dst_size.parse().ok()?,
+                mtime: time(dst_mtime)?,
+                tag: opt(dst_tag)?,
+            },
+            known: Known::decode(known)?,
         })
     }
 }
@@ -407,11 +518,21 @@ mod tests {
     fn rec(path: &str, size: u64) -> Record {
         Record {
             path: path.into(),
-            size,
-            mtime: Some(1_700_000_000_123_456_789),
-            src_tag: Some("fe00.1a.2b.3c".into()),
+            src: Seen {
+                size,
+                mtime: Some(1_700_000_000_123_456_789),
+                tag: Some("fe00.1a.2b.3c".into()),
+            },
             md5: Hash::from_hex(HashKind::Md5, "0123456789abcdef0123456789abcdef").ok(),
-            dst_tag: Some("\"etag\"-2".into()),
+            dst: Seen {
+                size,
+                mtime: Some(-5),
+                tag: Some("\"etag\"-2".into()),
+            },
+            known: Known {
+                content: true,
+                times: false,
+            },
         }
     }
 
@@ -427,10 +548,18 @@ mod tests {
             );
         }
         let bare = Record {
-            mtime: None,
-            src_tag: None,
+            src: Seen {
+                size: 1,
+                mtime: None,
+                tag: None,
+            },
             md5: None,
-            dst_tag: None,
+            dst: Seen {
+                size: 0,
+                mtime: None,
+                tag: None,
+            },
+            known: Known::default(),
             ..rec("x", 1)
         };
         assert_eq!(
@@ -442,7 +571,7 @@ mod tests {
     #[test]
     fn a_damaged_line_is_a_miss() {
         let line = rec("a", 7).encode();
-        let damaged = line.replace("\t7\t", "\t8\t");
+        let damaged = line.replacen("\t7\t", "\t8\t", 1);
         assert_eq!(Record::decode(damaged.trim_end()), None);
         assert_eq!(Record::decode("garbage"), None);
     }
@@ -461,12 +590,12 @@ mod tests {
         out.drop_pending(&Path::parse("d").unwrap());
         out.finish();
         let mut c = Cursor::open(&file);
-        assert_eq!(c.lookup("a").map(|r| r.size), Some(1));
-        assert_eq!(c.lookup("b").map(|r| r.size), Some(2));
+        assert_eq!(c.lookup("a").map(|r| r.src.size), Some(1));
+        assert_eq!(c.lookup("b").map(|r| r.src.size), Some(2));
         assert_eq!(c.lookup("bb"), None);
-        assert_eq!(c.lookup("c").map(|r| r.size), Some(3));
+        assert_eq!(c.lookup("c").map(|r| r.src.size), Some(3));
         assert_eq!(c.lookup("d"), None);
-        assert_eq!(c.lookup("e").map(|r| r.size), Some(5));
+        assert_eq!(c.lookup("e").map(|r| r.src.size), Some(5));
         assert_eq!(c.lookup("f"), None);
     }
 
@@ -533,5 +662,57 @@ mod tests {
         let mut bigger = e;
         bigger.size = 8;
         assert!(!r.matches(&bigger));
+    }
+
+    #[test]
+    fn a_destination_is_the_same_only_with_the_same_tag_and_listed_time() {
+        let r = rec("a", 7);
+        let dst = Entry::file(Path::parse("a").unwrap(), 7)
+            .with_modified(Some(UNIX_EPOCH - std::time::Duration::from_nanos(5)))
+            .with_etag(Some("\"etag\"-2".into()));
+        assert!(r.same_destination(&dst));
+        // S3 keeps the ETag when only the stored time is rewritten; the listed time moves.
+        let touched = dst.clone().with_modified(Some(UNIX_EPOCH));
+        assert!(!r.same_destination(&touched));
+        assert!(!r.same_destination(&dst.clone().with_etag(None)));
+        assert!(!r.same_destination(&dst.with_etag(Some("other".into()))));
+    }
+
+    #[test]
+    fn a_version_1_cache_is_not_read() {
+        // Version 1 records claimed equality whatever the comparison that made them.
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("x.cache");
+        let v1 = "omnistorage hash cache 1\n";
+        std::fs::write(&file, format!("{v1}{}", rec("a", 1).encode())).unwrap();
+        assert_eq!(Cursor::open(&file).lookup("a"), None);
+    }
+
+    #[test]
+    fn known_facts_round_trip_and_combine() {
+        for content in [false, true] {
+            for times in [false, true] {
+                let k = Known { content, times };
+                assert_eq!(Known::decode(k.encode()), Some(k));
+                let none = Known::default();
+                assert_eq!(k.or(none), k);
+            }
+        }
+        let c = Known {
+            content: true,
+            times: false,
+        };
+        let t = Known {
+            content: false,
+            times: true,
+        };
+        assert_eq!(
+            c.or(t),
+            Known {
+                content: true,
+                times: true
+            }
+        );
+        assert_eq!(Known::decode("x"), None);
     }
 }

@@ -72,13 +72,24 @@
 //! rclone reads an S3 object's modification time with one HEAD per object, so a sync that
 //! changes nothing costs a request per object; with `--checksum` from a local tree it reads
 //! and hashes every file. Here a run from a local tree keeps, per pair of roots, what it
-//! learned about each object: the source's state (size, modification time in nanoseconds,
-//! device, inode and change time — [`Entry::etag`](crate::Entry::etag) of the file
-//! backend), its MD5 when the bytes passed through or were hashed, and the destination's
-//! version tag (S3's ETag, the file backend's tag) at the moment the run copied it there or
-//! found the two equal. The next run, seeing the same source state and the same destination
-//! tag in the two listings, knows the pair is equal **without a request or a read**;
-//! anything else changed on either side misses, and the pair is compared as rclone would.
+//! **established** about each pair: the source's state as listed (size, modification time
+//! in nanoseconds, device, inode and change time — [`Entry::etag`](crate::Entry::etag) of
+//! the file backend), its MD5 when the bytes passed through or were hashed, the
+//! destination's state as listed (its version tag: S3's ETag with its `LastModified`, the
+//! file backend's tag), and which facts the run proved:
+//!
+//! - **content**: the two hold the same bytes — the run compared their hashes, or copied the
+//!   bytes itself. Equal sizes and times are never taken for this.
+//! - **times**: the destination's stored time was the source's (within the modify window) —
+//!   the run saw both, set it, or copied the object with its time.
+//!
+//! The next run, seeing both objects in the states a record names, lets the record settle
+//! the pair **without a request or a read** only when it holds the fact that run's
+//! comparison needs: `--checksum` needs *content*, the default comparison *times*;
+//! `--size-only` and `--ignore-times` need nothing the listings lack. So a `--size-only`
+//! run never vouches for content to a later `--checksum` run, and a `--checksum` run that
+//! never saw the destination's time never spares a later default run from setting it.
+//! Anything changed on either side misses, and the pair is compared as rclone would.
 //!
 //! - On by default, under `$XDG_CACHE_HOME/omnistorage/hashes` (else `~/.cache/...`);
 //!   [`Options::hash_cache_dir`] moves it, [`Options::hash_cache`] turns it off.
@@ -88,9 +99,15 @@
 //!   costs no memory per object.
 //! - It needs destination tags in listings: on stores whose listings carry none (s3s-fs
 //!   lists no ETags) each pair still costs its HEAD, as in rclone.
-//! - What it trusts: a destination rewritten by someone else changes its tag; an object
-//!   whose *metadata only* was changed in place on the destination (its stored time, by
-//!   another tool) keeps its ETag on S3 and is not noticed until the source changes.
+//! - A change made on the destination behind the cache's back is seen: a rewrite changes
+//!   the tag, and a metadata-only change of S3's stored time (which keeps the ETag) moves
+//!   the listed `LastModified`. That time has whole seconds, so an object whose listed
+//!   time is within two seconds of the run's start is not recorded (git's "racy" rule),
+//!   and right after an upload to S3 the next run reads the stored time once (a HEAD per
+//!   object the previous run uploaded) before the record holds.
+//! - `tests/all/sync/promises.rs` is the property: random edits and tampering on both
+//!   sides between random runs of every mode, into the file backend, memory and S3,
+//!   asserting after each run what that mode promises.
 //!
 //! [`ErrorKind::NotFound`]: crate::ErrorKind::NotFound
 //! [`Backend::list`]: crate::Backend::list

@@ -10,6 +10,7 @@ impl Engine<'_> {
         &'s self,
         reason: Reason,
         src: Entry,
+        seen: Seen,
         ts: &Scope<'s>,
         gate: &'s Gate,
     ) {
@@ -32,11 +33,12 @@ impl Engine<'_> {
         let slot = gate.acquire();
         ts.spawn(move |_| {
             let _slot = slot;
-            self.copy_one(reason, src);
+            self.copy_one(reason, src, seen);
         });
     }
 
-    pub(super) fn copy_one(&self, reason: Reason, src: Entry) {
+    /// Copies `src`; `seen`: the source as listed (what the hash cache's record names).
+    pub(super) fn copy_one(&self, reason: Reason, src: Entry, seen: Seen) {
         // A copy handed out before a limit stopped the run still runs (it was within the
         // limits); a cancel stops it, and so does a store found unavailable.
         if self.cancelled() || self.unavailable.load(Ordering::Acquire) {
@@ -83,7 +85,15 @@ impl Engine<'_> {
         match self.retried(|_| transfer(&self.sides, &src, rename, &how)) {
             Ok(done) => {
                 if self.mode != Mode::Move {
-                    self.remember(&src, done.md5, done.entry.etag.clone());
+                    // This run put the bytes there, with the source's time where the
+                    // destination keeps one.
+                    let known = Known {
+                        content: true,
+                        times: self.times_equal(&src, &done.entry),
+                    };
+                    let md5 = done.md5.or_else(|| src.hash(HashKind::Md5));
+                    let dst = Some(self.seen(&done.entry));
+                    self.remember(&src.path, seen, md5, dst, known);
                 }
                 {
                     let mut r = self.report();

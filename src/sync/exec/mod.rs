@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use rayon::{Scope, ThreadPool};
 
-use super::cache::{Cursor, Output, Record};
+use super::cache::{Cursor, Known, Output, Record, Seen};
 use super::compare::{Facts, Need, Reason, Rules, Verdict, decide};
 use super::options::{Compare, DeleteMode, Options};
 use super::plan::{Action, Merge, Pair};
@@ -59,6 +59,8 @@ pub(crate) struct Engine<'a> {
     deleted: AtomicU64,
     /// The hash cache's file, when this run keeps one.
     cache_file: Option<PathBuf>,
+    /// When the run started (before its first listing): see [`Engine::seen`].
+    started: std::time::SystemTime,
     /// The old cache (read by the merge thread) and the new one (written as the run goes).
     cursor: Mutex<Option<Cursor>>,
     output: Mutex<Option<Output>>,
@@ -92,6 +94,7 @@ impl<'a> Engine<'a> {
             reserved: AtomicU64::new(0),
             deleted: AtomicU64::new(0),
             cache_file,
+            started: std::time::SystemTime::now(),
             cursor: Mutex::new(None),
             output: Mutex::new(None),
             empty_dirs: Mutex::new(Vec::new()),
@@ -156,15 +159,40 @@ impl<'a> Engine<'a> {
         self.output.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records what this run learned about a pair (the destination's tag is what makes the
-    /// record useful: without one, nothing).
-    fn remember(&self, src: &Entry, md5: Option<crate::Hash>, dst_tag: Option<String>) {
+    /// Records what this run established about the pair at `path`: the source and the
+    /// destination in the states seen, and the facts (the destination's version tag is what
+    /// makes the record useful: without one, nothing is kept).
+    fn remember(
+        &self,
+        path: &Path,
+        src: Seen,
+        md5: Option<crate::Hash>,
+        dst: Option<Seen>,
+        known: Known,
+    ) {
         if let Some(out) = self.output().as_mut() {
-            match dst_tag {
-                Some(tag) => out.put(Record::of(src, md5, Some(tag))),
-                None => out.drop_pending(&src.path),
+            match dst.filter(|d| d.tag.is_some() && src.tag.is_some()) {
+                Some(dst) => out.put(Record::new(path, src, md5, dst, known)),
+                None => out.drop_pending(path),
             }
         }
+    }
+
+    /// The state of `e` as a record may name it. A listed time that is the store's own (S3's
+    /// `LastModified`, whole seconds), not a stored one, cannot show a change made within
+    /// the same second: a state whose listed time is that close to the run's start is
+    /// left unnamed (no tag), so no record about it is kept, as git does with its "racy"
+    /// index entries. Two seconds of margin allow for a server clock a little ahead.
+    pub(super) fn seen(&self, e: &Entry) -> Seen {
+        let mut seen = Seen::of(e);
+        let server_time = !e.filled.contains(crate::Fields::MODIFIED);
+        if server_time
+            && e.modified
+                .is_some_and(|m| m + std::time::Duration::from_secs(2) > self.started)
+        {
+            seen.tag = None;
+        }
+        seen
     }
 
     fn forget(&self, path: &Path) {
@@ -320,7 +348,7 @@ impl<'a> Engine<'a> {
             });
             let merge = Merge::new(srx.into_iter().flatten(), drx.into_iter().flatten());
             // Copies decided on a checker come back here to be handed to the transfers.
-            let (decided, copies) = std::sync::mpsc::channel::<(Reason, Entry)>();
+            let (decided, copies) = std::sync::mpsc::channel::<Decided>();
             let gates = Gates {
                 checks: &checks,
                 copies: &copy_gate,
@@ -333,15 +361,15 @@ impl<'a> Engine<'a> {
                             break;
                         }
                         self.plan(pass, pair, ts, cs, &gates, &mut extras);
-                        while let Ok((reason, src)) = copies.try_recv() {
-                            self.spawn_copy(reason, src, ts, &copy_gate);
+                        while let Ok((reason, src, seen)) = copies.try_recv() {
+                            self.spawn_copy(reason, src, seen, ts, &copy_gate);
                         }
                     }
                     // `merge` (and the receivers) dropped: walkers still sending stop.
                     drop(gates);
                     // Until the last checker is done (each holds a sender).
-                    for (reason, src) in copies.iter() {
-                        self.spawn_copy(reason, src, ts, &copy_gate);
+                    for (reason, src, seen) in copies.iter() {
+                        self.spawn_copy(reason, src, seen, ts, &copy_gate);
                     }
                 });
             });
@@ -418,9 +446,17 @@ impl<'a> Engine<'a> {
                     return;
                 }
                 let mut src = src;
-                if self.cached(&mut src, dst.as_ref()) {
-                    return;
-                }
+                let prior = match self.cached(&mut src, dst.as_ref()) {
+                    Cached::Settled => return,
+                    Cached::Prior(known) => known,
+                    Cached::Unknown => Known::default(),
+                };
+                // The pair as listed: what a record of it will name.
+                let listed = Listed {
+                    src: self.seen(&src),
+                    dst: dst.as_ref().map(|d| self.seen(d)),
+                    prior,
+                };
                 let verdict = decide(&self.rules, &src, dst.as_ref(), &Facts::default());
                 if matches!(
                     verdict,
@@ -435,18 +471,20 @@ impl<'a> Engine<'a> {
                         let decided = gates.decided.clone();
                         cs.spawn(move |_| {
                             let _slot = slot;
-                            self.resolve(src, dst, &decided);
+                            self.resolve(src, dst, listed, &decided);
                         });
                     }
-                    Verdict::Copy(reason) => self.spawn_copy(reason, src, ts, gates.copies),
+                    Verdict::Copy(reason) => {
+                        self.spawn_copy(reason, src, listed.src, ts, gates.copies)
+                    }
                     Verdict::Equal | Verdict::Skip(_) if self.mode != Mode::Move => {
-                        self.settle(verdict, src, dst, None);
+                        self.settle(verdict, src, dst, &Facts::default(), listed);
                     }
                     other => {
                         let slot = gates.checks.acquire();
                         cs.spawn(move |_| {
                             let _slot = slot;
-                            self.settle(other, src, dst, None);
+                            self.settle(other, src, dst, &Facts::default(), listed);
                         });
                     }
                 }
@@ -463,7 +501,29 @@ impl<'a> Engine<'a> {
 struct Gates<'s> {
     checks: &'s Gate,
     copies: &'s Gate,
-    decided: Sender<(Reason, Entry)>,
+    decided: Sender<Decided>,
+}
+
+/// A copy decided on a checker: why, the source (as the comparison left it), and the source
+/// as listed.
+type Decided = (Reason, Entry, Seen);
+
+/// What the hash cache says of a pair.
+pub(super) enum Cached {
+    /// Its record settles the pair: nothing to do.
+    Settled,
+    /// Both sides are as its record names them, but the record lacks the fact this mode
+    /// requires: these facts still hold, and are kept with what this run adds.
+    Prior(Known),
+    /// No record of the pair in these states.
+    Unknown,
+}
+
+/// A pair as the listings showed it (what a record of it names), and what the cache knew.
+pub(super) struct Listed {
+    pub(super) src: Seen,
+    pub(super) dst: Option<Seen>,
+    pub(super) prior: Known,
 }
 
 /// Which pass of an attempt.

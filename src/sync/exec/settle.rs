@@ -4,18 +4,19 @@
 use super::*;
 
 impl Engine<'_> {
-    /// Consults the hash cache for `src`: attaches the MD5 it knows, and answers `true` when
-    /// the record proves the pair equal (same source state, same destination tag) — then
-    /// the pair is settled here, without a request.
-    pub(super) fn cached(&self, src: &mut Entry, dst: Option<&Entry>) -> bool {
+    /// Consults the hash cache for `src`: attaches the MD5 it knows, and says whether the
+    /// record settles the pair here, without a request (both sides in the states it names,
+    /// and the fact this comparison mode requires established: see [`super::super::cache`]),
+    /// or what it knows that this run may keep.
+    pub(super) fn cached(&self, src: &mut Entry, dst: Option<&Entry>) -> Cached {
         let record = {
             let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
             let Some(cursor) = cursor.as_mut() else {
-                return false;
+                return Cached::Unknown;
             };
             match cursor.lookup(src.path.as_str()) {
                 Some(r) if r.matches(src) => r,
-                _ => return false,
+                _ => return Cached::Unknown,
             }
         };
         if let Some(md5) = record.md5
@@ -23,18 +24,37 @@ impl Engine<'_> {
         {
             src.hashes.push(md5);
         }
-        let decisive = matches!(self.rules.compare, Compare::SizeAndTime | Compare::Checksum)
-            && !self.rules.ignore_existing
-            && self.mode != Mode::Move;
-        if !(decisive && dst.is_some_and(|d| record.same_destination(d))) {
-            return false;
+        if !dst.is_some_and(|d| record.same_destination(d)) {
+            return Cached::Unknown;
+        }
+        let proves = match self.rules.compare {
+            Compare::Checksum => record.known.content,
+            Compare::SizeAndTime => record.known.times,
+            Compare::SizeOnly | Compare::Always => false,
+        };
+        if !proves || self.rules.ignore_existing || self.mode == Mode::Move {
+            return Cached::Prior(record.known);
         }
         self.stats.checked(1);
         self.report().unchanged += 1;
         if let Some(out) = self.output().as_mut() {
             out.put(record);
         }
-        true
+        Cached::Settled
+    }
+
+    /// Whether this run has seen both stored times, within the modify window.
+    pub(super) fn times_equal(&self, src: &Entry, dst: &Entry) -> bool {
+        let stored = |e: &Entry| e.filled.contains(crate::Fields::MODIFIED);
+        match (self.rules.window, src.modified, dst.modified) {
+            (Some(window), Some(a), Some(b)) if stored(src) && stored(dst) => {
+                a.duration_since(b)
+                    .or_else(|_| b.duration_since(a))
+                    .unwrap_or_default()
+                    < window
+            }
+            _ => false,
+        }
     }
 
     /// On a checker: finds out what [`decide`] needs, then settles, or sends a copy back to
@@ -43,7 +63,8 @@ impl Engine<'_> {
         &self,
         src: Entry,
         dst: Option<Entry>,
-        decided: &Sender<(Reason, Entry)>,
+        listed: Listed,
+        decided: &Sender<Decided>,
     ) {
         let (mut src, mut dst) = (src, dst);
         let mut facts = Facts::default();
@@ -53,10 +74,10 @@ impl Engine<'_> {
                 Verdict::Need(need) => need,
                 Verdict::Copy(reason) => {
                     // The merge thread is alive while any checker is (it waits for all).
-                    let _ = decided.send((reason, src));
+                    let _ = decided.send((reason, src, listed.src));
                     return;
                 }
-                verdict => return self.settle(verdict, src, dst, facts.src_hash),
+                verdict => return self.settle(verdict, src, dst, &facts, listed),
             };
             let found = match need {
                 Need::SrcStat => self
@@ -120,16 +141,18 @@ impl Engine<'_> {
         self.fail(src.path, Op::Stat, e);
     }
 
-    /// Equal, skipped, or only the time to set. `md5`: the source's, if a comparison hashed
-    /// it (for the hash cache).
+    /// Equal, skipped, or only the time to set. `facts`: what the comparison found out
+    /// (hashes compared); `listed`: the pair as listed, and what the cache knew of it.
     pub(super) fn settle(
         &self,
         verdict: Verdict,
         src: Entry,
         dst: Option<Entry>,
-        md5: Option<crate::Hash>,
+        facts: &Facts,
+        listed: Listed,
     ) {
-        let dst_tag = dst.and_then(|d| d.etag);
+        let hashed_equal = facts.src_hash.is_some() && facts.src_hash == facts.dst_hash;
+        let md5 = facts.src_hash.or_else(|| src.hash(HashKind::Md5));
         match verdict {
             Verdict::Equal => {
                 self.stats.checked(1);
@@ -137,7 +160,17 @@ impl Engine<'_> {
                 if self.mode == Mode::Move {
                     self.delete_source(&src.path);
                 } else {
-                    self.remember(&src, md5, dst_tag);
+                    let known = Known {
+                        content: hashed_equal,
+                        times: dst.as_ref().is_some_and(|d| self.times_equal(&src, d)),
+                    };
+                    self.remember(
+                        &src.path,
+                        listed.src,
+                        md5,
+                        listed.dst,
+                        known.or(listed.prior),
+                    );
                 }
             }
             Verdict::Skip(reason) => {
@@ -153,11 +186,11 @@ impl Engine<'_> {
                 let Some(time) = src.modified else {
                     return self.forget(&src.path);
                 };
-                let mut tag = dst_tag;
+                let mut now = listed.dst;
                 if !self.opts.dry_run {
                     let to = self.sides.dst_path(&src.path);
                     match self.retried(|_| self.sides.dst.set_modified(&to, time)) {
-                        Ok(entry) => tag = entry.etag,
+                        Ok(entry) => now = Some(self.seen(&entry)),
                         Err(e) => {
                             self.forget(&src.path);
                             return self.fail(src.path, Op::SetModified, e);
@@ -169,7 +202,13 @@ impl Engine<'_> {
                 if self.mode == Mode::Move {
                     self.delete_source(&src.path);
                 } else {
-                    self.remember(&src, md5, tag);
+                    // The data is as it was (equal, by the hashes that led here); the time
+                    // is now the source's.
+                    let known = Known {
+                        content: hashed_equal || listed.prior.content,
+                        times: true,
+                    };
+                    self.remember(&src.path, listed.src, md5, now, known);
                 }
                 self.event(Action::SetModified { path: src.path });
             }

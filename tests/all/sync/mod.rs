@@ -14,6 +14,7 @@ mod dedupe;
 mod faults;
 mod filters;
 pub(crate) mod parity;
+mod promises;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;
