@@ -123,6 +123,7 @@ pub mod registry;
 // Used by the backends that retry (S3 today); unused in builds without them.
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 mod retry;
+pub mod state_file;
 #[cfg(feature = "sync")]
 pub mod sync;
 mod url;

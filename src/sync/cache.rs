@@ -38,10 +38,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::hash::crc32c;
+use crate::state_file::{AtomicFile, escape, seal, unescape, unseal};
 use crate::{Entry, Hash, HashKind, Location, Path};
 
 /// Version 2: records carry the facts they establish (version 1 records claimed equality
@@ -180,16 +179,11 @@ impl Record {
             opt(&self.dst.tag),
             self.known.encode(),
         );
-        let crc = !crc32c::update(!0, body.as_bytes());
-        format!("{crc:08x}\t{body}\n")
+        seal(&body)
     }
 
     fn decode(line: &str) -> Option<Record> {
-        let (crc, body) = line.split_once('\t')?;
-        let crc = u32::from_str_radix(crc, 16).ok()?;
-        if crc != !crc32c::update(!0, body.as_bytes()) {
-            return None;
-        }
+        let body = unseal(line)?;
         let f: Vec<&str> = body.split('\t').collect();
         let [
             path,
@@ -239,39 +233,6 @@ impl Record {
             known: Known::decode(known)?,
         })
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn unescape(s: &str) -> Option<String> {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        out.push(match chars.next()? {
-            '\\' => '\\',
-            't' => '\t',
-            'n' => '\n',
-            'r' => '\r',
-            _ => return None,
-        });
-    }
-    Some(out)
 }
 
 /// The user's cache directory for hash caches: [`user_cache_dir`]`/hashes`.
@@ -385,29 +346,23 @@ impl Cursor {
 /// Writes the new cache file in path order while the run goes, through a reorder buffer:
 /// a path handed to a worker is *pending* until the worker reports; records behind it wait.
 pub(crate) struct Output {
-    tmp: PathBuf,
-    file: PathBuf,
-    out: Option<BufWriter<File>>,
+    /// The new version of the cache file; `None` after a failed write (the run keeps no
+    /// cache then).
+    out: Option<BufWriter<AtomicFile>>,
     /// Pending paths (`None`) and records waiting for them (`Some`), by path.
     buffer: BTreeMap<String, Option<Record>>,
 }
 
-static TMP: AtomicU64 = AtomicU64::new(0);
-
 impl Output {
-    /// A new cache file for `file` (written beside it, renamed into place by `finish`);
+    /// A new cache file for `file` (written beside it, put in its place by `finish`);
     /// `None` if the directory cannot be written (then the run keeps no cache).
     pub(crate) fn create(file: PathBuf) -> Option<Output> {
         let dir = file.parent()?;
         std::fs::create_dir_all(dir).ok()?;
         prune(dir);
-        let n = TMP.fetch_add(1, Ordering::Relaxed);
-        let tmp = file.with_extension(format!("tmp.{}.{n}", std::process::id()));
-        let mut out = BufWriter::new(File::create(&tmp).ok()?);
+        let mut out = BufWriter::new(AtomicFile::create(&file).ok()?);
         out.write_all(HEADER.as_bytes()).ok()?;
         Some(Output {
-            tmp,
-            file,
             out: Some(out),
             buffer: BTreeMap::new(),
         })
@@ -453,7 +408,8 @@ impl Output {
         }
     }
 
-    /// Writes what is left and puts the file in place of the old one.
+    /// Writes what is left and puts the file in place of the old one (a failure keeps the
+    /// old one).
     pub(crate) fn finish(mut self) {
         let rest: Vec<Record> = std::mem::take(&mut self.buffer)
             .into_values()
@@ -462,12 +418,8 @@ impl Output {
         for r in &rest {
             self.write(r);
         }
-        let done = self
-            .out
-            .take()
-            .is_some_and(|mut o| o.flush().is_ok() && o.into_inner().is_ok());
-        if !(done && std::fs::rename(&self.tmp, &self.file).is_ok()) {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let Some(Ok(file)) = self.out.take().map(|o| o.into_inner()) {
+            let _ = file.commit();
         }
     }
 }
@@ -476,36 +428,23 @@ impl Output {
 /// left more than a day ago: a cache directory does not grow without bound.
 fn prune(dir: &std::path::Path) {
     const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    crate::state_file::sweep(dir, DAY);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let now = SystemTime::now();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let max_age = if name.ends_with(".cache") {
-            60 * DAY
-        } else if name.contains(".tmp.") {
-            DAY
-        } else {
+        if !entry.file_name().to_string_lossy().ends_with(".cache") {
             continue; // not ours
-        };
+        }
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age > max_age);
+            .is_some_and(|age| age > 60 * DAY);
         if old {
             let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if self.out.is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
         }
     }
 }
@@ -633,7 +572,7 @@ mod tests {
         };
         touch("old.cache", old);
         touch("new.cache", SystemTime::now());
-        touch("x.tmp.1.2", old);
+        touch(".x.cache.omnistorage-tmp-1-2", old);
         touch("unrelated.txt", old);
         prune(dir.path());
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
