@@ -159,9 +159,17 @@ impl Record {
         self.src.is(src)
     }
 
-    /// Whether `dst` (from this run's listing) is the object the record saw.
+    /// Whether `dst` (from this run's listing) is the object the record saw: the same
+    /// size, tag and listed time.
     pub(crate) fn same_destination(&self, dst: &Entry) -> bool {
         self.dst.is(dst)
+    }
+
+    /// Whether `dst` holds the content the record saw: the same size and tag, whatever its
+    /// listed time (a version tag changes with the content; a metadata-only change, which
+    /// may keep S3's ETag, leaves the content as it was).
+    pub(crate) fn same_content(&self, dst: &Entry) -> bool {
+        self.dst.tag.is_some() && self.dst.size == dst.size && self.dst.tag == dst.etag
     }
 
     fn encode(&self) -> String {
@@ -614,7 +622,13 @@ mod tests {
         let touched = dst.clone().with_modified(Some(UNIX_EPOCH));
         assert!(!r.same_destination(&touched));
         assert!(!r.same_destination(&dst.clone().with_etag(None)));
-        assert!(!r.same_destination(&dst.with_etag(Some("other".into()))));
+        assert!(!r.same_destination(&dst.clone().with_etag(Some("other".into()))));
+        // The content is the same whatever the listed time; not with another tag or size.
+        assert!(r.same_content(&touched));
+        assert!(!r.same_content(&dst.clone().with_etag(Some("other".into()))));
+        let mut bigger = dst;
+        bigger.size += 1;
+        assert!(!r.same_content(&bigger));
     }
 
     #[test]

@@ -103,8 +103,10 @@
 //!   the tag, and a metadata-only change of S3's stored time (which keeps the ETag) moves
 //!   the listed `LastModified`. That time has whole seconds, so an object whose listed
 //!   time is within two seconds of the run's start is not recorded (git's "racy" rule),
-//!   and right after an upload to S3 the next run reads the stored time once (a HEAD per
-//!   object the previous run uploaded) before the record holds.
+//!   and right after an upload to S3 the next default run reads the stored time once (a
+//!   HEAD per object the previous run uploaded: an upload's own `LastModified` cannot be
+//!   told from a change in the same second) before the record holds. `--checksum` needs
+//!   only the content, which the ETag names: it is settled at once.
 //! - `tests/all/sync/promises.rs` is the property: random edits and tampering on both
 //!   sides between random runs of every mode, into the file backend, memory and S3,
 //!   asserting after each run what that mode promises.

@@ -24,14 +24,32 @@ impl Engine<'_> {
         {
             src.hashes.push(md5);
         }
-        if !dst.is_some_and(|d| record.same_destination(d)) {
+        let Some(dst) = dst else {
             return Cached::Unknown;
+        };
+        if !record.same_destination(dst) {
+            // `--checksum` needs only the content, which a metadata-only change (S3 keeps
+            // the ETag, the listed time moves) leaves as it was.
+            let content = record.known.content && record.same_content(dst);
+            if !(content && self.rules.compare == Compare::Checksum)
+                || self.rules.ignore_existing
+                || self.mode == Mode::Move
+            {
+                return Cached::Unknown;
+            }
+            return self.settled_by(record, true);
         }
         let proves = match self.rules.compare {
             Compare::Checksum => record.known.content,
             Compare::SizeAndTime => record.known.times,
             Compare::SizeOnly | Compare::Always => false,
         };
+        self.settled_by(record, proves)
+    }
+
+    /// The pair settled by `record` if it `proves` what this run checks (and nothing else
+    /// forbids it); otherwise the facts it holds, kept with what this run adds.
+    fn settled_by(&self, record: Record, proves: bool) -> Cached {
         if !proves || self.rules.ignore_existing || self.mode == Mode::Move {
             return Cached::Prior(record.known);
         }
