@@ -294,6 +294,8 @@ impl Backend for MemoryBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: false,
+            local: true,
+            change_tags: false,
             streams: None,
         }
     }

@@ -5,6 +5,7 @@
 //!   around a real memory backend);
 //! - `props`: random trees, synced, equal to the filtered source;
 //! - `remote`: S3 (every test server) and SFTP, in both directions;
+//! - `gates`: what a user-registered backend announces decides, not its scheme's name;
 //! - `cache`: the hash cache (calls counted), `parity`: side by side with rclone,
 //!   `dedupe`, `bisync` (scenarios and the random-edits property with interruptions).
 
@@ -13,6 +14,7 @@ mod cache;
 mod dedupe;
 mod faults;
 mod filters;
+mod gates;
 pub(crate) mod parity;
 mod props;
 #[cfg(any(feature = "s3", feature = "sftp"))]
