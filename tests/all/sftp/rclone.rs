@@ -14,7 +14,7 @@ use omnistorage::conformance::Fixture;
 use omnistorage::{Backend, BackendExt, ErrorKind, HashKind, Path, copy_path};
 
 use super::unique;
-use crate::support::{RcloneSftpEnv, require_rclone_sftp};
+use crate::support::rclone_sftp::{RcloneSftpEnv, require_rclone_sftp};
 
 /// A builder for the rclone server: key auth, its known_hosts, nothing from the user's setup.
 fn builder(env: &RcloneSftpEnv) -> SftpBuilder {
@@ -61,7 +61,7 @@ fn fixture() -> Fixture {
 }
 
 mod conformance {
-    omnistorage::conformance_tests!(|| super::fixture());
+    omnistorage::conformance_tests!(super::fixture);
 }
 
 #[test]

@@ -14,11 +14,9 @@
 // Each suite uses some of these helpers, and the first of them arrive before their users.
 #![allow(dead_code)]
 
-mod rclone_sftp;
+pub mod rclone_sftp;
 pub mod rng;
 pub mod tcp_proxy;
-
-pub use rclone_sftp::{RcloneSftpEnv, require_rclone_sftp};
 
 /// A size read from `var`, or `default` when it is unset (a malformed value is a failure:
 /// a campaign that silently runs at another size would report the wrong figures).
