@@ -1,7 +1,6 @@
 //! The trait every store implements, [`Backend`], and its sugar, [`BackendExt`].
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::cancel::Cancel;
@@ -74,7 +73,8 @@ pub enum Presign {
 ///
 /// Implement the first six methods for a new store, then the optional ones it can do, and set
 /// its [`Capabilities`] to match; use [`BackendExt`] (implemented for every backend) for the
-/// conveniences.
+/// conveniences. A backend that wraps another and changes a few operations (a layer, a test
+/// double) implements [`Wrap`](crate::Wrap) instead, and gets the rest forwarded.
 pub trait Backend: Send + Sync + fmt::Debug {
     /// Opens the object at `path` for reading.
     ///
@@ -281,79 +281,6 @@ pub trait Backend: Send + Sync + fmt::Debug {
         Err(Error::unsupported("abort_upload"))
     }
 }
-
-macro_rules! forward_backend {
-    ($($ty:ty),*) => {$(
-        #[deny(clippy::missing_trait_methods)]
-        impl<T: Backend + ?Sized> Backend for $ty {
-            fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-                (**self).reader(path, opts)
-            }
-            fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
-                (**self).writer(path, opts)
-            }
-            fn exists(&self, path: &Path) -> Result<bool> {
-                (**self).exists(path)
-            }
-            fn delete(&self, path: &Path) -> Result<()> {
-                (**self).delete(path)
-            }
-            fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-                (**self).list(prefix, opts)
-            }
-            fn capabilities(&self) -> Capabilities {
-                (**self).capabilities()
-            }
-            fn close(&self) -> Result<()> {
-                (**self).close()
-            }
-            fn location(&self) -> Option<Location> {
-                (**self).location()
-            }
-            fn stat(&self, path: &Path) -> Result<Entry> {
-                (**self).stat(path)
-            }
-            fn create_dir(&self, path: &Path) -> Result<()> {
-                (**self).create_dir(path)
-            }
-            fn remove_dir(&self, path: &Path) -> Result<()> {
-                (**self).remove_dir(path)
-            }
-            fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
-                (**self).copy(from, to)
-            }
-            fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
-                (**self).rename(from, to)
-            }
-            fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
-                (**self).copy_from(src, from, to)
-            }
-            fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
-                (**self).rename_from(src, from, to)
-            }
-            fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
-                (**self).set_modified(path, modified)
-            }
-            fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
-                (**self).hash(path, kind, cancel)
-            }
-            fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
-                (**self).delete_many(paths)
-            }
-            fn presign(&self, path: &Path, method: Presign, expires: Duration) -> Result<String> {
-                (**self).presign(path, method, expires)
-            }
-            fn pending_uploads(&self, prefix: &Path) -> Result<PendingList> {
-                (**self).pending_uploads(prefix)
-            }
-            fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
-                (**self).abort_upload(upload)
-            }
-        }
-    )*};
-}
-
-forward_backend!(&T, Box<T>, Arc<T>);
 
 /// Conveniences for every [`Backend`] (`dyn Backend` included): text paths, default options,
 /// whole-object reads and writes.

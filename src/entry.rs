@@ -168,6 +168,18 @@ pub struct Capabilities {
     /// [`abort_upload`](crate::Backend::abort_upload) work: writes that were begun and never
     /// finished (S3 multipart uploads, the file backend's staged files left by a crash).
     pub pending_uploads: bool,
+    /// The data is **on this machine** and reads back at no cost but the reading (a local file
+    /// system, memory; not a live stream): no network. The sync engine then hashes by reading where the other side has a hash to
+    /// compare with, and treats a "server-side" copy inside the store as this machine's own
+    /// work: with a bandwidth limit it streams instead, so that the limit holds.
+    pub local: bool,
+    /// The version tag ([`Entry::etag`]) that `list` returns is a **change tag**: it changes
+    /// whenever the content does, even when the size and the modification time are kept (the
+    /// file backend's device, inode and change time; S3's ETag). A fact recorded with the
+    /// tag, such as a hash in the sync engine's hash cache, holds while the tag is the same.
+    /// The sync engine keeps its hash cache for sources that have such tags and store no
+    /// hashes.
+    pub change_tags: bool,
     /// Whether objects are **live streams** rather than stored objects, and if so how their
     /// bytes reach readers. `None` (the default) for stores of objects.
     ///

@@ -96,12 +96,16 @@ fn server_side<S: Backend + ?Sized, D: Backend + ?Sized>(
         return Ok(ServerSide::NotPossible);
     }
     if same_backend(src, dst) {
-        let entry = if rename {
-            dst.rename(from, to)?
+        let r = if rename {
+            dst.rename(from, to)
         } else {
-            dst.copy(from, to)?
+            dst.copy(from, to)
         };
-        return Ok(ServerSide::Done(entry));
+        return match r {
+            Ok(entry) => Ok(ServerSide::Done(entry)),
+            Err(e) if e.kind() == ErrorKind::Unsupported => Ok(ServerSide::NotPossible),
+            Err(e) => Err(e),
+        };
     }
     let (Some(src_loc), Some(dst_loc)) = (src.location(), dst.location()) else {
         return Ok(ServerSide::NotPossible);

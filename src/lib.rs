@@ -127,6 +127,7 @@ pub mod state_file;
 #[cfg(feature = "sync")]
 pub mod sync;
 mod url;
+mod wrap;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -147,6 +148,7 @@ pub use options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
 pub use url::Url;
+pub use wrap::Wrap;
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

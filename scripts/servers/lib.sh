@@ -20,7 +20,7 @@ SERVERS_SCRIPTS="$OMNI_ROOT/scripts/servers"
 
 # The servers `up` starts by default, in start order; the ones it starts only when named
 # (heavier, for one campaign); and the prefix of each one's variables.
-ALL_SERVERS=(s3s-fs garage moto sshd)
+ALL_SERVERS=(s3s-fs garage moto sshd rclone-sftp)
 OPTIONAL_SERVERS=(garage-cluster)
 env_prefix() {
     case "$1" in
@@ -28,6 +28,7 @@ env_prefix() {
         garage) echo OMNISTORAGE_TEST_GARAGE ;;
         moto) echo OMNISTORAGE_TEST_MOTO ;;
         sshd) echo OMNISTORAGE_TEST_SFTP ;;
+        rclone-sftp) echo OMNISTORAGE_TEST_RCLONE_SFTP ;;
         garage-cluster) echo OMNISTORAGE_TEST_GCLUSTER ;;
         *) die "unknown server '$1' (known: ${ALL_SERVERS[*]} ${OPTIONAL_SERVERS[*]})" ;;
     esac
@@ -297,6 +298,8 @@ server_marker() {
         # ..."), keeping its command line: its config path tells this directory's sshd apart
         # from one that another worktree started.
         sshd) echo "$SERVERS_DIR/sshd/sshd_config" ;;
+        # `rclone serve sftp ... --key $SERVERS_DIR/rclone-sftp/keys/host_key ...`.
+        rclone-sftp) echo "$SERVERS_DIR/rclone-sftp/keys/host_key" ;;
         # Its nodes run `garage -c $SERVERS_DIR/garage-cluster/nodeN/garage.toml server`.
         garage-cluster) echo "$SERVERS_DIR/garage-cluster/node" ;;
         *) die "unknown server '$1'" ;;

@@ -304,6 +304,8 @@ impl Backend for MemoryBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: false,
+            local: true,
+            change_tags: true,
             streams: None,
         }
     }

@@ -3,12 +3,14 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Compression, Settings};
-use crate::backend::{Backend, List};
+use crate::backend::{Backend, List, Presign};
+use crate::cancel::Cancel;
 use crate::entry::{Capabilities, Entry};
 use crate::error::{Error, ErrorKind, Result};
-use crate::hash::HashKinds;
+use crate::hash::{Hash, HashKind, HashKinds};
 use crate::helpers::{self, lookup};
 use crate::io::{Reader, WriteSink, Writer};
 use crate::location::Location;
@@ -191,7 +193,7 @@ impl<B: Backend + 'static> CompressBackend<B> {
                 return Ok(size);
             }
         }
-        let mut reader = compression.reader(self.inner.reader(path, &ReadOptions::new())?)?;
+        let mut reader = compression.reader(self.inner().reader(path, &ReadOptions::new())?)?;
         io::copy(&mut reader, &mut io::sink())
             .map_err(|e| Error::from(e).context("stat", path.as_str(), NAME))
     }
@@ -214,13 +216,21 @@ impl<B: fmt::Debug> fmt::Debug for CompressBackend<B> {
     }
 }
 
-impl<B: Backend + 'static> Backend for CompressBackend<B> {
+/// Reads, writes, listings and entries go through the compression; the rest (exists, delete,
+/// directories, pending uploads, close) is the inner backend's.
+impl<B: Backend + 'static> crate::Wrap for CompressBackend<B> {
+    type Inner = B;
+
+    fn inner(&self) -> &B {
+        &self.inner
+    }
+
     fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
         let compression = self.compression_for(path);
         if compression == Compression::None {
-            return self.inner.reader(path, opts);
+            return self.inner().reader(path, opts);
         }
-        let raw = self.inner.reader(path, &ReadOptions::new())?;
+        let raw = self.inner().reader(path, &ReadOptions::new())?;
         let decoded = compression.reader(raw)?;
         Ok(Reader::new(Window {
             inner: decoded,
@@ -233,12 +243,12 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         let compression = self.compression_for(path);
         if compression == Compression::None {
-            return self.inner.writer(path, opts);
+            return self.inner().writer(path, opts);
         }
         // The size hint is of the uncompressed bytes: checked here, not by the inner writer.
         let mut inner_opts = opts.clone();
         inner_opts.size_hint = None;
-        let raw = self.inner.writer(path, &inner_opts)?;
+        let raw = self.inner().writer(path, &inner_opts)?;
         let compressed = compression
             .writer_with(raw, &self.settings)
             .map_err(|e| e.context("write", path.as_str(), NAME))?;
@@ -251,16 +261,8 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
         .with_cancel(opts.cancel.as_ref()))
     }
 
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-
-    fn delete(&self, path: &Path) -> Result<()> {
-        self.inner.delete(path)
-    }
-
     fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-        let inner = self.inner.list(prefix, opts)?;
+        let inner = self.inner().list(prefix, opts)?;
         let this = self.clone();
         Ok(Box::new(
             inner.map(move |item| item.and_then(|e| this.entry(e))),
@@ -268,7 +270,7 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut caps = self.inner.capabilities();
+        let mut caps = self.inner().capabilities();
         if self.mode != Mode::All(Compression::None) {
             caps.range_read = false;
             caps.hashes = HashKinds::NONE;
@@ -278,16 +280,12 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
         caps
     }
 
-    fn close(&self) -> Result<()> {
-        self.inner.close()
-    }
-
     fn location(&self) -> Option<Location> {
         let mode = match self.mode {
             Mode::All(c) => c.name(),
             Mode::ByExtension => "ext",
         };
-        self.inner.location().map(|inner| {
+        self.inner().location().map(|inner| {
             Location::new(
                 format!("compress+{mode}:{}", inner.scheme()),
                 inner.store(),
@@ -297,23 +295,15 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
     }
 
     fn stat(&self, path: &Path) -> Result<Entry> {
-        let entry = self.inner.stat(path)?;
+        let entry = self.inner().stat(path)?;
         self.entry(entry)
-    }
-
-    fn create_dir(&self, path: &Path) -> Result<()> {
-        self.inner.create_dir(path)
-    }
-
-    fn remove_dir(&self, path: &Path) -> Result<()> {
-        self.inner.remove_dir(path)
     }
 
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
         if self.compression_for(from) == self.compression_for(to)
-            || !self.inner.capabilities().server_side_copy
+            || !self.inner().capabilities().server_side_copy
         {
-            let entry = self.inner.copy(from, to)?;
+            let entry = self.inner().copy(from, to)?;
             return self.entry(entry);
         }
         self.stream_copy(from, to)
@@ -321,31 +311,50 @@ impl<B: Backend + 'static> Backend for CompressBackend<B> {
 
     fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
         if self.compression_for(from) == self.compression_for(to)
-            || !self.inner.capabilities().server_side_move
+            || !self.inner().capabilities().server_side_move
         {
-            let entry = self.inner.rename(from, to)?;
+            let entry = self.inner().rename(from, to)?;
             return self.entry(entry);
         }
         let entry = self.stream_copy(from, to)?;
-        self.inner.delete(from)?;
+        self.inner().delete(from)?;
         Ok(entry)
     }
 
+    fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        // Only from this very layer: the inner backend's objects are not this layer's.
+        if Backend::location(self).as_ref() == Some(src) {
+            return Backend::copy(self, from, to);
+        }
+        Err(Error::unsupported("copy_from"))
+    }
+
+    fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
+        if Backend::location(self).as_ref() == Some(src) {
+            return Backend::rename(self, from, to);
+        }
+        Err(Error::unsupported("rename_from"))
+    }
+
     fn set_modified(&self, path: &Path, modified: std::time::SystemTime) -> Result<Entry> {
-        let entry = self.inner.set_modified(path, modified)?;
+        let entry = self.inner().set_modified(path, modified)?;
         self.entry(entry)
     }
 
-    fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
-        self.inner.delete_many(paths)
+    fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
+        if self.compression_for(path) == Compression::None {
+            return self.inner().hash(path, kind, cancel);
+        }
+        // Of the bytes callers read, never of the stored ones.
+        helpers::hash_object(self, path, kind, cancel)
     }
 
-    fn pending_uploads(&self, prefix: &Path) -> Result<crate::backend::PendingList> {
-        self.inner.pending_uploads(prefix)
-    }
-
-    fn abort_upload(&self, upload: &crate::backend::PendingUpload) -> Result<()> {
-        self.inner.abort_upload(upload)
+    fn presign(&self, path: &Path, method: Presign, expires: Duration) -> Result<String> {
+        // A presigned URL would hand out the compressed bytes.
+        if self.mode != Mode::All(Compression::None) {
+            return Err(Error::unsupported("presign"));
+        }
+        self.inner().presign(path, method, expires)
     }
 }
 

@@ -33,15 +33,14 @@ pub(crate) struct Rules {
 }
 
 impl Rules {
-    /// The rules for a run between backends with these capabilities. `cheap_src` and
-    /// `cheap_dst` say whether reading a side to hash it is cheap (a local tree).
+    /// The rules for a run between backends with these capabilities (a
+    /// [`local`](Capabilities::local) side is cheap to read and hash).
     pub(crate) fn new(
         compare: Compare,
         window: Option<Duration>,
         prefer: Option<HashKind>,
         src: &Capabilities,
         dst: &Capabilities,
-        cheap: (bool, bool),
     ) -> Rules {
         let window = match (src.modified_time, dst.modified_time) {
             (Some(a), Some(b)) => Some(a.max(b).max(window.unwrap_or(Duration::from_nanos(1)))),
@@ -55,8 +54,8 @@ impl Rules {
             window,
             src_times: src.modified_time.is_some(),
             dst_times: dst.modified_time.is_some(),
-            time_hash: pick_hash(prefer, src, dst, cheap, false),
-            checksum: pick_hash(prefer, src, dst, cheap, true),
+            time_hash: pick_hash(prefer, src, dst, false),
+            checksum: pick_hash(prefer, src, dst, true),
             set_time: dst.set_modified,
         }
     }
@@ -68,21 +67,21 @@ fn given(caps: &Capabilities) -> crate::HashKinds {
 }
 
 /// The hash to compare by. Preferred: one both sides give without reading (stored or
-/// computed by the server); then one that one side gives and the other can compute cheaply;
+/// computed by the server); then one that one side gives and the other can compute cheaply
+/// ([`local`](Capabilities::local));
 /// with `any`, finally MD5 computed by reading (checksum mode: the user asked for hashes).
 fn pick_hash(
     prefer: Option<HashKind>,
     src: &Capabilities,
     dst: &Capabilities,
-    (cheap_src, cheap_dst): (bool, bool),
     any: bool,
 ) -> Option<HashKind> {
     let (s, d) = (given(src), given(dst));
     let ok = |k: HashKind| {
         let side = |has: bool, cheap: bool| has || cheap || any;
         crate::Hasher::available().contains(k)
-            && side(s.contains(k), cheap_src)
-            && side(d.contains(k), cheap_dst)
+            && side(s.contains(k), src.local)
+            && side(d.contains(k), dst.local)
     };
     if let Some(k) = prefer {
         return ok(k).then_some(k);
@@ -275,14 +274,7 @@ mod tests {
 
     fn rules(compare: Compare, a: Option<Duration>, b: Option<Duration>) -> Rules {
         let h = HashKinds::NONE.with(HashKind::Md5);
-        Rules::new(
-            compare,
-            None,
-            None,
-            &caps(a, h),
-            &caps(b, h),
-            (false, false),
-        )
+        Rules::new(compare, None, None, &caps(a, h), &caps(b, h))
     }
 
     const NS: Option<Duration> = Some(Duration::from_nanos(1));
@@ -419,7 +411,6 @@ mod tests {
             None,
             &caps(NS, h),
             &caps(SEC, h),
-            (false, false),
         );
         assert_eq!(r.window, Some(Duration::from_secs(2)));
         let r = Rules::new(
@@ -428,7 +419,6 @@ mod tests {
             None,
             &caps(NS, h),
             &caps(SEC, h),
-            (false, false),
         );
         assert_eq!(r.window, SEC);
     }
@@ -438,14 +428,11 @@ mod tests {
         let none = HashKinds::NONE;
         let md5 = HashKinds::NONE.with(HashKind::Md5);
         // A local tree (cheap) against S3 (stores MD5): MD5.
-        let r = Rules::new(
-            Compare::SizeAndTime,
-            None,
-            None,
-            &caps(NS, none),
-            &caps(NS, md5),
-            (true, false),
-        );
+        let local = Capabilities {
+            local: true,
+            ..caps(NS, none)
+        };
+        let r = Rules::new(Compare::SizeAndTime, None, None, &local, &caps(NS, md5));
         assert_eq!(r.time_hash, Some(HashKind::Md5));
         // Two remote stores without hashes: no hash for times, but checksum reads both.
         let r = Rules::new(
@@ -454,7 +441,6 @@ mod tests {
             None,
             &caps(NS, none),
             &caps(NS, none),
-            (false, false),
         );
         assert_eq!(r.time_hash, None);
         assert_eq!(r.checksum, Some(HashKind::Md5));

@@ -316,9 +316,10 @@ fn located(loc: &Location, root: &Path) -> Location {
 }
 
 /// The hash cache file of this pair of roots, if the run keeps one: on (the default), not
-/// a move (its sources go away), a local source (whose listing carries the version tags the
-/// records are keyed on, and which stores no hashes; a bucket's listing has its MD5s
-/// already), and both sides with a location to name the pair by.
+/// a move (its sources go away), a source that stores no hashes (a bucket's listing has its
+/// MD5s already) and whose listing carries the change tags the records are keyed on
+/// ([`Capabilities::change_tags`](crate::Capabilities::change_tags)), and both sides with a
+/// location to name the pair by.
 fn cache_file(
     src: &dyn Backend,
     src_root: &Path,
@@ -327,13 +328,11 @@ fn cache_file(
     opts: &Options,
     mode: Mode,
 ) -> Option<std::path::PathBuf> {
-    if !opts.hash_cache || mode == Mode::Move || !src.capabilities().hashes.is_empty() {
+    let caps = src.capabilities();
+    if !opts.hash_cache || mode == Mode::Move || !caps.hashes.is_empty() || !caps.change_tags {
         return None;
     }
     let (s, d) = (src.location()?, dst.location()?);
-    if s.scheme() != "file" {
-        return None;
-    }
     let dir = opts.hash_cache_dir.clone().or_else(cache::default_dir)?;
     Some(cache::file_for(
         &dir,
@@ -369,19 +368,14 @@ fn prepare<'a>(
         ));
     }
     let (src_caps, dst_caps) = (src.capabilities(), dst.capabilities());
-    // A "server-side" copy between two local trees is the client's own disk at work: with a
-    // bandwidth limit it streams, so the limit holds.
-    let local_limited =
-        opts.bwlimit.is_some() && src_loc.as_ref().is_some_and(|l| l.scheme() == "file");
+    // A "server-side" copy inside a local store is this machine's own work: with a bandwidth
+    // limit it streams, so the limit holds.
+    let local_limited = opts.bwlimit.is_some() && src_caps.local;
     let same_store = match (&src_loc, &dst_loc) {
         (Some(s), Some(d)) if s.same_store(d) && dst_caps.server_side_copy && !local_limited => {
             Some(s.clone())
         }
         _ => None,
-    };
-    let cheap = |loc: &Option<Location>| {
-        loc.as_ref()
-            .is_some_and(|l| matches!(l.scheme(), "file" | "mem"))
     };
     let mut rules = compare::Rules::new(
         opts.compare,
@@ -389,7 +383,6 @@ fn prepare<'a>(
         opts.hash,
         &src_caps,
         &dst_caps,
-        (cheap(&src_loc), cheap(&dst_loc)),
     );
     rules.ignore_size = opts.ignore_size;
     rules.ignore_existing = opts.ignore_existing;

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use omnistorage::compress::{CompressBackend, Compression, gzip, zstd};
 use omnistorage::conformance::{Fixture, TempDir};
 use omnistorage::{
-    Backend, BackendExt, Capabilities, Entry, Error, ErrorKind, FileBackend, List, MemoryBackend,
-    Path, ReadOptions, Reader, WriteOptions, Writer,
+    Backend, BackendExt, Entry, Error, ErrorKind, FileBackend, MemoryBackend, Path, ReadOptions,
+    Reader, WriteOptions,
 };
 
 #[path = "../../benches/support/datagen.rs"]
@@ -750,7 +750,11 @@ struct Flaky {
     kind: ErrorKind,
 }
 
-impl Backend for Flaky {
+impl omnistorage::Wrap for Flaky {
+    type Inner = MemoryBackend;
+    fn inner(&self) -> &MemoryBackend {
+        &self.inner
+    }
     fn reader(&self, path: &Path, opts: &ReadOptions) -> omnistorage::Result<Reader> {
         let inner = self.inner.reader(path, opts)?;
         let kind = self.kind;
@@ -768,21 +772,6 @@ impl Backend for Flaky {
                     .into(),
             ),
         }))
-    }
-    fn writer(&self, path: &Path, opts: &WriteOptions) -> omnistorage::Result<Writer> {
-        self.inner.writer(path, opts)
-    }
-    fn exists(&self, path: &Path) -> omnistorage::Result<bool> {
-        self.inner.exists(path)
-    }
-    fn delete(&self, path: &Path) -> omnistorage::Result<()> {
-        self.inner.delete(path)
-    }
-    fn list(&self, prefix: &Path, opts: &omnistorage::ListOptions) -> omnistorage::Result<List> {
-        self.inner.list(prefix, opts)
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
     }
 }
 

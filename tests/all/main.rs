@@ -25,3 +25,4 @@ mod sftp;
 mod support;
 #[cfg(feature = "sync")]
 mod sync;
+mod wrap;

@@ -127,6 +127,8 @@ impl Backend for FileBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
+            local: true,
+            change_tags: true,
             streams: None,
         }
     }

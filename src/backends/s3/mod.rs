@@ -457,6 +457,8 @@ impl Backend for S3Backend {
             },
             presign: true,
             pending_uploads: true,
+            local: false,
+            change_tags: true,
             streams: None,
         }
     }

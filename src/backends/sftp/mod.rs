@@ -124,14 +124,21 @@
 //!
 //! Where the server offers OpenSSH's `copy-data` extension (OpenSSH 9.0 and later),
 //! [`copy`](Backend::copy) copies inside the server, into a staged file committed like a
-//! write, keeping the modification time; otherwise `copy` streams the object through the
-//! client (and the capabilities say `server_side_copy: false`). `rename` is server-side.
+//! write, keeping the modification time; otherwise `copy` answers
+//! [`ErrorKind::Unsupported`] (and the capabilities say `server_side_copy: false`), and
+//! [`copy_path`](crate::copy_path) and the sync engine stream the object through the client
+//! (`rclone serve sftp` is such a server). `rename` is server-side.
+//!
+//! A server whose RENAME replaces an existing file (`rclone serve sftp`, against SFTP v3)
+//! decides [`WriteMode::CreateNew`](crate::WriteMode) only when the writer opens: two
+//! writers racing for a free path can both commit there, the later one winning.
 //!
 //! Where the account has a shell with `md5sum` and `sha1sum` (checked once, in the background
 //! when the backend is made, by hashing `/dev/null`: [`SftpBackend::server_hashes`], and
 //! [`Capabilities::server_hashes`](crate::Capabilities)), [`hash`](Backend::hash) runs them
 //! on the server, as rclone does; the path is passed single-quoted, never interpreted. Other
-//! kinds, or a server without them, are hashed by reading the object.
+//! kinds, or a server without them (`rclone serve sftp`, whose `md5sum` is no shell), are
+//! hashed by reading the object.
 
 mod config;
 mod connect;

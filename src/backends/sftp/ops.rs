@@ -240,6 +240,8 @@ impl Backend for SftpBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
+            local: false,
+            change_tags: false,
             streams: None,
         }
     }
@@ -358,22 +360,14 @@ impl Backend for SftpBackend {
         })
     }
 
+    /// Copies inside the server with the `copy-data` extension; a server without it answers
+    /// [`ErrorKind::Unsupported`] (and [`Capabilities::server_side_copy`] is `false`), so
+    /// that callers stream the object instead, as [`copy_path`](crate::copy_path) and the
+    /// sync engine do.
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
         let root = self.inner.root.clone();
-        if let Some(done) = self.copy_inside(&root, from, to) {
-            return done;
-        }
-        // No copy inside the server: the bytes pass through this process.
-        self.object_path("copy", from)?;
-        self.object_path("copy", to)?;
-        let source = self.stat(from)?;
-        if source.is_dir {
-            return Err(err(ErrorKind::IsADirectory, "is a directory", "copy", from));
-        }
-        if from == to {
-            return Ok(source);
-        }
-        crate::helpers::copy_entry(self, &source, self, to, None)
+        self.copy_inside(&root, from, to)
+            .unwrap_or_else(|| Err(Error::unsupported("copy").with_backend(NAME)))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {

@@ -34,8 +34,8 @@ use omnistorage::backends::s3::{Provider, S3Backend};
 use omnistorage::conformance::TempDir;
 use omnistorage::sync::{self, Action, Options, Report};
 use omnistorage::{
-    Backend, BackendExt, Capabilities, Error, ErrorKind, FileBackend, List, ListOptions,
-    MemoryBackend, Path, ReadOptions, Reader, Result, WriteOptions, Writer,
+    Backend, BackendExt, Capabilities, Error, ErrorKind, FileBackend, MemoryBackend, Path, Result,
+    WriteOptions, Writer,
 };
 
 use crate::support::{S3Env, s3_env, under_ci};
@@ -469,9 +469,10 @@ struct GoesDown {
     writers: AtomicU64,
 }
 
-impl Backend for GoesDown {
-    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-        self.inner.reader(path, opts)
+impl omnistorage::Wrap for GoesDown {
+    type Inner = MemoryBackend;
+    fn inner(&self) -> &MemoryBackend {
+        &self.inner
     }
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         if self.writers.fetch_add(1, Ordering::AcqRel) >= self.ok {
@@ -484,15 +485,6 @@ impl Backend for GoesDown {
             );
         }
         self.inner.writer(path, opts)
-    }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-    fn delete(&self, path: &Path) -> Result<()> {
-        self.inner.delete(path)
-    }
-    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-        self.inner.list(prefix, opts)
     }
     fn capabilities(&self) -> Capabilities {
         let mut caps = self.inner.capabilities();

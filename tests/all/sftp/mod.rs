@@ -8,11 +8,14 @@
 //!   host, a changed host key, URLs;
 //! - `faults`: connections cut mid-upload and mid-download through the fault proxy;
 //! - `ops`: what SFTP adds (server hashes, copy-data, symlinks, staged files, sessions,
-//!   16 threads through one backend).
+//!   16 threads through one backend);
+//! - `rclone`: the same suite against a second, independent server (`rclone serve sftp`,
+//!   `OMNISTORAGE_TEST_RCLONE_SFTP_*`), which has no `copy-data`: copies stream.
 
 mod auth;
 pub(crate) mod faults;
 mod ops;
+mod rclone;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

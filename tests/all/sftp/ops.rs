@@ -340,3 +340,29 @@ fn the_backend_is_send_and_sync() {
     fn shared<T: Send + Sync + 'static>() {}
     shared::<omnistorage::backends::sftp::SftpBackend>();
 }
+
+/// OpenSSH (9.0 and later) has `copy-data`: server-side copy is announced, and `copy` copies
+/// inside the server, keeping the time. (The rclone server, without it, answers
+/// `Unsupported`: see `rclone`.)
+#[test]
+fn openssh_announces_copy_data_and_copies_inside_the_server() {
+    let Some(env) = require_sftp() else { return };
+    let dir = root(&env, "copy-data");
+    let b = builder(&env).root(dir.to_string_lossy()).build().unwrap();
+    assert!(b.capabilities().server_side_copy, "{:?}", b.capabilities());
+    let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut w = b
+        .writer(
+            &Path::parse("a").unwrap(),
+            &omnistorage::WriteOptions::new().modified(t),
+        )
+        .unwrap();
+    w.write_all(b"inside").unwrap();
+    w.finish().unwrap();
+    let e = b
+        .copy(&Path::parse("a").unwrap(), &Path::parse("d/b").unwrap())
+        .unwrap();
+    assert_eq!(e.modified, Some(t));
+    assert_eq!(std::fs::read(dir.join("d/b")).unwrap(), b"inside");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,5 @@
 //! Helpers for the integration tests: the real servers that `scripts/servers/up` starts (S3
-//! servers, and OpenSSH's sshd for SFTP), found through `OMNISTORAGE_TEST_<SERVER>_*`
+//! servers, OpenSSH's sshd and `rclone serve sftp` for SFTP), found through `OMNISTORAGE_TEST_<SERVER>_*`
 //! variables, and a fault-injecting TCP proxy.
 //!
 //! `scripts/test` starts the servers and exports the variables; by hand:
@@ -14,6 +14,7 @@
 // Each suite uses some of these helpers, and the first of them arrive before their users.
 #![allow(dead_code)]
 
+pub mod rclone_sftp;
 pub mod rng;
 pub mod tcp_proxy;
 
@@ -117,21 +118,25 @@ pub fn require_server(server: &str) -> Option<S3Env> {
         .filter(|field| var(server, field).is_none())
         .map(|field| var_name(server, field))
         .collect();
-    if under_ci() {
-        panic!(
-            "server {server} is required under CI, but {} not set (scripts/test starts it \
-             with scripts/servers/up)",
-            missing.join(", ")
-        );
-    }
     let script = match server.to_ascii_lowercase().as_str() {
         "s3s" => "s3s-fs".to_owned(),
         other => other.to_owned(),
     };
+    missing_server(&format!("server {server}"), &missing.join(", "), &script)
+}
+
+/// A server whose variables (`missing`) are not set: a panic under CI (a missing server
+/// fails the run, it is never skipped); elsewhere a loud message on stderr, and `None`.
+fn missing_server<T>(what: &str, missing: &str, script: &str) -> Option<T> {
+    if under_ci() {
+        panic!(
+            "{what} is required under CI, but {missing} not set (scripts/test starts it with \
+             scripts/servers/up)"
+        );
+    }
     eprintln!(
-        "\n!!! SKIPPED: server {server} is not running ({} not set).\n!!! Start it with \
-         `scripts/servers/up {script}`, then `. target/servers/env` (scripts/test does both).\n",
-        missing.join(", ")
+        "\n!!! SKIPPED: {what} is not running ({missing} not set).\n!!! Start it with \
+         `scripts/servers/up {script}`, then `. target/servers/env` (scripts/test does both).\n"
     );
     None
 }
@@ -287,17 +292,7 @@ pub fn require_sftp() -> Option<SftpEnv> {
         return Some(env);
     }
     let missing = missing_sftp_vars(&SFTP_FIELDS).join(", ");
-    if under_ci() {
-        panic!(
-            "the SFTP server is required under CI, but {missing} not set (scripts/test starts \
-             it with scripts/servers/up)"
-        );
-    }
-    eprintln!(
-        "\n!!! SKIPPED: the SFTP server is not running ({missing} not set).\n!!! Start it with \
-         `scripts/servers/up sshd`, then `. target/servers/env` (scripts/test does both).\n"
-    );
-    None
+    missing_server("the SFTP server", &missing, "sshd")
 }
 
 impl SftpEnv {

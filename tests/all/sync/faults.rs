@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use omnistorage::sync::bwlimit::BwLimit;
 use omnistorage::sync::{self, Op, Options};
 use omnistorage::{
-    Backend, BackendExt, Cancel, Capabilities, Entry, Error, ErrorKind, Hash, HashKind, List,
-    ListOptions, Location, MemoryBackend, Path, ReadOptions, Reader, Result, WriteOptions, Writer,
+    Backend, BackendExt, Cancel, Capabilities, Error, ErrorKind, List, ListOptions, Location,
+    MemoryBackend, Path, Result, WriteOptions, Writer,
 };
 
 use super::{names, put, t, tree};
@@ -33,10 +33,11 @@ impl Faulty {
     }
 }
 
-#[deny(clippy::missing_trait_methods)]
-impl Backend for Faulty {
-    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-        self.inner.reader(path, opts)
+/// Fails the chosen writes; no server-side copies, no location; the rest is forwarded.
+impl omnistorage::Wrap for Faulty {
+    type Inner = MemoryBackend;
+    fn inner(&self) -> &MemoryBackend {
+        &self.inner
     }
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         self.writes.fetch_add(1, Ordering::SeqCst);
@@ -55,70 +56,14 @@ impl Backend for Faulty {
         }
         self.inner.writer(path, opts)
     }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-    fn delete(&self, path: &Path) -> Result<()> {
-        self.inner.delete(path)
-    }
-    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-        self.inner.list(prefix, opts)
-    }
     fn capabilities(&self) -> Capabilities {
         let mut caps = self.inner.capabilities();
         caps.server_side_copy = false;
         caps.server_side_move = false;
         caps
     }
-    fn close(&self) -> Result<()> {
-        self.inner.close()
-    }
     fn location(&self) -> Option<Location> {
         None
-    }
-    fn stat(&self, path: &Path) -> Result<Entry> {
-        self.inner.stat(path)
-    }
-    fn create_dir(&self, path: &Path) -> Result<()> {
-        self.inner.create_dir(path)
-    }
-    fn remove_dir(&self, path: &Path) -> Result<()> {
-        self.inner.remove_dir(path)
-    }
-    fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
-        self.inner.copy(from, to)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
-        self.inner.rename(from, to)
-    }
-    fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
-        self.inner.copy_from(src, from, to)
-    }
-    fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
-        self.inner.rename_from(src, from, to)
-    }
-    fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
-        self.inner.set_modified(path, modified)
-    }
-    fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
-        self.inner.hash(path, kind, cancel)
-    }
-    fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
-        self.inner.delete_many(paths)
-    }
-    fn presign(
-        &self,
-        path: &Path,
-        method: omnistorage::Presign,
-        expires: Duration,
-    ) -> Result<String> {
-        self.inner.presign(path, method, expires)
-    }
-    fn pending_uploads(&self, prefix: &Path) -> Result<omnistorage::PendingList> {
-        self.inner.pending_uploads(prefix)
-    }
-    fn abort_upload(&self, upload: &omnistorage::PendingUpload) -> Result<()> {
-        self.inner.abort_upload(upload)
     }
 }
 
@@ -303,26 +248,15 @@ fn a_listing_error_is_a_failure_and_holds_deletes() {
     /// A destination whose listing fails after the first entry.
     #[derive(Debug)]
     struct BadList(MemoryBackend);
-    impl Backend for BadList {
-        fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-            self.0.reader(path, opts)
-        }
-        fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
-            self.0.writer(path, opts)
-        }
-        fn exists(&self, path: &Path) -> Result<bool> {
-            self.0.exists(path)
-        }
-        fn delete(&self, path: &Path) -> Result<()> {
-            self.0.delete(path)
+    impl omnistorage::Wrap for BadList {
+        type Inner = MemoryBackend;
+        fn inner(&self) -> &MemoryBackend {
+            &self.0
         }
         fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
             let inner = self.0.list(prefix, opts)?;
             let broken = Error::new(ErrorKind::Io, "listing broke").with_temporary(false);
             Ok(Box::new(inner.take(1).chain(std::iter::once(Err(broken)))))
-        }
-        fn capabilities(&self) -> Capabilities {
-            self.0.capabilities()
         }
     }
     let src = source();

@@ -12,8 +12,8 @@ use std::time::SystemTime;
 use omnistorage::conformance::TempDir;
 use omnistorage::sync::bisync::{BisyncOptions, Conflict, bisync};
 use omnistorage::{
-    Backend, BackendExt, Cancel, Capabilities, Entry, Error, ErrorKind, Hash, HashKind, List,
-    ListOptions, Location, MemoryBackend, Path, ReadOptions, Reader, Result, WriteOptions, Writer,
+    Backend, BackendExt, Cancel, Entry, Error, ErrorKind, Location, MemoryBackend, Path, Result,
+    WriteOptions, Writer,
 };
 
 use super::super::{put, t, tree};
@@ -81,32 +81,26 @@ impl Crashy {
     }
 }
 
-impl Backend for Crashy {
-    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-        self.inner.reader(path, opts)
+/// Every changing call takes a step of the budget first; the rest is forwarded.
+impl omnistorage::Wrap for Crashy {
+    type Inner = MemoryBackend;
+    fn inner(&self) -> &MemoryBackend {
+        &self.inner
     }
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         self.ctl.step()?;
         self.inner.writer(path, opts)
     }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
     fn delete(&self, path: &Path) -> Result<()> {
         self.ctl.step()?;
         self.inner.delete(path)
     }
-    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-        self.inner.list(prefix, opts)
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+    fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
+        // One step per object, as one `delete` each.
+        paths.iter().map(|p| Backend::delete(self, p)).collect()
     }
     fn location(&self) -> Option<Location> {
         self.located.then(|| self.inner.location()).flatten()
-    }
-    fn stat(&self, path: &Path) -> Result<Entry> {
-        self.inner.stat(path)
     }
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
         self.ctl.step()?;
@@ -127,9 +121,6 @@ impl Backend for Crashy {
     fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
         self.ctl.step()?;
         self.inner.set_modified(path, modified)
-    }
-    fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
-        self.inner.hash(path, kind, cancel)
     }
 }
 
