@@ -5,9 +5,8 @@ use std::io::Read;
 use omnistorage::BackendExt;
 use omnistorage::backends::s3::S3Backend;
 
-use super::{MIB, builder, cleanup, each_server, pattern, unique_prefix};
+use super::{MIB, builder, each_server, pattern};
 use crate::support::S3Env;
-use crate::support::http_fault::HttpFault;
 use crate::support::tcp_proxy::TcpProxy;
 
 fn proxied(env: &S3Env, proxy: &TcpProxy, prefix: &str) -> S3Backend {
@@ -211,6 +210,8 @@ fn a_failed_head_in_a_listing_is_an_err_item() {
 #[cfg(feature = "sync")]
 #[test]
 fn a_persistent_failure_is_tried_backend_retries_times_runs() {
+    use super::{cleanup, unique_prefix};
+    use crate::support::http_fault::HttpFault;
     use omnistorage::sync::{self, Options};
     use omnistorage::{MemoryBackend, Path};
     use std::time::Duration;
