@@ -226,6 +226,9 @@ struct Inner {
     backend: Option<Cow<'static, str>>,
     message: Option<Cow<'static, str>>,
     temporary: bool,
+    /// How many times the operation was tried again before this error was given up on
+    /// (0: not retried). See [`Error::is_persistent`].
+    retries: u32,
     /// The `io::ErrorKind` this error came from, kept so the trip back is lossless.
     io_kind: Option<io::ErrorKind>,
     source: Option<Source>,
@@ -249,6 +252,7 @@ impl Error {
             backend: None,
             message: None,
             temporary: kind.is_temporary_by_default(),
+            retries: 0,
             io_kind: None,
             source: None,
         }))
@@ -304,6 +308,25 @@ impl Error {
         self
     }
 
+    /// Says that the operation was already tried again `retries` times, each failing, before
+    /// this error was given up on: a temporary error with retries is
+    /// [persistent](Error::is_persistent), and layers above do not retry it once more.
+    /// [`Display`](std::fmt::Display) says so. The one retry loop sets it when it gives up;
+    /// a backend with a retry loop of its own (another crate's, say) sets it the same way.
+    ///
+    /// ```
+    /// use omnistorage::{Error, ErrorKind};
+    ///
+    /// let err = Error::new(ErrorKind::Io, "503 Slow Down").with_temporary(true).with_retries(4);
+    /// assert!(err.is_temporary() && err.is_persistent());
+    /// assert_eq!(err.retries(), 4);
+    /// assert_eq!(err.to_string(), "i/o error: 503 Slow Down (retried 4 times)");
+    /// ```
+    pub fn with_retries(mut self, retries: u32) -> Error {
+        self.0.retries = retries;
+        self
+    }
+
     /// Fills in the operation, path and backend where they are not set yet. Backends call this
     /// on errors that come up from helpers, so that the innermost context wins.
     pub fn context(
@@ -348,9 +371,26 @@ impl Error {
         self.0.message.as_deref()
     }
 
-    /// Whether trying the same operation again may succeed.
+    /// Whether trying the same operation again may succeed: the nature of the failure (a
+    /// timeout, a reset connection, a 503), whether or not it was retried already. See
+    /// [`is_persistent`](Error::is_persistent) for whether retrying *now* is still useful.
     pub fn is_temporary(&self) -> bool {
         self.0.temporary
+    }
+
+    /// How many times the operation was tried again before this error was given up on (0:
+    /// it was not retried). See [`with_retries`](Error::with_retries).
+    pub fn retries(&self) -> u32 {
+        self.0.retries
+    }
+
+    /// Whether this error is temporary but persisted through the retries of the layer that
+    /// returned it (OpenDAL calls such an error *persistent*): the backend already tried
+    /// again [`retries`](Error::retries) times, so a caller's own retry loop does not try
+    /// once more, which would multiply the attempts. A later, separate attempt (the sync
+    /// engine's whole-run retry, a user running the command again) may still succeed.
+    pub fn is_persistent(&self) -> bool {
+        self.0.temporary && self.0.retries > 0
     }
 
     /// This error followed by its chain of sources, as `a: b: c`, for people to read. An
@@ -385,6 +425,9 @@ impl fmt::Debug for Error {
             d.field("message", message);
         }
         d.field("temporary", &inner.temporary);
+        if inner.retries > 0 {
+            d.field("retries", &inner.retries);
+        }
         if let Some(source) = &inner.source {
             d.field("source", source);
         }
@@ -413,8 +456,9 @@ impl fmt::Display for DisplayChain<'_> {
 }
 
 impl fmt::Display for Error {
-    /// `backend: operation path: kind: message`, leaving out what is unknown. The source is
-    /// not repeated here: see [`Error::display_chain`].
+    /// `backend: operation path: kind: message`, leaving out what is unknown, and
+    /// `(retried N times)` after an error given up on after retries. The source is not
+    /// repeated here: see [`Error::display_chain`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.0;
         if let Some(backend) = &inner.backend {
@@ -430,7 +474,11 @@ impl fmt::Display for Error {
         if let Some(message) = &inner.message {
             write!(f, ": {message}")?;
         }
-        Ok(())
+        match inner.retries {
+            0 => Ok(()),
+            1 => f.write_str(" (retried once)"),
+            n => write!(f, " (retried {n} times)"),
+        }
     }
 }
 
@@ -630,6 +678,26 @@ mod tests {
         assert_eq!(err.path(), Some("inner"));
         assert_eq!(err.operation(), Some("read"));
         assert_eq!(err.backend(), Some("mem"));
+    }
+
+    #[test]
+    fn a_retried_error_is_persistent_and_says_so() {
+        let err = Error::new(ErrorKind::Io, "slow down")
+            .with_path("a")
+            .with_temporary(true);
+        assert!(!err.is_persistent());
+        assert_eq!(err.to_string(), "a: i/o error: slow down");
+        let err = err.with_retries(1);
+        assert!(err.is_persistent());
+        assert_eq!(err.to_string(), "a: i/o error: slow down (retried once)");
+        let err = err.with_retries(3);
+        assert_eq!(err.to_string(), "a: i/o error: slow down (retried 3 times)");
+        // Through std::io and back, the count is kept.
+        let back = Error::from(io::Error::from(err));
+        assert_eq!((back.retries(), back.is_persistent()), (3, true));
+        // A permanent error that came after retries is not persistent, only permanent.
+        let permanent = back.with_temporary(false);
+        assert!(!permanent.is_persistent());
     }
 
     #[test]

@@ -69,7 +69,9 @@
 //!
 //! Every operation returns [`Result`] with one [`Error`] type. Match on
 //! [`Error::kind`] ([`ErrorKind::NotFound`], [`ErrorKind::PermissionDenied`], …); ask
-//! [`Error::is_temporary`] whether a retry may help. An `Error` converts to and from
+//! [`Error::is_temporary`] whether a retry may help, and [`Error::is_persistent`] whether the
+//! backend already retried it (then retrying at once again only multiplies the attempts;
+//! [`Error::retries`] says how many there were). An `Error` converts to and from
 //! `std::io::Error` without loss, so errors that cross a `Read` or `Write` come back intact:
 //!
 //! ```

@@ -2,7 +2,17 @@
 //! [`Cancel::sleep`] so that a cancel ends a wait at once.
 //!
 //! An operation is tried again only when its error says so ([`Error::is_temporary`]) and
-//! the caller says it is safe to repeat.
+//! the caller says it is safe to repeat (the S3 client: by the request's operation).
+//!
+//! Retries are counted once. When the loop gives up on a temporary error after retrying, it
+//! marks the error with the number of retries ([`Error::with_retries`]): the error is then
+//! [persistent](Error::is_persistent), says so in its `Display`, and no retry loop above it
+//! (another `Retry`, the sync engine's low-level retries) tries it again. So a backend that
+//! retries 4 times under a sync run with 10 low-level retries makes 5 attempts, not 55.
+//!
+//! [`Error::is_temporary`]: crate::Error::is_temporary
+//! [`Error::with_retries`]: crate::Error::with_retries
+//! [persistent]: crate::Error::is_persistent
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -58,8 +68,8 @@ impl Retry {
     }
 
     /// Runs `op` (given the attempt number, 0 first) until it succeeds, fails with an error
-    /// that is not temporary, or has used up the retries; sleeps between attempts. Checks
-    /// `cancel` before each attempt.
+    /// that is not temporary (or already [persistent](crate::Error::is_persistent)), or has
+    /// used up the retries; sleeps between attempts. Checks `cancel` before each attempt.
     #[cfg_attr(not(any(feature = "sftp", feature = "sync")), allow(dead_code))]
     pub(crate) fn run<T>(
         &self,
@@ -73,6 +83,10 @@ impl Retry {
 
     /// Like [`run`](Self::run), but `again` decides, from the error and the attempt number,
     /// whether to try again and after how long (`None`: return the error).
+    ///
+    /// An error that is already persistent (retried by a loop below) is returned as it is,
+    /// without asking `again`. A temporary error given up on after `n > 0` retries is
+    /// returned marked with them ([`Error::with_retries`](crate::Error::with_retries)).
     pub(crate) fn run_with<T>(
         &self,
         cancel: Option<&Cancel>,
@@ -83,6 +97,7 @@ impl Retry {
         loop {
             cancel::check(cancel)?;
             match op(attempt) {
+                Err(e) if e.is_persistent() => return Err(e),
                 Err(e) => match again(&e, attempt) {
                     Some(delay) => {
                         match cancel {
@@ -90,6 +105,10 @@ impl Retry {
                             None => std::thread::sleep(delay),
                         }
                         attempt += 1;
+                    }
+                    None if attempt > 0 && e.is_temporary() => {
+                        let retries = attempt.max(e.retries());
+                        return Err(e.with_retries(retries));
                     }
                     None => return Err(e),
                 },
@@ -141,8 +160,11 @@ mod tests {
             calls += 1;
             Err(Error::new(ErrorKind::Io, "flaky").with_temporary(true))
         });
-        assert!(out.is_err());
+        let err = out.unwrap_err();
         assert_eq!(calls, 4);
+        assert!(err.is_persistent(), "given up on after its retries");
+        assert_eq!(err.retries(), 3);
+        assert!(err.to_string().ends_with("(retried 3 times)"), "{err}");
         let mut calls = 0;
         let out: Result<()> = r.run(None, |_| {
             calls += 1;
@@ -161,6 +183,47 @@ mod tests {
         });
         assert_eq!(out.unwrap(), 2);
         assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn retries_are_counted_once() {
+        // A loop above another does not retry what the one below gave up on.
+        let (outer, inner) = (
+            Retry::new(10, Duration::from_millis(1)),
+            Retry::new(2, Duration::from_millis(1)),
+        );
+        let mut calls = 0;
+        let err = outer
+            .run(None, |_| {
+                inner.run(None, |_| -> Result<()> {
+                    calls += 1;
+                    Err(Error::new(ErrorKind::Io, "503").with_temporary(true))
+                })
+            })
+            .unwrap_err();
+        assert_eq!(calls, 3, "the inner loop's 1 + 2 tries, once");
+        assert_eq!(err.retries(), 2);
+        // A temporary error that was not retried (no retries configured) is not persistent,
+        // and one that ends in a permanent error is not either.
+        let once = Retry::new(0, Duration::from_millis(1));
+        let err = once
+            .run(None, |_| -> Result<()> {
+                Err(Error::new(ErrorKind::Io, "503").with_temporary(true))
+            })
+            .unwrap_err();
+        assert!(err.is_temporary() && !err.is_persistent());
+        let err = inner
+            .run(None, |attempt| -> Result<()> {
+                Err(match attempt {
+                    0 => Error::new(ErrorKind::Io, "503").with_temporary(true),
+                    _ => Error::new(ErrorKind::NotFound, "gone"),
+                })
+            })
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.is_persistent()),
+            (ErrorKind::NotFound, false)
+        );
     }
 
     #[test]

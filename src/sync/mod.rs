@@ -59,7 +59,10 @@
 //!   error. A sync that had errors **deletes nothing** (rclone's rule); the report counts the
 //!   deletions it held back. Temporary errors are retried per operation
 //!   ([`Options::low_level_retries`]) and the whole run is repeated while failures remain
-//!   ([`Options::retries`]).
+//!   ([`Options::retries`]). Retries are counted once: an error the backend already retried
+//!   (its own retries, S3's and SFTP's) is [persistent](crate::Error::is_persistent), and
+//!   the low-level retries leave it alone; the whole-run retry still runs again. A request
+//!   that keeps failing is so sent (backend retries + 1) × (whole-run attempts) times.
 //! - A **source root that does not exist** is an error ([`ErrorKind::NotFound`]), never an
 //!   empty source: a mistyped path must not empty the destination. Overlapping roots on one
 //!   store are refused.

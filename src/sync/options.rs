@@ -261,14 +261,19 @@ impl Options {
     }
 
     /// Run the whole sync again while errors remain, up to `n` more times (`--retries`;
-    /// default 3).
+    /// default 3). Each run lists both sides again and retries every failed object, its
+    /// persistent errors included: a failing request is sent at most (backend retries + 1)
+    /// × (`n` + 1) times in all.
     pub fn retries(mut self, n: u32) -> Options {
         self.retries = n;
         self
     }
 
     /// Retry one failed operation whose error is temporary up to `n` times, with
-    /// exponential backoff and jitter (`--low-level-retries`; default 10).
+    /// exponential backoff and jitter (`--low-level-retries`; default 10). An error the
+    /// backend already retried ([persistent](crate::Error::is_persistent)) is not retried
+    /// here again: the backend's retries and these are not multiplied. For backends that do
+    /// not retry (memory, file), these are the only retries of an operation.
     pub fn low_level_retries(mut self, n: u32) -> Options {
         self.low_level_retries = n;
         self

@@ -1,4 +1,4 @@
-//! ListObjectsV2 pages (rusty-s3's parser under the backend's mapping to entries,
+//! ListObjectsV2 pages (the backend's XML parser and its mapping to entries,
 //! `src/backends/s3/list.rs`): no input makes it panic, and a page written from a set of
 //! keys lists exactly the keys that are valid paths, in byte order, with their sizes.
 //!

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use super::S3Backend;
-use super::client::{self, Method, NAME, Request};
+use super::client::{self, NAME, Op, Request};
 use super::errors;
+use super::multipart;
 use super::xml::{self, Doc};
 use crate::backend::{PendingList, PendingUpload, Presign};
 use crate::error::{Error, ErrorKind, Result};
@@ -15,14 +16,14 @@ use crate::path::Path;
 const BATCH: usize = 1000;
 
 impl S3Backend {
-    /// DELETE: a missing key is `Ok` (idempotent); a missing bucket is not, told apart by
-    /// S3's error code.
-    pub(super) fn delete_now(&self, path: &Path) -> Result<()> {
+    /// DeleteObject: a missing key is `Ok` (idempotent); a missing bucket is not, told apart
+    /// by S3's error code.
+    pub(super) fn delete_object(&self, path: &Path) -> Result<()> {
         self.object_path("delete", path)?;
         let key = self.key(path);
         match self
             .client()
-            .call(&Request::new(Method::Delete, Some(&key)), true)
+            .call(&Request::new(Op::DeleteObject, Some(&key)))
         {
             Ok(_) => Ok(()),
             Err(e)
@@ -51,7 +52,7 @@ impl S3Backend {
                 .map(|(i, p)| (i, self.key(p)))
                 .collect();
             if !keys.is_empty() {
-                match self.delete_batch(keys.iter().map(|(_, k)| k.as_str())) {
+                match self.delete_objects(keys.iter().map(|(_, k)| k.as_str())) {
                     Ok(failures) => {
                         for failure in failures {
                             for (i, key) in &keys {
@@ -88,16 +89,17 @@ impl S3Backend {
         out
     }
 
-    fn delete_batch<'a>(
+    /// DeleteObjects (quiet) of up to 1,000 keys: the keys that failed.
+    fn delete_objects<'a>(
         &self,
         keys: impl IntoIterator<Item = &'a str>,
     ) -> Result<Vec<xml::DeleteError>> {
         let body = xml::delete_request(keys);
-        let req = Request::new(Method::Post, None)
+        let req = Request::new(Op::DeleteObjects, None)
             .query("delete", "")
             .body(body.as_bytes())
             .content_md5();
-        let resp = self.client().call(&req, true)?;
+        let resp = self.client().call(&req)?;
         let body = client::read_body(resp, 64 * 1024 * 1024)?;
         match xml::parse_doc(&body, "DeleteResult") {
             Ok(Doc::Result(root)) => Ok(xml::delete_errors(&root)),
@@ -110,7 +112,8 @@ impl S3Backend {
         }
     }
 
-    /// The multipart uploads begun under `prefix` (by segment) and never completed.
+    /// The multipart uploads begun under `prefix` (by segment) and never completed
+    /// (ListMultipartUploads, page by page).
     pub(super) fn pending_now(&self, prefix: &Path) -> Result<PendingList> {
         const OP: &str = "pending_uploads";
         self.check_open(OP)?;
@@ -136,30 +139,12 @@ impl S3Backend {
                 if done {
                     return None;
                 }
-                let mut req = Request::new(Method::Get, None).query("uploads", "");
-                if !key_prefix.is_empty() {
-                    req = req.query("prefix", key_prefix.clone());
-                }
-                if let Some((key, id)) = &markers {
-                    req = req
-                        .query("key-marker", key.clone())
-                        .query("upload-id-marker", id.clone());
-                }
-                let parsed = client
-                    .call(&req, true)
-                    .and_then(|resp| client::read_body(resp, 64 * 1024 * 1024))
-                    .and_then(
-                        |body| match xml::parse_doc(&body, "ListMultipartUploadsResult") {
-                            Ok(Doc::Result(root)) => xml::uploads_page(&root).map_err(|e| {
-                                Error::new(ErrorKind::Corrupt, format!("unreadable uploads: {e}"))
-                            }),
-                            Ok(Doc::Error(err)) => Err(client.body_error("list uploads", &err)),
-                            Err(e) => Err(Error::new(
-                                ErrorKind::Corrupt,
-                                format!("unreadable ListMultipartUploads response: {e}"),
-                            )),
-                        },
-                    );
+                let parsed = multipart::list_multipart_uploads(
+                    &client,
+                    &key_prefix,
+                    markers.as_ref(),
+                    64 * 1024 * 1024,
+                );
                 let parsed = match parsed {
                     Ok(p) => p,
                     Err(e) => {
@@ -186,16 +171,12 @@ impl S3Backend {
         })))
     }
 
-    /// AbortMultipartUpload; an upload that is gone is `Ok`.
+    /// AbortMultipartUpload of a pending upload; an upload that is gone is `Ok`.
     pub(super) fn abort_now(&self, upload: &PendingUpload) -> Result<()> {
         self.object_path("abort_upload", &upload.path)?;
         let key = self.key(&upload.path);
-        let req = Request::new(Method::Delete, Some(&key)).query("uploadId", upload.id.clone());
-        match self.client().call(&req, true) {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.context("abort_upload", upload.path.as_str(), NAME)),
-        }
+        multipart::abort_multipart_upload(self.client(), &key, &upload.id)
+            .map_err(|e| e.context("abort_upload", upload.path.as_str(), NAME))
     }
 
     /// A presigned URL (1 second to 7 days). A presigned PUT must send a `Content-Length`
@@ -208,12 +189,12 @@ impl S3Backend {
     ) -> Result<String> {
         self.object_path("presign", path)?;
         let key = self.key(path);
-        let method = match method {
-            Presign::Get => Method::Get,
-            Presign::Put => Method::Put,
+        let op = match method {
+            Presign::Get => Op::GetObject,
+            Presign::Put => Op::PutObject,
         };
         self.client()
-            .presign(&Request::new(method, Some(&key)), expires)
+            .presign(&Request::new(op, Some(&key)), expires)
             .map_err(|e| e.context("presign", path.as_str(), NAME))
     }
 }

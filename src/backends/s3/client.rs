@@ -1,5 +1,6 @@
 //! The HTTP side: signing with rusty-s3, sending with ureq, mapping every failure to an
-//! [`Error`] in one place, and retrying what is safe to retry.
+//! [`Error`] in one place, and retrying what is safe to retry: each [`Request`] is made for
+//! one S3 operation ([`Op`]), and the operation says whether sending it again is safe.
 //!
 //! A store can have several endpoints (one signed bucket each); every attempt goes to the
 //! one [`choose`] picks (see the `endpoints` module for the rules). While every endpoint is
@@ -15,6 +16,7 @@ use super::creds::Creds;
 use super::endpoints::{Choice, Health, choose, revisit, transport_pause};
 use super::errors;
 pub(crate) use super::errors::NAME;
+pub(crate) use super::op::Op;
 use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::base64_encode;
@@ -46,22 +48,17 @@ impl Method {
             Method::Delete => rusty_s3::Method::Delete,
         }
     }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Put => "PUT",
-            Method::Post => "POST",
-            Method::Delete => "DELETE",
-        }
-    }
 }
 
 /// One request: everything needed to sign and send it (again, on a retry).
 #[derive(Debug, Clone)]
 pub(crate) struct Request<'a> {
-    pub(crate) method: Method,
+    /// The S3 operation; its method is the request's.
+    pub(crate) op: Op,
+    /// Whether the client sends it again after a temporary failure: the operation's
+    /// [idempotency](Op::idempotent), unless [`repeat_safely`](Request::repeat_safely) or
+    /// [`once`](Request::once) said otherwise.
+    retried: bool,
     /// The object key, or `None` for a bucket-level request.
     pub(crate) key: Option<&'a str>,
     pub(crate) query: Vec<(String, String)>,
@@ -73,15 +70,36 @@ pub(crate) struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub(crate) fn new(method: Method, key: Option<&'a str>) -> Request<'a> {
+    pub(crate) fn new(op: Op, key: Option<&'a str>) -> Request<'a> {
         Request {
-            method,
+            op,
+            retried: op.idempotent(),
             key,
             query: Vec::new(),
             headers: Vec::new(),
             body: &[],
             cancel: None,
         }
+    }
+
+    /// The HTTP method (the operation's).
+    pub(crate) fn method(&self) -> Method {
+        self.op.method()
+    }
+
+    /// Retries a request whose operation is not idempotent: for a caller that makes the
+    /// repeat safe itself (CreateMultipartUpload aborts the lost twins of its upload
+    /// afterwards).
+    pub(crate) fn repeat_safely(mut self) -> Request<'a> {
+        self.retried = true;
+        self
+    }
+
+    /// Sends the request once, whatever its operation: for a caller whose own loop repeats
+    /// it (a resumed read counts its resumes), so that the retries are not multiplied.
+    pub(crate) fn once(mut self) -> Request<'a> {
+        self.retried = false;
+        self
     }
 
     pub(crate) fn cancel(mut self, cancel: Option<&'a Cancel>) -> Request<'a> {
@@ -278,7 +296,7 @@ impl Client {
         match &self.creds {
             Some(creds) => rusty_s3::signing::sign(
                 &jiff::Timestamp::now(),
-                req.method.rusty(),
+                req.method().rusty(),
                 url,
                 &creds.key,
                 &creds.secret.0,
@@ -387,9 +405,9 @@ impl Client {
         })?;
         let endpoint = self.endpoint(index);
         let url = self.sign_for(endpoint, req, SIGN_EXPIRY);
-        let result = match req.method {
+        let result = match req.method() {
             Method::Get | Method::Head | Method::Delete => {
-                let mut b = match req.method {
+                let mut b = match req.method() {
                     Method::Get => self.agent.get(&url),
                     Method::Head => self.agent.head(&url),
                     _ => self.agent.delete(&url),
@@ -400,7 +418,7 @@ impl Client {
                 b.call()
             }
             Method::Put | Method::Post => {
-                let mut b = match req.method {
+                let mut b = match req.method() {
                     Method::Put => self.agent.put(&url),
                     _ => self.agent.post(&url),
                 };
@@ -425,7 +443,7 @@ impl Client {
                     endpoint.health().failed(Instant::now(), SystemTime::now());
                 }
                 Err(Failed {
-                    error: errors::from_transport(req.method.as_str(), &endpoint.url, e),
+                    error: errors::from_transport(req.op.name(), &endpoint.url, e),
                     transport,
                 })
             }
@@ -433,26 +451,23 @@ impl Client {
     }
 
     /// Sends `req` and checks its status; retries temporary failures (with exponential
-    /// backoff and jitter) when `idempotent`.
-    pub(crate) fn call(&self, req: &Request<'_>, idempotent: bool) -> Result<Response> {
-        self.call_accepting(req, idempotent, &[])
+    /// backoff and jitter) when its operation is idempotent ([`Op::idempotent`]). An error
+    /// given up on after retries is [persistent](Error::is_persistent).
+    pub(crate) fn call(&self, req: &Request<'_>) -> Result<Response> {
+        self.call_accepting(req, &[])
     }
 
     /// Like [`call`](Self::call), but the statuses in `accept` come back as responses too.
     ///
-    /// Once the store has answered, an idempotent request that meets no answer is retried
+    /// Once the store has answered, a retried request that meets no answer is retried
     /// past its retries for as long as the endpoint may still come back (`down_after`, and
     /// one more pause), so that it ends either answered or with [`ErrorKind::Unavailable`]:
     /// a dead endpoint stops a run with that one error, not with one transport error per
     /// file. A store that never answered (a wrong address) fails after the usual retries.
     /// `Unavailable` itself is never retried.
-    pub(crate) fn call_accepting(
-        &self,
-        req: &Request<'_>,
-        idempotent: bool,
-        accept: &[u16],
-    ) -> Result<Response> {
+    pub(crate) fn call_accepting(&self, req: &Request<'_>, accept: &[u16]) -> Result<Response> {
         let retry = self.cfg.retry;
+        let idempotent = req.retried;
         let retries = if idempotent { retry.retries } else { 0 };
         let patience = self.cfg.down_after.saturating_add(retry.cap);
         let started = Instant::now();
@@ -497,7 +512,7 @@ impl Client {
             return Ok(resp);
         }
         let request_id = header(&resp, "x-amz-request-id");
-        let body = if req.method == Method::Head {
+        let body = if req.method() == Method::Head {
             String::new()
         } else {
             read_small(resp)
@@ -514,7 +529,7 @@ impl Client {
         request_id: Option<String>,
     ) -> Error {
         errors::from_response(
-            req.method.as_str(),
+            req.op.name(),
             status,
             body,
             request_id.as_deref(),

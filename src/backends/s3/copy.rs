@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use super::S3Backend;
-use super::client::{self, Method, NAME, Request, uri_encode};
+use super::client::{self, NAME, Op, Request, uri_encode};
 use super::errors;
 use super::meta::{self, Head};
 use super::multipart::{self, MAX_PARTS};
@@ -29,10 +29,15 @@ impl S3Backend {
         format!("/{}/{}", self.client().cfg.bucket, encoded.join("/"))
     }
 
-    /// HEAD by key: `Ok(None)` for a missing object.
-    pub(super) fn head_key(&self, op: &'static str, key: &str, path: &str) -> Result<Option<Head>> {
-        let req = Request::new(Method::Head, Some(key));
-        match self.client().call(&req, true) {
+    /// HeadObject by key: `Ok(None)` for a missing object.
+    pub(super) fn head_object(
+        &self,
+        op: &'static str,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<Head>> {
+        let req = Request::new(Op::HeadObject, Some(key));
+        match self.client().call(&req) {
             Ok(resp) => Ok(Some(Head::from_response(&resp))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => {
@@ -41,8 +46,8 @@ impl S3Backend {
                 // The probe is retried like any GET, and only an answer from the server
                 // replaces the HEAD's error: a broken connection must not turn "credentials
                 // refused" into a transport error.
-                let probe = Request::new(Method::Get, Some(key)).header("range", "bytes=0-0");
-                match self.client().call(&probe, true) {
+                let probe = Request::new(Op::GetObject, Some(key)).header("range", "bytes=0-0");
+                match self.client().call(&probe) {
                     Err(detail) if errors::code_of(&detail).is_some() => {
                         Err(detail.context(op, path, NAME))
                     }
@@ -62,7 +67,7 @@ impl S3Backend {
         to: &Path,
     ) -> Result<Entry> {
         self.object_path(op, to)?;
-        let source = self.head_key(op, from_key, from)?.ok_or_else(|| {
+        let source = self.head_object(op, from_key, from)?.ok_or_else(|| {
             Error::new(ErrorKind::NotFound, "no such object").context(op, from, NAME)
         })?;
         let to_key = self.key(to);
@@ -108,7 +113,7 @@ impl S3Backend {
         const OP: &str = "set_modified";
         self.object_path(OP, path)?;
         let key = self.key(path);
-        let source = self.head_key(OP, &key, path.as_str())?.ok_or_else(|| {
+        let source = self.head_object(OP, &key, path.as_str())?.ok_or_else(|| {
             Error::new(ErrorKind::NotFound, "no such object").context(OP, path.as_str(), NAME)
         })?;
         let headers = source
@@ -118,6 +123,7 @@ impl S3Backend {
         self.stat(path)
     }
 
+    /// CopyObject, or above the copy cutoff a multipart upload of UploadPartCopy parts.
     fn copy_object(
         &self,
         op: &'static str,
@@ -142,10 +148,10 @@ impl S3Backend {
                 }
             };
             return self
-                .copy_parts(from_key, source, &to_key, headers)
+                .copy_in_parts(from_key, source, &to_key, headers)
                 .map_err(fail);
         }
-        let mut req = Request::new(Method::Put, Some(&to_key))
+        let mut req = Request::new(Op::CopyObject, Some(&to_key))
             .header("x-amz-copy-source", self.copy_source(from_key));
         // Pin the source by its ETag where it is a plain MD5 (some servers mishandle a
         // multipart ETag here), so that an object changed meanwhile fails the copy.
@@ -163,7 +169,7 @@ impl S3Backend {
                 req.headers.extend(headers);
             }
         }
-        let resp = self.client().call(&req, true).map_err(fail)?;
+        let resp = self.client().call(&req).map_err(fail)?;
         // CopyObject can fail after a 200, with an <Error> body.
         let body = client::read_body(resp, 1024 * 1024).map_err(fail)?;
         match xml::parse_doc(&body, "CopyObjectResult") {
@@ -173,7 +179,7 @@ impl S3Backend {
     }
 
     /// Copies part by part (UploadPartCopy) into a new multipart upload with `headers`.
-    fn copy_parts(
+    fn copy_in_parts(
         &self,
         from_key: &str,
         source: &Head,
@@ -181,21 +187,10 @@ impl S3Backend {
         headers: Vec<(String, String)>,
     ) -> Result<()> {
         let part = (self.inner.part_size as u64).max(source.size.div_ceil(MAX_PARTS));
-        let mut create = Request::new(Method::Post, Some(to_key)).query("uploads", "");
-        create.headers = headers;
-        let resp = self.client().call(&create, true)?;
-        let body = client::read_body(resp, 1024 * 1024)?;
-        let id = match xml::parse_doc(&body, "InitiateMultipartUploadResult") {
-            Ok(Doc::Result(root)) => root.text_of("UploadId").unwrap_or_default().to_owned(),
-            Ok(Doc::Error(err)) => return Err(self.client().body_error("copy", &err)),
-            Err(_) => String::new(),
-        };
-        if id.is_empty() {
-            return Err(Error::new(ErrorKind::Corrupt, "no UploadId"));
-        }
+        let client = self.client();
+        let id = multipart::create_multipart_upload(client, to_key, headers, None)?;
         let abort = |e: Error| {
-            let req = Request::new(Method::Delete, Some(to_key)).query("uploadId", id.clone());
-            let _ = self.client().call(&req, true);
+            let _ = multipart::abort_multipart_upload(client, to_key, &id);
             e
         };
         let mut etags = Vec::new();
@@ -203,45 +198,60 @@ impl S3Backend {
         let mut number = 1u32;
         while offset < source.size {
             let end = (offset + part).min(source.size);
-            let mut req = Request::new(Method::Put, Some(to_key))
-                .query("partNumber", number.to_string())
-                .query("uploadId", id.clone())
-                .header("x-amz-copy-source", self.copy_source(from_key))
-                .header(
-                    "x-amz-copy-source-range",
-                    format!("bytes={offset}-{}", end - 1),
-                );
-            // Pin the source by its ETag where it is a plain MD5, so that an object changed
-            // during the copy fails the copy instead of mixing two versions.
-            if let Some(etag) = source
-                .etag
-                .as_deref()
-                .filter(|e| meta::etag_md5(e).is_some())
-            {
-                req = req.header("x-amz-copy-source-if-match", format!("\"{etag}\""));
-            }
-            let body = self
-                .client()
-                .call(&req, true)
-                .and_then(|resp| client::read_body(resp, 1024 * 1024))
+            let etag = self
+                .upload_part_copy(from_key, source, to_key, &id, number, offset..end)
                 .map_err(abort)?;
-            let etag = match xml::parse_doc(&body, "CopyPartResult") {
-                Ok(Doc::Result(root)) => root.text_of("ETag").map(meta::unquote_etag),
-                Ok(Doc::Error(err)) => return Err(abort(self.client().body_error("copy", &err))),
-                Err(_) => None,
-            };
-            let Some(etag) = etag.filter(|e| !e.is_empty()) else {
-                return Err(abort(Error::new(
-                    ErrorKind::Corrupt,
-                    "UploadPartCopy answered without an ETag",
-                )));
-            };
             etags.push((number, etag));
             offset = end;
             number += 1;
         }
-        multipart::complete(self.client(), to_key, &id, &etags, Vec::new(), None)
+        multipart::complete_multipart_upload(client, to_key, &id, &etags, Vec::new(), None)
             .map(|_| ())
             .map_err(abort)
+    }
+
+    /// UploadPartCopy of the bytes `range` of `from_key` as part `number` of upload `id`:
+    /// the part's ETag.
+    fn upload_part_copy(
+        &self,
+        from_key: &str,
+        source: &Head,
+        to_key: &str,
+        id: &str,
+        number: u32,
+        range: std::ops::Range<u64>,
+    ) -> Result<String> {
+        let mut req = Request::new(Op::UploadPartCopy, Some(to_key))
+            .query("partNumber", number.to_string())
+            .query("uploadId", id)
+            .header("x-amz-copy-source", self.copy_source(from_key))
+            .header(
+                "x-amz-copy-source-range",
+                format!("bytes={}-{}", range.start, range.end - 1),
+            );
+        // Pin the source by its ETag where it is a plain MD5, so that an object changed
+        // during the copy fails the copy instead of mixing two versions.
+        if let Some(etag) = source
+            .etag
+            .as_deref()
+            .filter(|e| meta::etag_md5(e).is_some())
+        {
+            req = req.header("x-amz-copy-source-if-match", format!("\"{etag}\""));
+        }
+        let client = self.client();
+        let body = client
+            .call(&req)
+            .and_then(|resp| client::read_body(resp, 1024 * 1024))?;
+        let etag = match xml::parse_doc(&body, "CopyPartResult") {
+            Ok(Doc::Result(root)) => root.text_of("ETag").map(meta::unquote_etag),
+            Ok(Doc::Error(err)) => return Err(client.body_error("copy", &err)),
+            Err(_) => None,
+        };
+        etag.filter(|e| !e.is_empty()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Corrupt,
+                "UploadPartCopy answered without an ETag",
+            )
+        })
     }
 }

@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind};
 
 pub(crate) const NAME: &str = "s3";
 
-/// The error of an S3 error response: `what` is the request (`GET`, `copy`...), `status` its
+/// The error of an S3 error response: `what` is the request (`GetObject`, `copy`...), `status` its
 /// HTTP status, `body` the response's text (empty for HEAD), `bucket` and `endpoint` for the
 /// message where they are the likely cause.
 pub(crate) fn from_response(

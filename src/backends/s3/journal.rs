@@ -351,7 +351,7 @@ impl super::Inner {
         if let Some(journal) = &self.journal {
             let (client, cfg) = (&self.client, &self.client.cfg);
             journal.reclaim(&cfg.endpoint, &cfg.bucket, &self.root_key(), |key, id| {
-                super::multipart::abort_id(client, key, id)
+                super::multipart::abort_multipart_upload(client, key, id)
             });
         }
     }

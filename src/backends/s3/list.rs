@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use super::MtimeSource;
-use super::client::{self, Client, Method, Request};
+use super::client::{self, Client, Op, Request};
 use super::meta::{self, Head};
+use super::xml::{self, Doc};
 use crate::cancel::Cancel;
 use crate::entry::{Entry, Fields};
 use crate::error::{Error, ErrorKind, Result};
@@ -61,9 +62,10 @@ impl Pager {
         self
     }
 
-    fn fetch(&mut self) -> Result<()> {
+    /// ListObjectsV2: the next page, into `self.page`.
+    fn list_objects_v2(&mut self) -> Result<()> {
         let max = self.limit.map_or(PAGE, |l| l.min(PAGE));
-        let mut req = Request::new(Method::Get, None)
+        let mut req = Request::new(Op::ListObjectsV2, None)
             .query("list-type", "2")
             .query("max-keys", max.to_string())
             .cancel(self.q.cancel.as_ref());
@@ -86,7 +88,7 @@ impl Pager {
                 }
             }
         }
-        let resp = self.client.call(&req, true)?;
+        let resp = self.client.call(&req)?;
         let body = client::read_body(resp, 64 * 1024 * 1024)?;
         let page = parse_page(&body, self.q.root_len)?;
         self.token = page.next;
@@ -118,8 +120,8 @@ impl Pager {
         if entry.is_dir || self.q.mtime != MtimeSource::Stored {
             return Ok(Some(entry));
         }
-        let req = Request::new(Method::Head, Some(key)).cancel(self.q.cancel.as_ref());
-        match self.client.call(&req, true) {
+        let req = Request::new(Op::HeadObject, Some(key)).cancel(self.q.cancel.as_ref());
+        match self.client.call(&req) {
             Ok(resp) => {
                 let head = Head::from_response(&resp);
                 let mut entry = entry.with_modified(head.stored_mtime().or(head.last_modified));
@@ -153,19 +155,35 @@ pub(crate) struct Page {
     pub(crate) next: Option<String>,
 }
 
-/// Parses a ListObjectsV2 page (with rusty-s3's parser) into entries relative to the root
-/// (`root_len` bytes of each key). With server times (`LastModified`), they are cut to the
-/// second; otherwise none is set.
+/// Parses a ListObjectsV2 page (with the backend's XML parser, [`xml::objects_page`]) into
+/// entries relative to the root (`root_len` bytes of each key). With server times
+/// (`LastModified`), they are cut to the second; otherwise none is set.
 pub(crate) fn parse_page(body: &str, root_len: usize) -> Result<Page> {
-    let parsed = rusty_s3::actions::ListObjectsV2::parse_response(body).map_err(|e| {
+    let unreadable = |why: String| {
         Error::new(
             ErrorKind::Corrupt,
-            format!("unreadable ListObjectsV2 response: {e}"),
+            format!("unreadable ListObjectsV2 response: {why}"),
         )
         .with_backend(client::NAME)
-    })?;
+    };
+    let parsed = match xml::parse_doc(body, "ListBucketResult") {
+        Ok(Doc::Result(root)) => xml::objects_page(&root).map_err(unreadable)?,
+        Ok(Doc::Error(e)) => return Err(unreadable(format!("<Error> {}: {}", e.code, e.message))),
+        Err(why) => return Err(unreadable(why)),
+    };
     let mut keyed: Vec<(String, bool, Result<Listed>)> = Vec::new();
-    for object in parsed.contents {
+    for object in parsed.objects {
+        let object =
+            match object {
+                Ok(object) => object,
+                Err((key, why)) => {
+                    let rel = key.get(root_len..).unwrap_or(&key);
+                    let err = Error::new(ErrorKind::Corrupt, format!("key {key:?}: {why}"))
+                        .context("list", rel, client::NAME);
+                    keyed.push((key, false, Err(err)));
+                    continue;
+                }
+            };
         let Some(rel) = object.key.get(root_len..) else {
             continue;
         };
@@ -208,8 +226,8 @@ pub(crate) fn parse_page(body: &str, root_len: usize) -> Result<Page> {
             }),
         ));
     }
-    for prefix in parsed.common_prefixes {
-        let Some(rel) = prefix.prefix.get(root_len..) else {
+    for prefix in parsed.prefixes {
+        let Some(rel) = prefix.get(root_len..) else {
             continue;
         };
         let rel = rel.strip_suffix('/').unwrap_or(rel);
@@ -219,20 +237,20 @@ pub(crate) fn parse_page(body: &str, root_len: usize) -> Result<Page> {
         let item = match Path::parse(rel) {
             Ok(path) => Ok(Listed {
                 entry: Entry::dir(path),
-                key: prefix.prefix.clone(),
+                key: prefix.clone(),
                 etag_md5: false,
             }),
             Err(e) => Err(e
-                .with_message(format!("prefix {:?} is not a valid path", prefix.prefix))
+                .with_message(format!("prefix {prefix:?} is not a valid path"))
                 .context("list", rel, client::NAME)),
         };
         // A common prefix already ends with '/', as a directory sorts.
-        keyed.push((prefix.prefix, true, item));
+        keyed.push((prefix, true, item));
     }
     keyed.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(Page {
         items: keyed.into_iter().map(|(_, _, item)| item).collect(),
-        next: parsed.next_continuation_token,
+        next: parsed.next,
     })
 }
 
@@ -257,7 +275,7 @@ impl Iterator for Pager {
             if self.done {
                 return None;
             }
-            if let Err(e) = self.fetch() {
+            if let Err(e) = self.list_objects_v2() {
                 self.done = true;
                 self.page = Vec::new().into_iter();
                 return Some(Err(e.context("list", &self.q.key_prefix, client::NAME)));

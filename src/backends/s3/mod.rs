@@ -137,6 +137,7 @@ mod journal;
 mod list;
 mod meta;
 mod multipart;
+mod op;
 mod pool;
 mod reader;
 mod url;
@@ -289,7 +290,7 @@ impl S3Backend {
 
     /// HEAD: `Ok(None)` for a missing object.
     fn head(&self, op: &'static str, path: &Path) -> Result<Option<Entry>> {
-        let head = self.head_key(op, &self.key(path), path.as_str())?;
+        let head = self.head_object(op, &self.key(path), path.as_str())?;
         Ok(head.map(|h| h.entry(path, self.inner.mtime == MtimeSource::Server)))
     }
 
@@ -393,7 +394,7 @@ impl Backend for S3Backend {
     }
 
     fn delete(&self, path: &Path) -> Result<()> {
-        self.delete_now(path)
+        self.delete_object(path)
     }
 
     fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
@@ -521,9 +522,9 @@ impl Backend for S3Backend {
         let key = self.source_key(OP, src, from)?;
         let entry = self.copy_key(OP, &key, from.as_str(), to)?;
         if key != self.key(to) {
-            let req = client::Request::new(client::Method::Delete, Some(&key));
+            let req = client::Request::new(client::Op::DeleteObject, Some(&key));
             self.client()
-                .call(&req, true)
+                .call(&req)
                 .map_err(|e| e.context(OP, from.as_str(), NAME))?;
         }
         Ok(entry)

@@ -1,4 +1,8 @@
-//! Multipart uploads: create, parts on the backend's [`PartPool`], complete or abort.
+//! Multipart uploads: create, parts on the backend's [`PartPool`], complete or abort; and
+//! the functions that send the multipart operations (`create_multipart_upload`,
+//! `upload_part`, `complete_multipart_upload`, `abort_multipart_upload`,
+//! `list_multipart_uploads`, `list_parts`), shared with the server-side copy, the pending
+//! uploads and the journal.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -6,11 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, SystemTime};
 
-use super::client::{self, Client, Method, Request};
+use super::client::{self, Client, Op, Request};
 use super::meta;
 use super::pool::Permit;
 use super::writer::Target;
-use super::xml::{self, Doc, StoredPart};
+use super::xml::{self, Doc, PartsPage, StoredPart, UploadsPage};
 use crate::cancel::{self, Cancel};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -36,49 +40,11 @@ pub(crate) struct Upload {
 }
 
 impl Upload {
-    /// CreateMultipartUpload.
+    /// A new upload of `t` ([`create_multipart_upload`]).
     pub(crate) fn start(t: &Target) -> Result<Upload> {
-        let mut req = Request::new(Method::Post, Some(&t.key))
-            .query("uploads", "")
-            .cancel(t.opts.cancel.as_ref());
-        req.headers = t.headers.clone();
-        // Creating is not idempotent: a request whose answer was lost may have created an
-        // upload nobody knows the id of. So the first try is not repeated blindly; when it
-        // fails, the retries that follow are, and then the uploads of this key begun since
-        // the first try, other than the one we got, are aborted (`abort_lost_twins`).
-        let since = SystemTime::now();
-        // The answer's body is part of the attempt: one cut mid-body is as lost as one cut
-        // before the status line.
-        let attempt = |idempotent: bool| {
-            t.client
-                .call(&req, idempotent)
-                .and_then(|resp| client::read_body(resp, 1024 * 1024))
-        };
-        let (body, retried) = match attempt(false) {
-            Ok(body) => (body, false),
-            Err(e) if e.is_temporary() => match attempt(true) {
-                Ok(body) => (body, true),
-                Err(e) => {
-                    abort_lost_twins(t, None, since);
-                    return Err(t.err(e));
-                }
-            },
-            Err(e) => return Err(t.err(e)),
-        };
-        let id = match xml::parse_doc(&body, "InitiateMultipartUploadResult") {
-            Ok(Doc::Result(root)) => root.text_of("UploadId").unwrap_or_default().to_owned(),
-            Ok(Doc::Error(err)) => return Err(t.err(t.client.body_error("create upload", &err))),
-            Err(_) => String::new(),
-        };
-        if id.is_empty() {
-            return Err(t.err(Error::new(
-                ErrorKind::Corrupt,
-                "CreateMultipartUpload answered without an UploadId",
-            )));
-        }
-        if retried {
-            abort_lost_twins(t, Some(&id), since);
-        }
+        let id =
+            create_multipart_upload(&t.client, &t.key, t.headers.clone(), t.opts.cancel.as_ref())
+                .map_err(|e| t.err(e))?;
         Ok(Upload::with(id, BTreeMap::new()))
     }
 
@@ -103,27 +69,8 @@ impl Upload {
         let mut stored = BTreeMap::new();
         let mut marker: Option<u32> = None;
         loop {
-            let mut req = Request::new(Method::Get, Some(&t.key))
-                .query("uploadId", id.clone())
-                .cancel(t.opts.cancel.as_ref());
-            if let Some(m) = marker {
-                req = req.query("part-number-marker", m.to_string());
-            }
-            let resp = t.client.call(&req, true).map_err(|e| t.err(e))?;
-            let body = client::read_body(resp, 64 * 1024 * 1024).map_err(|e| t.err(e))?;
-            let page = match xml::parse_doc(&body, "ListPartsResult") {
-                Ok(Doc::Result(root)) => xml::parts_page(&root),
-                Ok(Doc::Error(err)) => {
-                    return Err(t.err(t.client.body_error("list parts", &err)));
-                }
-                Err(e) => Err(e),
-            }
-            .map_err(|e| {
-                t.err(Error::new(
-                    ErrorKind::Corrupt,
-                    format!("unreadable ListParts response: {e}"),
-                ))
-            })?;
+            let page = list_parts(&t.client, &t.key, &id, marker, t.opts.cancel.as_ref())
+                .map_err(|e| t.err(e))?;
             for part in page.parts {
                 stored.insert(part.number, part);
             }
@@ -213,7 +160,7 @@ impl Upload {
     pub(crate) fn abort(mut self, t: &Target) -> Result<()> {
         self.stop.store(true, Ordering::Release);
         self.collect(true);
-        abort_id(&t.client, &t.key, &self.id).map_err(|e| t.err(e))
+        abort_multipart_upload(&t.client, &t.key, &self.id).map_err(|e| t.err(e))
     }
 
     /// Waits for every part, then completes the upload; aborts it on any failure. Returns
@@ -234,7 +181,7 @@ impl Upload {
         if t.create_new() && t.conditional {
             headers.push(("if-none-match".to_owned(), "*".to_owned()));
         }
-        match complete(
+        match complete_multipart_upload(
             &t.client,
             &t.key,
             &self.id,
@@ -255,10 +202,124 @@ impl Upload {
     }
 }
 
+/// CreateMultipartUpload of `key` with `headers`: the new upload's id.
+///
+/// Creating is not idempotent: a request whose answer was lost may have created an upload
+/// nobody knows the id of. So the first try is not repeated blindly; when it fails, the
+/// retries that follow are, and then the uploads of this key begun since the first try,
+/// other than the one we got, are aborted ([`abort_lost_twins`]).
+pub(crate) fn create_multipart_upload(
+    client: &Client,
+    key: &str,
+    headers: Vec<(String, String)>,
+    cancel: Option<&Cancel>,
+) -> Result<String> {
+    let mut req = Request::new(Op::CreateMultipartUpload, Some(key))
+        .query("uploads", "")
+        .cancel(cancel);
+    req.headers = headers;
+    let since = SystemTime::now();
+    // The answer's body is part of the attempt: one cut mid-body is as lost as one cut
+    // before the status line.
+    let attempt = |req: &Request<'_>| {
+        client
+            .call(req)
+            .and_then(|resp| client::read_body(resp, 1024 * 1024))
+    };
+    let (body, retried) = match attempt(&req) {
+        Ok(body) => (body, false),
+        Err(e) if e.is_temporary() && !e.is_persistent() => {
+            match attempt(&req.clone().repeat_safely()) {
+                Ok(body) => (body, true),
+                Err(e) => {
+                    abort_lost_twins(client, key, None, since);
+                    return Err(e);
+                }
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let id = match xml::parse_doc(&body, "InitiateMultipartUploadResult") {
+        Ok(Doc::Result(root)) => root.text_of("UploadId").unwrap_or_default().to_owned(),
+        Ok(Doc::Error(err)) => return Err(client.body_error("create upload", &err)),
+        Err(_) => String::new(),
+    };
+    if id.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Corrupt,
+            "CreateMultipartUpload answered without an UploadId",
+        ));
+    }
+    if retried {
+        abort_lost_twins(client, key, Some(&id), since);
+    }
+    Ok(id)
+}
+
+/// ListParts of upload `id` on `key`: one page, from `marker`.
+pub(crate) fn list_parts(
+    client: &Client,
+    key: &str,
+    id: &str,
+    marker: Option<u32>,
+    cancel: Option<&Cancel>,
+) -> Result<PartsPage> {
+    let mut req = Request::new(Op::ListParts, Some(key))
+        .query("uploadId", id)
+        .cancel(cancel);
+    if let Some(m) = marker {
+        req = req.query("part-number-marker", m.to_string());
+    }
+    let resp = client.call(&req)?;
+    let body = client::read_body(resp, 64 * 1024 * 1024)?;
+    match xml::parse_doc(&body, "ListPartsResult") {
+        Ok(Doc::Result(root)) => xml::parts_page(&root),
+        Ok(Doc::Error(err)) => return Err(client.body_error("list parts", &err)),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Corrupt,
+            format!("unreadable ListParts response: {e}"),
+        )
+    })
+}
+
+/// ListMultipartUploads of the keys starting with `key_prefix`: one page, after `markers`
+/// (key and upload id).
+pub(crate) fn list_multipart_uploads(
+    client: &Client,
+    key_prefix: &str,
+    markers: Option<&(String, String)>,
+    limit: u64,
+) -> Result<UploadsPage> {
+    let mut req = Request::new(Op::ListMultipartUploads, None).query("uploads", "");
+    if !key_prefix.is_empty() {
+        req = req.query("prefix", key_prefix);
+    }
+    if let Some((key, id)) = markers {
+        req = req
+            .query("key-marker", key.clone())
+            .query("upload-id-marker", id.clone());
+    }
+    let body = client
+        .call(&req)
+        .and_then(|resp| client::read_body(resp, limit))?;
+    match xml::parse_doc(&body, "ListMultipartUploadsResult") {
+        Ok(Doc::Result(root)) => xml::uploads_page(&root)
+            .map_err(|e| Error::new(ErrorKind::Corrupt, format!("unreadable uploads: {e}"))),
+        Ok(Doc::Error(err)) => Err(client.body_error("list uploads", &err)),
+        Err(e) => Err(Error::new(
+            ErrorKind::Corrupt,
+            format!("unreadable ListMultipartUploads response: {e}"),
+        )),
+    }
+}
+
 /// AbortMultipartUpload of `id` on `key`; an upload that is gone is `Ok`.
-pub(crate) fn abort_id(client: &Client, key: &str, id: &str) -> Result<()> {
-    let req = Request::new(Method::Delete, Some(key)).query("uploadId", id.to_owned());
-    match client.call(&req, true) {
+pub(crate) fn abort_multipart_upload(client: &Client, key: &str, id: &str) -> Result<()> {
+    let req = Request::new(Op::AbortMultipartUpload, Some(key)).query("uploadId", id.to_owned());
+    match client.call(&req) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
@@ -268,7 +329,7 @@ pub(crate) fn abort_id(client: &Client, key: &str, id: &str) -> Result<()> {
 /// CompleteMultipartUpload, retried on temporary failures: a retry that finds the upload
 /// gone checks whether an earlier attempt completed it (the object then has a multipart ETag
 /// for this many parts). Returns the object's ETag, if known.
-pub(crate) fn complete(
+pub(crate) fn complete_multipart_upload(
     client: &Client,
     key: &str,
     id: &str,
@@ -277,7 +338,8 @@ pub(crate) fn complete(
     cancel: Option<&Cancel>,
 ) -> Result<Option<String>> {
     let body = xml::complete_request(etags.iter().map(|(n, e)| (*n, e.as_str())));
-    let mut req = Request::new(Method::Post, Some(key))
+    // Not idempotent: the client sends it once, and this loop retries it with the check.
+    let mut req = Request::new(Op::CompleteMultipartUpload, Some(key))
         .query("uploadId", id)
         .body(body.as_bytes());
     req.headers = headers;
@@ -286,7 +348,7 @@ pub(crate) fn complete(
     retry.run_with(
         cancel,
         |attempt| {
-            let result = client.call(&req, false).and_then(|resp| {
+            let result = client.call(&req).and_then(|resp| {
                 // CompleteMultipartUpload can fail after a 200, with an <Error> body.
                 let body = client::read_body(resp, 1024 * 1024)?;
                 match xml::parse_doc(&body, "CompleteMultipartUploadResult") {
@@ -322,8 +384,8 @@ pub(crate) fn complete(
 }
 
 fn head_etag(client: &Client, key: &str) -> Option<String> {
-    let req = Request::new(Method::Head, Some(key));
-    let resp = client.call(&req, true).ok()?;
+    let req = Request::new(Op::HeadObject, Some(key));
+    let resp = client.call(&req).ok()?;
     client::header(&resp, "etag").map(|e| meta::unquote_etag(&e))
 }
 
@@ -336,14 +398,15 @@ fn matches(stored: &StoredPart, data: &[u8]) -> bool {
             .eq_ignore_ascii_case(&crate::hash::hex_encode(&client::md5_of(data)))
 }
 
+/// UploadPart: the part's ETag.
 fn upload_part(t: &Target, id: &str, number: u32, data: &[u8]) -> Result<String> {
-    let req = Request::new(Method::Put, Some(&t.key))
+    let req = Request::new(Op::UploadPart, Some(&t.key))
         .query("partNumber", number.to_string())
         .query("uploadId", id)
         .body(data)
         .content_md5()
         .cancel(t.opts.cancel.as_ref());
-    let resp = t.client.call(&req, true)?;
+    let resp = t.client.call(&req)?;
     client::header(&resp, "etag")
         .map(|e| meta::unquote_etag(&e))
         .ok_or_else(|| Error::new(ErrorKind::Corrupt, "UploadPart answered without an ETag"))
@@ -353,41 +416,23 @@ fn upload_part(t: &Target, id: &str, number: u32, data: &[u8]) -> Result<String>
 /// of its lost twins: the server's clock against ours.
 const TWIN_SKEW: Duration = Duration::from_secs(5);
 
-/// Aborts the uploads of `t.key` begun since `since` (less [`TWIN_SKEW`]) other than `keep`:
+/// Aborts the uploads of `key` begun since `since` (less [`TWIN_SKEW`]) other than `keep`:
 /// those that a CreateMultipartUpload whose answer was lost made. Best effort: an upload of
 /// the same key that another client began in those same seconds is aborted too (its writer
 /// then fails with a clear error; nothing is lost), and failures here are ignored (what is
 /// left is found by `pending_uploads`).
-fn abort_lost_twins(t: &Target, keep: Option<&str>, since: SystemTime) {
+fn abort_lost_twins(client: &Client, key: &str, keep: Option<&str>, since: SystemTime) {
     let since = since.checked_sub(TWIN_SKEW).unwrap_or(since);
     let mut markers: Option<(String, String)> = None;
     for _ in 0..100 {
-        let mut req = Request::new(Method::Get, None)
-            .query("uploads", "")
-            .query("prefix", t.key.clone());
-        if let Some((key, id)) = &markers {
-            req = req
-                .query("key-marker", key.clone())
-                .query("upload-id-marker", id.clone());
-        }
-        let Ok(body) = t
-            .client
-            .call(&req, true)
-            .and_then(|resp| client::read_body(resp, 16 * 1024 * 1024))
+        let Ok(page) = list_multipart_uploads(client, key, markers.as_ref(), 16 * 1024 * 1024)
         else {
             return;
         };
-        let Ok(Doc::Result(root)) = xml::parse_doc(&body, "ListMultipartUploadsResult") else {
-            return;
-        };
-        let Ok(page) = xml::uploads_page(&root) else {
-            return;
-        };
-        for (key, id, started) in page.uploads {
+        for (found, id, started) in page.uploads {
             let recent = started.is_none_or(|s| s >= since);
-            if key == t.key && keep != Some(id.as_str()) && recent {
-                let abort = Request::new(Method::Delete, Some(&t.key)).query("uploadId", id);
-                let _ = t.client.call(&abort, true);
+            if found == key && keep != Some(id.as_str()) && recent {
+                let _ = abort_multipart_upload(client, key, &id);
             }
         }
         match page.next {

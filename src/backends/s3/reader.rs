@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use md5::Digest;
 
-use super::client::{self, Client, Method, Request};
+use super::client::{self, Client, Op, Request};
 use super::meta;
 use crate::cancel::{self, Cancel};
 use crate::error::{Error, ErrorKind, Result};
@@ -81,7 +81,7 @@ impl S3Reader {
             reader.head_exists()?;
             return Ok((reader, 0));
         }
-        let size = reader.request(true)?;
+        let size = reader.get_object(true)?;
         if whole && let Some(etag) = reader.etag.clone().filter(|e| meta::etag_md5(e).is_some()) {
             reader.md5 = Some((md5::Md5::new(), etag));
         }
@@ -89,16 +89,21 @@ impl S3Reader {
     }
 
     fn head_exists(&self) -> Result<()> {
-        let req = Request::new(Method::Head, Some(&self.key)).cancel(self.cancel.as_ref());
+        let req = Request::new(Op::HeadObject, Some(&self.key)).cancel(self.cancel.as_ref());
         self.client
-            .call(&req, true)
+            .call(&req)
             .map(|_| ())
             .map_err(|e| e.context("read", &self.path, client::NAME))
     }
 
-    /// Sends a GET for `[pos, end)`; returns how many bytes it will yield.
-    fn request(&mut self, first: bool) -> Result<u64> {
-        let mut req = Request::new(Method::Get, Some(&self.key)).cancel(self.cancel.as_ref());
+    /// GetObject of `[pos, end)`; returns how many bytes it will yield. The `first` is
+    /// retried by the client; a resume is sent once ([`Request::once`]): [`resume`](Self::resume)
+    /// counts the retries of a broken read.
+    fn get_object(&mut self, first: bool) -> Result<u64> {
+        let mut req = Request::new(Op::GetObject, Some(&self.key)).cancel(self.cancel.as_ref());
+        if !first {
+            req = req.once();
+        }
         let ranged = self.pos > 0 || self.end.is_some();
         if ranged {
             let range = match self.end {
@@ -110,7 +115,7 @@ impl S3Reader {
         if let Some(etag) = &self.etag {
             req = req.header("if-match", format!("\"{etag}\""));
         }
-        let resp = match self.client.call_accepting(&req, first, &[416]) {
+        let resp = match self.client.call_accepting(&req, &[416]) {
             Ok(resp) if resp.status().as_u16() == 416 => {
                 // The range starts at or past the end: nothing to read.
                 self.done = true;
@@ -255,7 +260,7 @@ impl S3Reader {
                 return Err(e.context("read", &self.path, client::NAME).into());
             }
             self.resumes += 1;
-            match self.request(false) {
+            match self.get_object(false) {
                 Ok(_) => return Ok(()),
                 // Every endpoint is down: say so, not "the connection broke N times".
                 Err(e) if e.kind() == ErrorKind::Unavailable => {
@@ -279,6 +284,7 @@ impl S3Reader {
         )
         .context("read", &self.path, client::NAME)
         .with_temporary(true)
+        .with_retries(self.resumes)
         .with_source(last)
         .into())
     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use md5::Digest;
 
 use super::builder::{MAX_PART_SIZE, MIN_PART_SIZE};
-use super::client::{self, Client, Method, Request};
+use super::client::{self, Client, Op, Request};
 use super::journal::{Claim, Found, Journal, Record, headers_digest};
 use super::meta;
 use super::multipart::{self, MAX_PARTS, Upload};
@@ -86,8 +86,12 @@ impl S3Writer {
                         target.part_size = record.part_size;
                         resume_from = Some(record.upload_id);
                         claim = Some(c);
-                    } else if multipart::abort_id(&target.client, &record.key, &record.upload_id)
-                        .is_ok()
+                    } else if multipart::abort_multipart_upload(
+                        &target.client,
+                        &record.key,
+                        &record.upload_id,
+                    )
+                    .is_ok()
                     {
                         // Other content or metadata: its upload is of no use.
                         claim = Some(c);
@@ -122,7 +126,7 @@ impl S3Writer {
                 // not left behind; if even that fails, its entry stays for a later reclaim
                 // and this writer goes without one.
                 Err(_) => {
-                    if multipart::abort_id(&t.client, &t.key, &id).is_err() {
+                    if multipart::abort_multipart_upload(&t.client, &t.key, &id).is_err() {
                         self.claim = None;
                     }
                 }
@@ -194,11 +198,12 @@ impl S3Writer {
             .map_err(|e| t.err(e))
     }
 
-    fn single_put(&mut self) -> Result<Entry> {
+    /// PutObject of the buffered bytes: the whole object in one request.
+    fn put_object(&mut self) -> Result<Entry> {
         let t = Arc::clone(&self.target);
         let body = std::mem::take(&mut self.buf);
         let md5 = client::md5_of(&body);
-        let mut req = Request::new(Method::Put, Some(&t.key))
+        let mut req = Request::new(Op::PutObject, Some(&t.key))
             .body(&body)
             .cancel(t.opts.cancel.as_ref());
         req.headers = t.headers.clone();
@@ -206,7 +211,7 @@ impl S3Writer {
         if t.create_new() && t.conditional {
             req = req.header("if-none-match", "*");
         }
-        let resp = match t.client.call(&req, true) {
+        let resp = match t.client.call(&req) {
             Ok(resp) => resp,
             Err(e) if e.kind() == ErrorKind::PreconditionFailed => {
                 return Err(t.err(Error::new(ErrorKind::AlreadyExists, "the object exists")));
@@ -313,10 +318,10 @@ impl WriteSink for S3Writer {
             )));
         }
         let Some(mut upload) = self.upload.take() else {
-            let entry = self.single_put()?;
+            let entry = self.put_object()?;
             // A dead writer's upload of this content (a smaller object now?): of no use.
             if let Some(id) = self.resume_from.take() {
-                let gone = multipart::abort_id(&t.client, &t.key, &id).is_ok();
+                let gone = multipart::abort_multipart_upload(&t.client, &t.key, &id).is_ok();
                 self.settle(gone);
             }
             return Ok(entry);

@@ -1,14 +1,14 @@
-//! S3's XML: a small element tree read with a real XML tokenizer ([xmlparser], already in the
-//! tree through rusty-s3's `xml` feature), the parsers of the responses rusty-s3 has no type
-//! for, and the writer of the two request bodies we send (CompleteMultipartUpload, Delete).
+//! S3's XML, the one parser of the backend: a small element tree read with a real XML
+//! tokenizer ([xmlparser]), the readers of every response body the backend parses
+//! (ListObjectsV2, ListMultipartUploads, ListParts, DeleteObjects, the results of the copy and
+//! multipart operations, `<Error>`), and the writer of the two request bodies we send
+//! (CompleteMultipartUpload, Delete). Fuzzed: `fuzz/fuzz_targets/s3_xml.rs` and `s3_list.rs`.
 //!
 //! The tree keeps each element's local name (namespace prefixes dropped: servers differ in
 //! whether they declare S3's namespace), its direct text (entities and character references
 //! decoded, CDATA kept as is) and its children. Attributes are read and ignored. A document
 //! type declaration is refused (S3 never sends one), and so is nesting deeper than
 //! [`MAX_DEPTH`], so that no input can exhaust the stack, here or when the tree is dropped.
-//!
-//! ListObjectsV2 is parsed by rusty-s3 ([`rusty_s3::actions::ListObjectsV2::parse_response`]).
 
 use std::time::SystemTime;
 
@@ -288,6 +288,72 @@ pub(crate) fn uploads_page(root: &Element) -> Result<UploadsPage, String> {
     Ok(page)
 }
 
+/// One object of a ListObjectsV2 page, its fields as sent (ETag with its quotes).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ListedObject {
+    pub(crate) key: String,
+    /// `None` when the store sent no `<Size>`.
+    pub(crate) size: Option<u64>,
+    pub(crate) etag: Option<String>,
+    pub(crate) last_modified: Option<String>,
+}
+
+/// A page of ListObjectsV2.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ObjectsPage {
+    /// The objects, or for each that cannot be read, why (with its key).
+    pub(crate) objects: Vec<Result<ListedObject, (String, String)>>,
+    /// The common prefixes (`<CommonPrefixes><Prefix>`), each ending with the delimiter.
+    pub(crate) prefixes: Vec<String>,
+    /// The continuation token of the next page, if the listing is truncated.
+    pub(crate) next: Option<String>,
+}
+
+/// Reads a `<ListBucketResult>` (ListObjectsV2). An object without a `<Key>` is an error of
+/// the page; one whose `<Size>` is not a number is an error of that object. A page said to be
+/// truncated must carry its `<NextContinuationToken>`; without `<IsTruncated>`, a token
+/// present is followed.
+pub(crate) fn objects_page(root: &Element) -> Result<ObjectsPage, String> {
+    let mut page = ObjectsPage::default();
+    for object in root.children("Contents") {
+        let key = object.text_of("Key").ok_or("an object without a Key")?;
+        let size = match object.text_of("Size").map(str::trim) {
+            None => None,
+            Some(n) => match n.parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    page.objects
+                        .push(Err((key.to_owned(), format!("invalid Size {n:?}"))));
+                    continue;
+                }
+            },
+        };
+        page.objects.push(Ok(ListedObject {
+            key: key.to_owned(),
+            size,
+            etag: object.text_of("ETag").map(str::to_owned),
+            last_modified: object.text_of("LastModified").map(|t| t.trim().to_owned()),
+        }));
+    }
+    for prefixes in root.children("CommonPrefixes") {
+        page.prefixes
+            .extend(prefixes.children("Prefix").map(|p| p.text.clone()));
+    }
+    let token = root
+        .text_of("NextContinuationToken")
+        .filter(|t| !t.is_empty());
+    page.next = match root.text_of("IsTruncated").map(str::trim) {
+        Some("false") => None,
+        Some("true") => Some(
+            token
+                .ok_or("a truncated listing without NextContinuationToken")?
+                .to_owned(),
+        ),
+        _ => token.map(str::to_owned),
+    };
+    Ok(page)
+}
+
 /// One stored part, as ListParts reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StoredPart {
@@ -415,6 +481,49 @@ mod tests {
         assert_eq!(page.uploads[0].0, "k1");
         assert!(page.uploads[0].2.is_some());
         assert_eq!(page.next, Some(("k2".into(), "i2".into())));
+    }
+
+    #[test]
+    fn objects_pages() {
+        let body = "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                    <IsTruncated>true</IsTruncated>\
+                    <NextContinuationToken>t&amp;2</NextContinuationToken>\
+                    <Contents><Key>a &amp; b</Key><Size>3</Size><ETag>&quot;e&quot;</ETag>\
+                    <LastModified>2023-11-14T22:13:20.789Z</LastModified></Contents>\
+                    <Contents><Key>no-size</Key></Contents>\
+                    <Contents><Key>bad</Key><Size>-1</Size></Contents>\
+                    <CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>\
+                    <CommonPrefixes><Prefix>e/</Prefix></CommonPrefixes>\
+                    </ListBucketResult>";
+        let page = objects_page(&parse(body).unwrap()).unwrap();
+        assert_eq!(
+            page.objects[0],
+            Ok(ListedObject {
+                key: "a & b".into(),
+                size: Some(3),
+                etag: Some("\"e\"".into()),
+                last_modified: Some("2023-11-14T22:13:20.789Z".into()),
+            })
+        );
+        assert_eq!(page.objects[1].as_ref().map(|o| o.size), Ok(None));
+        assert!(matches!(&page.objects[2], Err((key, _)) if key == "bad"));
+        assert_eq!(page.prefixes, ["d/", "e/"]);
+        assert_eq!(page.next.as_deref(), Some("t&2"));
+        for (bad, why) in [
+            (
+                "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+                "truncated without a token",
+            ),
+            (
+                "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
+                "an object without a key",
+            ),
+        ] {
+            assert!(objects_page(&parse(bad).unwrap()).is_err(), "{why}");
+        }
+        let last = "<ListBucketResult><IsTruncated>false</IsTruncated>\
+                    <NextContinuationToken>stale</NextContinuationToken></ListBucketResult>";
+        assert_eq!(objects_page(&parse(last).unwrap()).unwrap().next, None);
     }
 
     #[test]

@@ -145,6 +145,7 @@ mod connect;
 mod errors;
 mod ext;
 mod known_hosts;
+mod op;
 mod ops;
 mod pattern;
 mod pool;
@@ -330,47 +331,31 @@ impl SftpBackend {
         crate::backends::tree::names::check_reserved(op, path, NAME)
     }
 
-    /// Runs `f` on a pooled session, retrying on a fresh one while the error is temporary:
-    /// for operations that may safely run twice.
-    fn retried<T>(
+    /// Runs `op` (`f`) on a pooled session about `path`: when the operation is idempotent
+    /// ([`Op::idempotent`]), again on a fresh session while the error is temporary, up to the
+    /// configured retries (an error given up on after them is
+    /// [persistent](Error::is_persistent)); otherwise once.
+    fn run<T>(
         &self,
-        op: &'static str,
+        op: op::Op,
         path: &Path,
         f: impl FnMut(&pool::Conn) -> Result<T>,
     ) -> Result<T> {
         self.attempt(op, f)
-            .map_err(|e| e.context(op, path.as_str(), NAME))
+            .map_err(|e| e.context(op.name(), path.as_str(), NAME))
     }
 
-    /// [`retried`](SftpBackend::retried), leaving the context to the caller.
-    fn attempt<T>(
-        &self,
-        op: &'static str,
-        mut f: impl FnMut(&pool::Conn) -> Result<T>,
-    ) -> Result<T> {
-        self.inner.retry.run(None, |_| {
-            self.check_open(op)?;
+    /// [`run`](SftpBackend::run), leaving the context to the caller.
+    fn attempt<T>(&self, op: op::Op, mut f: impl FnMut(&pool::Conn) -> Result<T>) -> Result<T> {
+        let mut once = |_| {
+            self.check_open(op.name())?;
             let conn = self.inner.pool.get()?;
             f(&conn).map_err(|e| conn.note(e))
-        })
-    }
-
-    /// Runs `f` once on a pooled session.
-    fn once<T>(
-        &self,
-        op: &'static str,
-        path: &Path,
-        f: impl FnOnce(&pool::Conn) -> Result<T>,
-    ) -> Result<T> {
-        self.check_open(op)?;
-        let conn = self
-            .inner
-            .pool
-            .get()
-            .map_err(|e| e.context(op, path.as_str(), NAME))?;
-        f(&conn)
-            .map_err(|e| conn.note(e))
-            .map_err(|e| e.context(op, path.as_str(), NAME))
+        };
+        match op.idempotent() {
+            true => self.inner.retry.run(None, once),
+            false => once(0),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::errors::{FAILURE, NO_SUCH_FILE, from_ssh, is_status};
 use super::ext;
+use super::op::Op;
 use super::tree::{Under, entry_of, kind_of};
 use super::write::seconds;
 use super::{NAME, SftpBackend, err, full_under};
@@ -47,22 +48,22 @@ impl SftpBackend {
     /// Copies `from` (under `src_root`) to `to` inside the server, with `copy-data`, into a
     /// staged file committed like a write; `None` if the server cannot.
     fn copy_inside(&self, src_root: &str, from: &Path, to: &Path) -> Option<Result<Entry>> {
-        const OP: &str = "copy";
+        const OP: Op = Op::Copy;
         if !self.inner.copy_data {
             return None;
         }
         let checks = self
-            .object_path(OP, from)
-            .and_then(|()| self.object_path(OP, to));
+            .object_path(OP.name(), from)
+            .and_then(|()| self.object_path(OP.name(), to));
         if let Err(e) = checks {
             return Some(Err(e));
         }
-        Some(self.once(OP, to, |conn| {
-            let (src, stat) = self.regular_file_in(conn, src_root, OP, from)?;
+        Some(self.run(OP, to, |conn| {
+            let (src, stat) = self.regular_file_in(conn, src_root, OP.name(), from)?;
             self.ensure_root(conn)?;
             let name = to.file_name().unwrap_or_default();
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, to, true)? else {
-                return Err(err(ErrorKind::NotFound, "no directory", OP, to));
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), to, true)? else {
+                return Err(err(ErrorKind::NotFound, "no directory", OP.name(), to));
             };
             let target = format!("{dir}/{name}");
             if target == src {
@@ -89,14 +90,14 @@ impl SftpBackend {
 
     /// Renames `from` (under `src_root`) to `to`, replacing what is there.
     fn rename_inside(&self, src_root: &str, from: &Path, to: &Path) -> Result<Entry> {
-        const OP: &str = "rename";
-        self.object_path(OP, from)?;
-        self.object_path(OP, to)?;
-        self.once(OP, to, |conn| {
-            let (src, stat) = self.regular_file_in(conn, src_root, OP, from)?;
+        const OP: Op = Op::Rename;
+        self.object_path(OP.name(), from)?;
+        self.object_path(OP.name(), to)?;
+        self.run(OP, to, |conn| {
+            let (src, stat) = self.regular_file_in(conn, src_root, OP.name(), from)?;
             self.ensure_root(conn)?;
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, to, true)? else {
-                return Err(err(ErrorKind::NotFound, "no directory", OP, to));
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), to, true)? else {
+                return Err(err(ErrorKind::NotFound, "no directory", OP.name(), to));
             };
             let target = format!("{dir}/{}", to.file_name().unwrap_or_default());
             if target != src {
@@ -108,8 +109,8 @@ impl SftpBackend {
 
     /// Where a listing of `prefix` starts.
     fn start(&self, prefix: &Path) -> Result<Start<Under>> {
-        const OP: &str = "list";
-        self.retried(OP, prefix, |conn| {
+        const OP: Op = Op::List;
+        self.run(OP, prefix, |conn| {
             if prefix.is_root() {
                 let root = full_under(&self.inner.root, prefix);
                 return Ok(match self.lstat(conn, &root)? {
@@ -117,7 +118,7 @@ impl SftpBackend {
                     _ => Start::Nothing,
                 });
             }
-            let dir = match self.dir_of(conn, &self.inner.root, OP, prefix, false) {
+            let dir = match self.dir_of(conn, &self.inner.root, OP.name(), prefix, false) {
                 Ok(Some(dir)) => dir,
                 Ok(None) => return Ok(Start::Nothing),
                 // A symlink or an object on the way: nothing to list.
@@ -151,14 +152,14 @@ impl Backend for SftpBackend {
     }
 
     fn exists(&self, path: &Path) -> Result<bool> {
-        const OP: &str = "exists";
-        self.check_open(OP)?;
+        const OP: Op = Op::Exists;
+        self.check_open(OP.name())?;
         if path.is_root() {
             return Ok(false);
         }
-        check_reserved(OP, path, NAME)?;
-        self.retried(OP, path, |conn| {
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, false)? else {
+        check_reserved(OP.name(), path, NAME)?;
+        self.run(OP, path, |conn| {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), path, false)? else {
                 return Ok(false);
             };
             let full = format!("{dir}/{}", path.file_name().unwrap_or_default());
@@ -169,10 +170,10 @@ impl Backend for SftpBackend {
     }
 
     fn delete(&self, path: &Path) -> Result<()> {
-        const OP: &str = "delete";
-        self.object_path(OP, path)?;
-        self.retried(OP, path, |conn| {
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, false)? else {
+        const OP: Op = Op::Delete;
+        self.object_path(OP.name(), path)?;
+        self.run(OP, path, |conn| {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), path, false)? else {
                 return Ok(());
             };
             let full = format!("{dir}/{}", path.file_name().unwrap_or_default());
@@ -181,13 +182,13 @@ impl Backend for SftpBackend {
                 Some(Kind::Dir) => Err(err(
                     ErrorKind::IsADirectory,
                     "is a directory; use remove_dir",
-                    OP,
+                    OP.name(),
                     path,
                 )),
                 Some(Kind::Symlink) => Err(err(
                     ErrorKind::PermissionDenied,
                     "symlinks are not followed",
-                    OP,
+                    OP.name(),
                     path,
                 )),
                 Some(_) => match conn.sftp.unlink(FsPath::new(&full)) {
@@ -257,47 +258,54 @@ impl Backend for SftpBackend {
     }
 
     fn stat(&self, path: &Path) -> Result<Entry> {
-        const OP: &str = "stat";
-        self.check_open(OP)?;
-        check_reserved(OP, path, NAME)?;
-        self.retried(OP, path, |conn| {
+        const OP: Op = Op::Stat;
+        self.check_open(OP.name())?;
+        check_reserved(OP.name(), path, NAME)?;
+        self.run(OP, path, |conn| {
             let full = match path.is_root() {
                 true => full_under(&self.inner.root, path),
-                false => match self.dir_of(conn, &self.inner.root, OP, path, false)? {
+                false => match self.dir_of(conn, &self.inner.root, OP.name(), path, false)? {
                     Some(dir) => format!("{dir}/{}", path.file_name().unwrap_or_default()),
-                    None => return Err(err(ErrorKind::NotFound, "no such object", OP, path)),
+                    None => {
+                        return Err(err(ErrorKind::NotFound, "no such object", OP.name(), path));
+                    }
                 },
             };
             match self.lstat(conn, &full)? {
-                None => Err(err(ErrorKind::NotFound, "no such object", OP, path)),
+                None => Err(err(ErrorKind::NotFound, "no such object", OP.name(), path)),
                 Some(s) => match kind_of(&s) {
                     Kind::File | Kind::Dir => Ok(entry_of(path, &s)),
                     Kind::Symlink => Err(err(
                         ErrorKind::PermissionDenied,
                         "symlinks are not followed",
-                        OP,
+                        OP.name(),
                         path,
                     )),
-                    Kind::Other => Err(err(ErrorKind::NotFound, "not a regular file", OP, path)),
+                    Kind::Other => Err(err(
+                        ErrorKind::NotFound,
+                        "not a regular file",
+                        OP.name(),
+                        path,
+                    )),
                 },
             }
         })
     }
 
     fn create_dir(&self, path: &Path) -> Result<()> {
-        const OP: &str = "create_dir";
-        self.check_open(OP)?;
-        check_reserved(OP, path, NAME)?;
-        self.retried(OP, path, |conn| {
+        const OP: Op = Op::CreateDir;
+        self.check_open(OP.name())?;
+        check_reserved(OP.name(), path, NAME)?;
+        self.run(OP, path, |conn| {
             self.ensure_root(conn)?;
             if path.is_root() {
                 return Ok(());
             }
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, true)? else {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), path, true)? else {
                 return Err(err(
                     ErrorKind::NotFound,
                     "parent directory missing",
-                    OP,
+                    OP.name(),
                     path,
                 ));
             };
@@ -309,13 +317,13 @@ impl Backend for SftpBackend {
                     Some(Kind::Symlink) => Err(err(
                         ErrorKind::PermissionDenied,
                         "symlinks are not followed",
-                        OP,
+                        OP.name(),
                         path,
                     )),
                     Some(_) => Err(err(
                         ErrorKind::AlreadyExists,
                         "an object exists at this path",
-                        OP,
+                        OP.name(),
                         path,
                     )),
                     None => Err(from_ssh(e)),
@@ -325,10 +333,10 @@ impl Backend for SftpBackend {
     }
 
     fn remove_dir(&self, path: &Path) -> Result<()> {
-        const OP: &str = "remove_dir";
-        self.object_path(OP, path)?;
-        self.retried(OP, path, |conn| {
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, path, false)? else {
+        const OP: Op = Op::RemoveDir;
+        self.object_path(OP.name(), path)?;
+        self.run(OP, path, |conn| {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), path, false)? else {
                 return Ok(());
             };
             let full = format!("{dir}/{}", path.file_name().unwrap_or_default());
@@ -343,7 +351,7 @@ impl Backend for SftpBackend {
                             Err(err(
                                 ErrorKind::DirectoryNotEmpty,
                                 "the directory is not empty",
-                                OP,
+                                OP.name(),
                                 path,
                             ))
                         }
@@ -353,7 +361,7 @@ impl Backend for SftpBackend {
                 Some(_) => Err(err(
                     ErrorKind::NotADirectory,
                     "is an object, not a directory",
-                    OP,
+                    OP.name(),
                     path,
                 )),
             }
@@ -392,11 +400,11 @@ impl Backend for SftpBackend {
     }
 
     fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
-        const OP: &str = "set_modified";
-        self.object_path(OP, path)?;
-        let secs = seconds(modified).map_err(|e| e.context(OP, path.as_str(), NAME))?;
-        self.retried(OP, path, |conn| {
-            let (full, stat) = self.regular_file(conn, OP, path)?;
+        const OP: Op = Op::SetModified;
+        self.object_path(OP.name(), path)?;
+        let secs = seconds(modified).map_err(|e| e.context(OP.name(), path.as_str(), NAME))?;
+        self.run(OP, path, |conn| {
+            let (full, stat) = self.regular_file(conn, OP.name(), path)?;
             self.set_times(conn, &full, secs)?;
             Ok(Entry::file(path.clone(), stat.size.unwrap_or(0))
                 .with_modified(Some(UNIX_EPOCH + Duration::from_secs(secs)))
@@ -405,14 +413,14 @@ impl Backend for SftpBackend {
     }
 
     fn hash(&self, path: &Path, kind: HashKind, cancel: Option<&Cancel>) -> Result<Hash> {
-        const OP: &str = "hash";
+        const OP: Op = Op::Hash;
         if !self.server_hashes().contains(kind) {
             return crate::helpers::hash_object(self, path, kind, cancel);
         }
-        self.object_path(OP, path)?;
+        self.object_path(OP.name(), path)?;
         crate::cancel::check(cancel)?;
-        self.retried(OP, path, |conn| {
-            let (full, _) = self.regular_file(conn, OP, path)?;
+        self.run(OP, path, |conn| {
+            let (full, _) = self.regular_file(conn, OP.name(), path)?;
             super::shell::hash(&conn.sess, kind, &full)
         })
     }

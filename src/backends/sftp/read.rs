@@ -231,6 +231,12 @@ impl Read for SftpReader {
                 }
             };
             if !e.is_temporary() || self.resumes == 0 {
+                // Given up on after resumes in a row: persistent, not to be retried above.
+                let resumed = (RESUMES - self.resumes).max(e.retries());
+                let e = match resumed {
+                    n if n > 0 && e.is_temporary() => e.with_retries(n),
+                    _ => e,
+                };
                 return Err(e.context(OP, self.path.as_str(), NAME).into());
             }
             self.resumes -= 1;

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use ssh2::FileStat;
 
+use super::op::Op;
 use super::pool::Conn;
 use super::tree::{CACHE_MAX, Under, mtime_of};
 use super::write::ASIDE_PREFIX;
@@ -100,8 +101,8 @@ impl SftpBackend {
     /// [`Backend::pending_uploads`](crate::Backend::pending_uploads): the staged files under
     /// `prefix`, in the order of the paths they are for.
     pub(crate) fn pending(&self, prefix: &Path) -> Result<PendingList> {
-        const OP: &str = "pending_uploads";
-        self.check_open(OP)?;
+        const OP: Op = Op::PendingUploads;
+        self.check_open(OP.name())?;
         if prefix.segments().any(is_reserved) {
             return Ok(Box::new(std::iter::empty()));
         }
@@ -111,14 +112,14 @@ impl SftpBackend {
         let full = self.full(prefix);
         let kind = tree
             .lstat_kind(&full)
-            .map_err(|e| e.context(OP, prefix.as_str(), NAME))?;
+            .map_err(|e| e.context(OP.name(), prefix.as_str(), NAME))?;
         let (start, dir_path, only) = match kind {
             Some(Kind::Dir) => (Start::Dir(full), prefix.clone(), None),
             // An object, or nothing: its directory may hold staged files for it.
             _ if !prefix.is_root() => {
                 let dir_path = prefix.parent().unwrap_or_default();
-                let dir = self.retried(OP, prefix, |conn| {
-                    self.dir_of(conn, &self.inner.root, OP, prefix, false)
+                let dir = self.run(OP, prefix, |conn| {
+                    self.dir_of(conn, &self.inner.root, OP.name(), prefix, false)
                 });
                 match dir {
                     Ok(Some(dir)) => (Start::Dir(dir), dir_path, Some(prefix.clone())),
@@ -148,18 +149,18 @@ impl SftpBackend {
     /// puts an old object left aside back). SFTP has no locks: a live writer's file is
     /// deleted too, and its `finish` then fails.
     pub(crate) fn abort_staged(&self, upload: &PendingUpload) -> Result<()> {
-        const OP: &str = "abort_upload";
-        self.check_open(OP)?;
+        const OP: Op = Op::AbortUpload;
+        self.check_open(OP.name())?;
         let Ok(id) = Path::parse(upload.id.as_str()) else {
             return Ok(());
         };
         let name = id.file_name().unwrap_or_default().to_owned();
         let dir = id.parent().unwrap_or_default();
-        if !is_reserved(&name) || check_reserved(OP, &dir, NAME).is_err() {
+        if !is_reserved(&name) || check_reserved(OP.name(), &dir, NAME).is_err() {
             return Ok(());
         }
-        self.retried(OP, &id, |conn| {
-            let Some(dir) = self.dir_of(conn, &self.inner.root, OP, &id, false)? else {
+        self.run(OP, &id, |conn| {
+            let Some(dir) = self.dir_of(conn, &self.inner.root, OP.name(), &id, false)? else {
                 return Ok(());
             };
             match self.lstat(conn, &format!("{dir}/{name}"))? {

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ssh2::{FileStat, FileType};
 
 use super::errors::{FAILURE, NO_SUCH_FILE, from_ssh, is_status};
+use super::op::Op;
 use super::{NAME, SftpBackend};
 use crate::backends::tree::{self, Child, Dirs, Kind, Tree};
 use crate::entry::{Entry, Fields};
@@ -222,7 +223,7 @@ impl Tree for Under {
 
     fn read_dir(&self, dir: &String) -> Result<Vec<Result<Child<FileStat>>>> {
         let b = &self.backend;
-        let items = b.attempt("list", |conn| {
+        let items = b.attempt(Op::List, |conn| {
             conn.sftp.readdir(FsPath::new(dir)).map_err(|e| {
                 if is_status(&e, FAILURE) {
                     Error::new(ErrorKind::NotADirectory, "not a directory")
@@ -252,13 +253,13 @@ impl Tree for Under {
 
     fn lstat_kind(&self, at: &String) -> Result<Option<Kind>> {
         let b = &self.backend;
-        let stat = b.attempt("lstat", |conn| b.lstat(conn, at))?;
+        let stat = b.attempt(Op::Lstat, |conn| b.lstat(conn, at))?;
         Ok(stat.map(|s| kind_of(&s)))
     }
 
     fn mkdir(&self, at: &String) -> Result<()> {
         let b = &self.backend;
-        b.attempt("create_dir", |conn| mkdir(b, conn, at))
+        b.attempt(Op::CreateDir, |conn| mkdir(b, conn, at))
     }
 
     fn file_entry(

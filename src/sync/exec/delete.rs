@@ -88,8 +88,9 @@ impl Engine<'_> {
         };
         for (entry, result) in entries.iter().zip(results) {
             let result = match result {
-                // (Moves to the backup were retried already; a delete must never stand in.)
-                Err(e) if e.is_temporary() && !self.opts.backup.is_on() => {
+                // (Moves to the backup were retried already; a delete must never stand in.
+                // Nor is a delete the backend already retried tried again.)
+                Err(e) if e.is_temporary() && !e.is_persistent() && !self.opts.backup.is_on() => {
                     let to = self.sides.dst_path(&entry.path);
                     self.retried(|_| self.sides.dst.delete(&to))
                 }

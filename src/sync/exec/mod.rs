@@ -201,25 +201,16 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `op`, retried on temporary errors, except [`ErrorKind::Unavailable`]: the backend
-    /// already waited out its bound, and the run stops with it.
-    fn retried<T>(&self, mut op: impl FnMut(u32) -> Result<T>) -> Result<T> {
-        let cancel = self.opts.cancel.as_ref();
-        let mut attempt = 0;
-        loop {
-            crate::cancel::check(cancel)?;
-            match op(attempt) {
-                Err(e)
-                    if e.is_temporary()
-                        && e.kind() != ErrorKind::Unavailable
-                        && attempt < self.retry.retries =>
-                {
-                    self.retry.sleep(attempt, cancel)?;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+    /// `op`, retried on temporary errors (the low-level retries), except those the backend
+    /// already retried ([persistent](Error::is_persistent): trying again here would multiply
+    /// its retries by ours) and [`ErrorKind::Unavailable`] (the backend already waited out
+    /// its bound, and the run stops with it).
+    fn retried<T>(&self, op: impl FnMut(u32) -> Result<T>) -> Result<T> {
+        let retry = self.retry;
+        retry.run_with(self.opts.cancel.as_ref(), op, |e, attempt| {
+            (e.is_temporary() && e.kind() != ErrorKind::Unavailable && attempt < retry.retries)
+                .then(|| retry.delay(attempt))
+        })
     }
 
     /// Runs every attempt and returns the report.

@@ -202,3 +202,53 @@ fn a_failed_head_in_a_listing_is_an_err_item() {
         Some(std::time::UNIX_EPOCH + std::time::Duration::new(1_000_000_000, 500_000_000)),
     );
 }
+
+/// Retries are counted once, end to end: in a sync to an S3 store whose PUTs of one object
+/// always fail (503 SlowDown, answered by the HTTP fault proxy in front of s3s-fs), the PUT
+/// is sent (S3 retries + 1) × (runs) times, not times the engine's low-level retries too; the
+/// report's error says it was retried, and how many times.
+#[cfg(feature = "sync")]
+#[test]
+fn a_persistent_failure_is_tried_backend_retries_times_runs() {
+    use super::{cleanup, unique_prefix};
+    use crate::support::http_fault::HttpFault;
+    use omnistorage::sync::{self, Options};
+    use omnistorage::{MemoryBackend, Path};
+    use std::time::Duration;
+
+    let Some(env) = crate::support::require_server("s3s") else {
+        return;
+    };
+    let prefix = unique_prefix("retried-once");
+    let proxy = HttpFault::start(upstream(&env)).unwrap();
+    let dst = builder(&env)
+        .endpoint(format!("http://{}", proxy.addr()))
+        .prefix(&prefix)
+        .retries(3)
+        .retry_base(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let src = MemoryBackend::new();
+    src.write_all("ok.txt", b"passes").unwrap();
+    src.write_all("fails.txt", b"never stored").unwrap();
+    proxy.fail("PUT", &format!("/{prefix}/fails.txt"), 503, "SlowDown");
+    let opts = Options::new()
+        .retries(2)
+        .low_level_retries(10)
+        .retry_delay(Duration::from_millis(1));
+    let r = sync::sync(&src, &Path::root(), &dst, &Path::root(), &opts).expect("run");
+    assert_eq!(r.attempts, 3, "the whole run, three times");
+    assert_eq!(
+        proxy.faulted(),
+        4 * 3,
+        "(1 + 3 S3 retries) × 3 runs, not × 11 low-level tries"
+    );
+    assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+    let err = &r.failures[0].error;
+    assert!(err.is_temporary() && err.is_persistent(), "{err:?}");
+    assert_eq!(err.retries(), 3, "{err}");
+    assert!(err.to_string().contains("(retried 3 times)"), "{err}");
+    assert!(dst.contains("ok.txt").unwrap());
+    assert!(!dst.contains("fails.txt").unwrap());
+    cleanup(&env, &prefix);
+}

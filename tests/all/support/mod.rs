@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: the real servers that `scripts/servers/up` starts (S3
-//! servers, OpenSSH's sshd and `rclone serve sftp` for SFTP), found through `OMNISTORAGE_TEST_<SERVER>_*`
-//! variables, and a fault-injecting TCP proxy.
+//! servers, OpenSSH's sshd and `rclone serve sftp` for SFTP), found through
+//! `OMNISTORAGE_TEST_<SERVER>_*` variables, a fault-injecting TCP proxy, and an HTTP one that
+//! answers chosen requests with an error and counts them.
 //!
 //! `scripts/test` starts the servers and exports the variables; by hand:
 //!
@@ -14,6 +15,7 @@
 // Each suite uses some of these helpers, and the first of them arrive before their users.
 #![allow(dead_code)]
 
+pub mod http_fault;
 pub mod rclone_sftp;
 pub mod rng;
 pub mod tcp_proxy;

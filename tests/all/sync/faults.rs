@@ -16,13 +16,18 @@ use omnistorage::{
 use super::{names, put, t, tree};
 
 /// A memory backend whose writers fail for chosen paths: `n` times with a temporary error
-/// (then work), or always with a permanent one (`u32::MAX`).
+/// (then work), or always with a permanent one (`u32::MAX`), or always with a temporary
+/// error already retried by the backend ([`PERSISTENT`]).
 #[derive(Debug, Default)]
 struct Faulty {
     inner: MemoryBackend,
     fail_writes: Mutex<HashMap<String, u32>>,
     writes: AtomicU32,
 }
+
+/// The `times` of [`Faulty::fail`] that fails every write as a backend whose own 4 retries
+/// all failed.
+const PERSISTENT: u32 = u32::MAX - 1;
 
 impl Faulty {
     fn fail(&self, path: &str, times: u32) {
@@ -48,6 +53,11 @@ impl omnistorage::Wrap for Faulty {
                     ErrorKind::PermissionDenied,
                     "refused by the test",
                 ));
+            }
+            if *n == PERSISTENT {
+                return Err(Error::new(ErrorKind::Io, "503 by the test")
+                    .with_temporary(true)
+                    .with_retries(4));
             }
             if *n > 0 {
                 *n -= 1;
@@ -138,6 +148,32 @@ fn temporary_failures_are_retried_per_operation() {
         dst.writes.load(Ordering::SeqCst),
         5,
         "two failed writers, three good"
+    );
+}
+
+/// An error the backend already retried is not retried by the engine's low-level retries
+/// (that would multiply them), only by the whole-run retries: one write per run.
+#[test]
+fn a_persistent_error_is_tried_once_per_run() {
+    let (src, dst) = (source(), Faulty::default());
+    dst.fail("a", PERSISTENT);
+    let opts = quick().low_level_retries(10).retries(2);
+    let r = sync::sync(&src, &Path::root(), &dst, &Path::root(), &opts).expect("run");
+    assert_eq!(r.attempts, 3);
+    assert_eq!(
+        dst.writes.load(Ordering::SeqCst),
+        3 + 2,
+        "a: once in each of the 3 runs; b and c: once"
+    );
+    assert_eq!(r.failures.len(), 1);
+    assert!(r.failures[0].error.is_persistent());
+    assert!(
+        r.failures[0]
+            .error
+            .to_string()
+            .ends_with("(retried 4 times)"),
+        "{}",
+        r.failures[0].error
     );
 }
 
