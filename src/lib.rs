@@ -100,6 +100,9 @@
 //! | `zstd` | zstd in `compress` (`compress::zstd`, `CompressBackend`, multithreaded writers) | `zstd` (libzstd, a C build) |
 //! | `sync` | the sync engine, `omnistorage::sync`: sync, copy, move, check, verify, bisync, dedupe, with rclone's filters | `rayon`, `glob`, `md-5` |
 //! | `s3` | `S3Backend`: AWS S3 and S3-compatible stores (`s3://`) | `rusty-s3`, `ureq` (rustls), `md-5`, `jiff` |
+//! | `sftp` | `SftpBackend`: SFTP servers (`sftp://`), host keys checked against `known_hosts` | `ssh2` (libssh2 built from C), `openssl-sys` (the system's OpenSSL), `libz-sys`, `sha1` |
+//! | `sftp-vendored` | `sftp` with OpenSSL built from source and linked statically (static binaries) | the same, and `openssl-src` |
+//! | `cli` | the `omnistorage` command-line tool (rclone's commands and flags), with `sync`, `s3`, `sftp` | those, `sha1`, `sha2`, `signal-hook`, `idna_adapter` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -42,10 +42,7 @@ use crate::backend::Backend;
 use crate::backends::file::FileBackend;
 use crate::backends::memory::MemoryBackend;
 use crate::error::{Error, ErrorKind, Result};
-use crate::url::is_scheme;
-
-/// Parsed URLs live in their own module now; `registry::Url` stays as a name for it.
-pub use crate::url::Url;
+use crate::url::{Url, is_scheme};
 
 /// Makes a backend from a parsed URL.
 pub type Factory = Arc<dyn Fn(&Url) -> Result<Box<dyn Backend>> + Send + Sync + 'static>;

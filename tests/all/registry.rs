@@ -108,12 +108,6 @@ fn errors_never_show_secrets() {
 }
 
 #[test]
-fn the_registry_names_the_one_url_type() {
-    let url: omnistorage::registry::Url = omnistorage::Url::parse("mem://x").unwrap();
-    assert_eq!(url.host, "x");
-}
-
-#[test]
 fn mem_urls_with_a_path_see_the_store_from_there() {
     let whole = open("mem://registry-scoped").unwrap();
     let photos = open("mem://registry-scoped/photos/2025").unwrap();

@@ -13,7 +13,7 @@ impl S3Backend {
     /// `part_size`, `concurrency`, `retries`, `conditional_writes`,
     /// `danger_accept_invalid_certs`, `upload_journal` (a directory). A user and password in the URL are the key id and
     /// secret.
-    pub fn from_url(url: &crate::registry::Url) -> Result<S3Backend> {
+    pub fn from_url(url: &crate::url::Url) -> Result<S3Backend> {
         let bad = |msg: String| Error::new(ErrorKind::InvalidConfig, msg).with_backend(NAME);
         let mut b = S3Builder::new(url.host.clone()).prefix(url.path.trim_start_matches('/'));
         let flag = |key: &str| -> Result<Option<bool>> {
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn endpoints_and_bound_from_the_url() {
-        let url = crate::registry::Url::parse(
+        let url = crate::url::Url::parse(
             "s3://bucket/p?endpoint=http://127.0.0.1:3910,http://127.0.0.1:3920/&endpoint_down_after=3s&access_key_id=k&secret_access_key=s",
         )
         .unwrap();
@@ -143,7 +143,7 @@ mod tests {
             ["http://127.0.0.1:3910", "http://127.0.0.1:3920"]
         );
         assert_eq!(cfg.down_after, std::time::Duration::from_secs(3));
-        let bad = crate::registry::Url::parse(
+        let bad = crate::url::Url::parse(
             "s3://bucket/?endpoint=http://a:1&endpoint_down_after=soon&anonymous=true",
         )
         .unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::config::{HostKeyCheck, SftpBuilder};
 use super::{NAME, SftpBackend};
 use crate::error::{Error, ErrorKind, Result};
-use crate::registry::Url;
+use crate::url::Url;
 
 impl SftpBackend {
     /// Opens from a parsed URL. The path is absolute (`sftp://host/srv/data`), or under the

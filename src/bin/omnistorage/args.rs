@@ -28,6 +28,7 @@ pub enum Kind {
 }
 
 /// One flag rclone users know: long name, short letter, kind, one line of help.
+#[derive(Clone, Copy, Debug)]
 pub struct Spec {
     pub long: &'static str,
     pub short: Option<char>,
@@ -35,7 +36,7 @@ pub struct Spec {
     pub help: &'static str,
 }
 
-const fn flag(long: &'static str, kind: Kind, help: &'static str) -> Spec {
+pub const fn flag(long: &'static str, kind: Kind, help: &'static str) -> Spec {
     Spec {
         long,
         short: None,
@@ -44,7 +45,7 @@ const fn flag(long: &'static str, kind: Kind, help: &'static str) -> Spec {
     }
 }
 
-const fn short(long: &'static str, c: char, kind: Kind, help: &'static str) -> Spec {
+pub const fn short(long: &'static str, c: char, kind: Kind, help: &'static str) -> Spec {
     Spec {
         long,
         short: Some(c),
@@ -53,8 +54,10 @@ const fn short(long: &'static str, c: char, kind: Kind, help: &'static str) -> S
     }
 }
 
-/// Every flag, rclone's names.
-pub const FLAGS: &[Spec] = &[
+/// The global flags, rclone's names: every command takes them (as rclone's global flags,
+/// they are accepted where they mean nothing). A command's own flags are in its entry of
+/// the command table (`commands::table`).
+pub const GLOBAL: &[Spec] = &[
     short(
         "dry-run",
         'n',
@@ -152,11 +155,6 @@ pub const FLAGS: &[Spec] = &[
         Kind::Switch,
         "delete files on the destination excluded from sync",
     ),
-    flag(
-        "delete-empty-src-dirs",
-        Kind::Switch,
-        "delete empty source directories after a move",
-    ),
     flag("metadata", Kind::Switch, "copy user metadata too"),
     flag("include", Kind::Many, "include files matching the pattern"),
     flag("exclude", Kind::Many, "exclude files matching the pattern"),
@@ -242,79 +240,7 @@ pub const FLAGS: &[Spec] = &[
         "do not record S3 uploads to resume them after a kill",
     ),
     flag("config", Kind::Value, "the config file"),
-    // check
-    flag(
-        "one-way",
-        Kind::Switch,
-        "check: only look for files missing at the destination",
-    ),
-    flag(
-        "combined",
-        Kind::Value,
-        "check: write the combined report to this file (- for stdout)",
-    ),
-    flag(
-        "missing-on-src",
-        Kind::Value,
-        "check: report files missing at the source here",
-    ),
-    flag(
-        "missing-on-dst",
-        Kind::Value,
-        "check: report files missing at the destination here",
-    ),
-    flag("match", Kind::Value, "check: report matching files here"),
-    flag("differ", Kind::Value, "check: report differing files here"),
-    flag("error", Kind::Value, "check: report files with errors here"),
-    flag(
-        "download",
-        Kind::Switch,
-        "check: compare the data, downloading both sides",
-    ),
-    // listings
-    short("recursive", 'R', Kind::Switch, "recurse into the listing"),
     flag("max-depth", Kind::Value, "the depth to list to"),
-    flag("format", Kind::Value, "lsf: output format (p, s, t, h, m)"),
-    flag(
-        "separator",
-        Kind::Value,
-        "lsf: separator for the fields (;)",
-    ),
-    flag("dirs-only", Kind::Switch, "only list directories"),
-    flag("files-only", Kind::Switch, "only list files"),
-    flag("hash", Kind::Value, "the hash for hashsum, lsf's h"),
-    // cat
-    flag(
-        "offset",
-        Kind::Value,
-        "cat: start at this offset (negative: from the end)",
-    ),
-    flag("count", Kind::Value, "cat: only print this many bytes"),
-    flag("head", Kind::Value, "cat: only print the first N bytes"),
-    flag("tail", Kind::Value, "cat: only print the last N bytes"),
-    // misc
-    flag("expire", Kind::Value, "link: the URL's lifetime (e.g. 1h)"),
-    flag(
-        "dedupe-mode",
-        Kind::Value,
-        "dedupe: list|first|newest|oldest|rename",
-    ),
-    flag(
-        "resync",
-        Kind::Switch,
-        "bisync: first run, or to start over",
-    ),
-    flag(
-        "conflict-resolve",
-        Kind::Value,
-        "bisync: newer|older|larger|smaller|path1|path2|none",
-    ),
-    flag(
-        "check-access",
-        Kind::Switch,
-        "bisync: require RCLONE_TEST files on both sides",
-    ),
-    flag("workdir", Kind::Value, "bisync: where its state is kept"),
     short("help", 'h', Kind::Switch, "show help"),
 ];
 
@@ -359,12 +285,24 @@ impl Args {
     }
 }
 
+/// Every flag the parser knows: the global ones, then each command's own.
+pub fn every_flag() -> impl Iterator<Item = &'static Spec> {
+    GLOBAL
+        .iter()
+        .chain(crate::commands::COMMANDS.iter().flat_map(|c| c.flags))
+}
+
 fn spec_long(name: &str) -> Option<&'static Spec> {
-    FLAGS.iter().find(|s| s.long == name)
+    every_flag().find(|s| s.long == name)
 }
 
 fn spec_short(c: char) -> Option<&'static Spec> {
-    FLAGS.iter().find(|s| s.short == Some(c))
+    every_flag().find(|s| s.short == Some(c))
+}
+
+/// Whether `name` is a global flag.
+pub fn is_global(name: &str) -> bool {
+    GLOBAL.iter().any(|s| s.long == name)
 }
 
 /// Parses `argv` (without the program name).

@@ -39,24 +39,39 @@ impl From<omnistorage::Result<u8>> for Outcome {
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
-        Err(Usage(msg)) => {
-            eprintln!("Error: {msg}");
-            eprintln!("Run 'omnistorage help' for usage.");
-            return ExitCode::from(exit::USAGE);
-        }
+        Err(Usage(msg)) => return ExitCode::from(usage_error(&msg)),
     };
     ExitCode::from(run(&args))
 }
 
+/// A usage error: one line, a pointer to the help, exit code 1.
+fn usage_error(msg: &str) -> u8 {
+    eprintln!("Error: {msg}");
+    eprintln!("Run 'omnistorage help' for usage.");
+    exit::USAGE
+}
+
 fn run(args: &Args) -> u8 {
-    let Some(command) = args.command.as_deref() else {
-        print!("{}", commands::help::USAGE);
+    let Some(name) = args.command.as_deref() else {
+        print!("{}", commands::help::usage());
         return exit::USAGE;
     };
+    let command = commands::find(name);
     if args.on("help") {
-        print!("{}", commands::help::USAGE);
+        match command {
+            Some(c) => print!("{}", commands::help::command(c)),
+            None => print!("{}", commands::help::usage()),
+        }
         return exit::OK;
     }
+    let checked = match command {
+        Some(c) => commands::check_flags(c, args).map(|()| c),
+        None => Err(Usage(format!("unknown command {name:?}"))),
+    };
+    let command = match checked {
+        Ok(c) => c,
+        Err(Usage(msg)) => return usage_error(&msg),
+    };
     let out = match output_from(args) {
         Ok(out) => out,
         Err(e) => {
@@ -69,11 +84,7 @@ fn run(args: &Args) -> u8 {
     let _signals = signals::install(&cancel);
     let outcome = match commands::dispatch(command, args, &cancel, &out) {
         Ok(outcome) => outcome,
-        Err(Usage(msg)) => {
-            eprintln!("Error: {msg}");
-            eprintln!("Run 'omnistorage help' for usage.");
-            return exit::USAGE;
-        }
+        Err(Usage(msg)) => return usage_error(&msg),
     };
     match outcome {
         Outcome::Code(code) => code,

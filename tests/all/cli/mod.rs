@@ -8,6 +8,7 @@ mod parity;
 mod remote;
 #[cfg(unix)]
 mod signals;
+mod table;
 
 use std::path::Path as FsPath;
 use std::process::{Command, Output, Stdio};

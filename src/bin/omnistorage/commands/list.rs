@@ -5,17 +5,12 @@ use std::time::SystemTime;
 
 use omnistorage::{Backend, Cancel, Entry, Error, HashKind, ListOptions, Path};
 
-use super::arity;
 use crate::args::{Args, Usage};
 use crate::{Outcome, exit, flags, remote};
 
-pub fn run(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
-    arity(args, command, 1, 1, "PATH")?;
-    let result = list(command, args, cancel);
-    Ok(match result {
-        Ok(code) => Outcome::Code(code),
-        Err(e) => Outcome::Failed(e, false),
-    })
+/// ls, lsl, lsd, lsf, lsjson, size, tree: one listing, printed as the command's name says.
+pub(super) fn run(c: &super::Call<'_>) -> Result<Outcome, Usage> {
+    super::on_tree(list(c.name, c.args, c.cancel))
 }
 
 /// Time as rclone prints it in `lsl`: `2006-01-02 15:04:05.000000000` (UTC here).

@@ -1,65 +1,138 @@
-//! The commands, by rclone's names.
+//! The commands, by rclone's names: one table (`table.rs`) from which dispatch, help, flag
+//! validation and the shell completions are made.
 
 mod completion;
 mod configcmd;
 pub mod help;
 mod list;
 mod objects;
+mod table;
+#[cfg(test)]
+mod tests;
 mod transfer;
 
-use omnistorage::Cancel;
+use omnistorage::{Cancel, Error};
+
+pub use table::COMMANDS;
 
 use crate::Outcome;
-use crate::args::{Args, Usage};
+use crate::args::{Args, Spec, Usage};
 use crate::output::Output;
 
-/// Checks the number of arguments.
-pub fn arity(args: &Args, command: &str, min: usize, max: usize, shape: &str) -> Result<(), Usage> {
-    let n = args.rest.len();
-    if n < min || n > max {
+/// One command: its names, its arguments, what it does, the flags it takes beyond the
+/// global ones, and the function that runs it.
+pub struct Command {
+    /// The name it is called by (rclone's).
+    pub name: &'static str,
+    /// Other names for it.
+    pub aliases: &'static [&'static str],
+    /// Its arguments, as `help` shows them (`SRC DST`).
+    pub usage: &'static str,
+    /// How many arguments it takes, at least and at most.
+    pub args: (usize, usize),
+    /// One line for `help`.
+    pub summary: &'static str,
+    /// More for `help COMMAND` (empty: nothing more).
+    pub details: &'static str,
+    /// The flags it takes beyond the global ones (`args::GLOBAL`).
+    pub flags: &'static [Spec],
+    /// Runs it (the arguments counted already).
+    pub run: fn(&Call<'_>) -> Result<Outcome, Usage>,
+}
+
+impl Command {
+    /// Its name and aliases.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.name).chain(self.aliases.iter().copied())
+    }
+
+    /// Whether it takes the flag `long` (its own, or a global one).
+    pub fn takes(&self, long: &str) -> bool {
+        crate::args::is_global(long) || self.flags.iter().any(|f| f.long == long)
+    }
+}
+
+/// What a command is run with.
+pub struct Call<'a> {
+    /// The command's name (its own, also when called by an alias).
+    pub name: &'static str,
+    pub args: &'a Args,
+    pub cancel: &'a Cancel,
+    pub out: &'a Output,
+}
+
+/// The command called `name` (or aliased so).
+pub fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.names().any(|n| n == name))
+}
+
+/// Checks that `command` takes every flag given: a flag of another command is an error
+/// naming the flag and the command, as rclone's.
+pub fn check_flags(command: &Command, args: &Args) -> Result<(), Usage> {
+    for (long, _) in &args.flags {
+        if command.takes(long) {
+            continue;
+        }
+        let owners: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.flags.iter().any(|f| f.long == *long))
+            .map(|c| c.name)
+            .collect();
+        let short = crate::args::every_flag()
+            .find(|f| f.long == *long)
+            .and_then(|f| f.short)
+            .map(|c| format!(" (-{c})"))
+            .unwrap_or_default();
         return Err(Usage(format!(
-            "{command}: expected {shape}, got {n} argument(s)"
+            "unknown flag --{long}{short} for command {:?} (a flag of {}; 'omnistorage help {}' \
+             lists its flags)",
+            command.name,
+            owners.join(", "),
+            command.name
         )));
     }
     Ok(())
 }
 
-/// Runs `command`.
+/// Checks the number of arguments.
+fn arity(args: &Args, command: &Command) -> Result<(), Usage> {
+    let n = args.rest.len();
+    let (min, max) = command.args;
+    if n < min || n > max {
+        let name = command.name;
+        let shape = command.usage;
+        return Err(Usage(format!(
+            "{name}: expected {shape}, got {n} argument(s)"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `command` (its flags checked already, by `check_flags`).
 pub fn dispatch(
-    command: &str,
+    command: &Command,
     args: &Args,
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
-    Ok(match command {
-        "version" => {
-            println!("omnistorage v{}", env!("CARGO_PKG_VERSION"));
-            println!("- features: sync, s3, sftp (the file and memory backends are built in)");
-            Outcome::Code(crate::exit::OK)
-        }
-        "help" => {
-            match args.rest.first().map(String::as_str) {
-                Some("flags") => print!("{}", help::flags()),
-                _ => print!("{}", help::USAGE),
-            }
-            Outcome::Code(crate::exit::OK)
-        }
-        "sync" | "copy" | "move" | "check" | "cryptcheck" | "verify" | "copyto" | "moveto"
-        | "dedupe" | "bisync" => transfer::run(command, args, cancel, out)?,
-        "ls" | "lsl" | "lsd" | "lsf" | "lsjson" | "size" | "tree" => {
-            list::run(command, args, cancel)?
-        }
-        "cat" | "rcat" | "delete" | "deletefile" | "purge" | "mkdir" | "rmdir" | "rmdirs"
-        | "touch" | "md5sum" | "sha1sum" | "sha256sum" | "hashsum" | "link" | "cleanup"
-        | "about" => objects::run(command, args, cancel)?,
-        "config" => configcmd::run(args)?,
-        "completion" => match args.rest.first().and_then(|s| completion::script(s)) {
-            Some(script) => {
-                print!("{script}");
-                Outcome::Code(crate::exit::OK)
-            }
-            None => return Err(Usage("completion: give one of bash, zsh, fish".into())),
-        },
-        other => return Err(Usage(format!("unknown command {other:?}"))),
+    arity(args, command)?;
+    (command.run)(&Call {
+        name: command.name,
+        args,
+        cancel,
+        out,
     })
+}
+
+/// The end of a command on one object: a missing one is "file not found" (exit 4).
+fn on_object(r: Result<u8, Error>) -> Result<Outcome, Usage> {
+    Ok(match r {
+        Ok(code) => Outcome::Code(code),
+        Err(e) => Outcome::Failed(e, true),
+    })
+}
+
+/// The end of a command on a tree: a missing one is "directory not found" (exit 3).
+fn on_tree(r: Result<u8, Error>) -> Result<Outcome, Usage> {
+    Ok(Outcome::from(r))
 }

@@ -9,54 +9,36 @@ use omnistorage::{
     WriteOptions,
 };
 
-use super::arity;
 use crate::args::{Args, Usage};
 use crate::{Outcome, exit, flags, remote};
 
-pub fn run(command: &str, args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
-    let (min, max, shape) = match command {
-        "hashsum" => (2, 2, "HASH PATH"),
-        _ => (1, 1, "PATH"),
+/// `hashsum HASH PATH`: the hash is named by its first argument.
+pub(super) fn hashsum(args: &Args, cancel: &Cancel) -> Result<Outcome, Usage> {
+    let Some(kind) = HashKind::from_name(&args.rest[0].to_ascii_lowercase()) else {
+        return Err(Usage(format!(
+            "hashsum: unknown hash {:?} (md5, sha1, sha256, crc32c)",
+            args.rest[0]
+        )));
     };
-    arity(args, command, min, max, shape)?;
-    let object = matches!(command, "cat" | "rcat" | "deletefile" | "touch" | "link");
-    let result = match command {
-        "cat" => cat(args, cancel),
-        "rcat" => rcat(args, cancel),
-        "deletefile" => deletefile(args),
-        "touch" => touch(args),
-        "link" => link(args),
-        "md5sum" => sums(args, HashKind::Md5, &args.rest[0], cancel),
-        "sha1sum" => sums(args, HashKind::Sha1, &args.rest[0], cancel),
-        "sha256sum" => sums(args, HashKind::Sha256, &args.rest[0], cancel),
-        "hashsum" => match HashKind::from_name(&args.rest[0].to_ascii_lowercase()) {
-            Some(k) => sums(args, k, &args.rest[1], cancel),
-            None => {
-                return Err(Usage(format!(
-                    "hashsum: unknown hash {:?} (md5, sha1, sha256, crc32c)",
-                    args.rest[0]
-                )));
-            }
-        },
-        "delete" => delete(args, cancel),
-        "purge" => purge(args, cancel),
-        "mkdir" => remote::tree(&args.rest[0])
-            .and_then(|t| t.backend.create_dir(&t.path).map(|_| exit::OK)),
-        "rmdir" => remote::tree(&args.rest[0]).and_then(|t| {
-            let parent = t.backend;
-            parent.remove_dir(&t.path).map(|_| exit::OK)
-        }),
-        "rmdirs" => rmdirs(args),
-        "cleanup" => cleanup(args),
-        _ => Err(Error::new(
-            ErrorKind::Unsupported,
-            format!("{command}: not supported by the backends of this build"),
-        )),
-    };
-    Ok(match result {
-        Ok(code) => Outcome::Code(code),
-        Err(e) => Outcome::Failed(e, object),
-    })
+    super::on_tree(sums(args, kind, &args.rest[1], cancel))
+}
+
+pub(super) fn mkdir(args: &Args) -> Result<u8, Error> {
+    let t = remote::tree(&args.rest[0])?;
+    t.backend.create_dir(&t.path).map(|_| exit::OK)
+}
+
+pub(super) fn rmdir(args: &Args) -> Result<u8, Error> {
+    let t = remote::tree(&args.rest[0])?;
+    t.backend.remove_dir(&t.path).map(|_| exit::OK)
+}
+
+/// `about`: no backend of this build reports its space.
+pub(super) fn about() -> Result<u8, Error> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "about: not supported by the backends of this build",
+    ))
 }
 
 /// A tree command on a path that is missing is "directory not found" (exit 3).
@@ -91,7 +73,7 @@ fn number(args: &Args, flag: &str) -> Result<Option<i64>, Error> {
         .transpose()
 }
 
-fn cat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
+pub(super) fn cat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     let o = remote::object_or_local(&args.rest[0])?;
     let (offset, count) = (number(args, "offset")?, number(args, "count")?);
     let (head, tail) = (number(args, "head")?, number(args, "tail")?);
@@ -112,7 +94,7 @@ fn cat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn rcat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
+pub(super) fn rcat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     let o = remote::object_or_local(&args.rest[0])?;
     let opts = WriteOptions::new()
         .modified(SystemTime::now())
@@ -124,7 +106,7 @@ fn rcat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn deletefile(args: &Args) -> Result<u8, Error> {
+pub(super) fn deletefile(args: &Args) -> Result<u8, Error> {
     let o = remote::object_or_local(&args.rest[0])?;
     // `delete` of a missing object is Ok in the contract; rclone's deletefile says 4.
     o.backend.stat(&o.path)?;
@@ -134,7 +116,7 @@ fn deletefile(args: &Args) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn touch(args: &Args) -> Result<u8, Error> {
+pub(super) fn touch(args: &Args) -> Result<u8, Error> {
     let o = remote::object_or_local(&args.rest[0])?;
     let now = SystemTime::now();
     match o.backend.stat(&o.path) {
@@ -152,7 +134,7 @@ fn touch(args: &Args) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn link(args: &Args) -> Result<u8, Error> {
+pub(super) fn link(args: &Args) -> Result<u8, Error> {
     let o = remote::object_or_local(&args.rest[0])?;
     let expire = match args.value("expire") {
         Some(v) => omnistorage::sync::filter::parse_duration(v)?,
@@ -162,7 +144,7 @@ fn link(args: &Args) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn sums(args: &Args, kind: HashKind, spec: &str, cancel: &Cancel) -> Result<u8, Error> {
+pub(super) fn sums(args: &Args, kind: HashKind, spec: &str, cancel: &Cancel) -> Result<u8, Error> {
     let t = remote::tree(spec)?;
     require_dir(t.backend.as_ref(), &t.path)?;
     let filter = flags::filter(args)?;
@@ -229,7 +211,7 @@ fn delete_all(args: &Args, t: &remote::Opened, paths: &[Path]) -> Result<bool, E
     Ok(ok)
 }
 
-fn delete(args: &Args, _cancel: &Cancel) -> Result<u8, Error> {
+pub(super) fn delete(args: &Args) -> Result<u8, Error> {
     let t = remote::tree(&args.rest[0])?;
     require_dir(t.backend.as_ref(), &t.path)?;
     let paths = objects(args, &t)?;
@@ -256,7 +238,7 @@ fn dirs_deepest_first(b: &dyn Backend, root: &Path) -> Vec<Path> {
     dirs
 }
 
-fn purge(args: &Args, _cancel: &Cancel) -> Result<u8, Error> {
+pub(super) fn purge(args: &Args) -> Result<u8, Error> {
     let t = remote::tree(&args.rest[0])?;
     require_dir(t.backend.as_ref(), &t.path)?;
     let mut paths = Vec::new();
@@ -276,7 +258,7 @@ fn purge(args: &Args, _cancel: &Cancel) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn rmdirs(args: &Args) -> Result<u8, Error> {
+pub(super) fn rmdirs(args: &Args) -> Result<u8, Error> {
     let t = remote::tree(&args.rest[0])?;
     require_dir(t.backend.as_ref(), &t.path)?;
     for d in dirs_deepest_first(t.backend.as_ref(), &t.path) {
@@ -292,7 +274,7 @@ fn rmdirs(args: &Args) -> Result<u8, Error> {
     Ok(exit::OK)
 }
 
-fn cleanup(args: &Args) -> Result<u8, Error> {
+pub(super) fn cleanup(args: &Args) -> Result<u8, Error> {
     let t = remote::tree(&args.rest[0])?;
     let mut n = 0;
     for item in t.backend.pending_uploads(&t.path)? {

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use omnistorage::sync::{self, BisyncOptions, CheckReport, Conflict, DedupeMode, Options, Report};
 use omnistorage::{Cancel, Error, ErrorKind, Path};
 
-use super::arity;
 use crate::args::{Args, Usage};
 use crate::output::{Level, Output};
 use crate::{Outcome, exit, flags, remote};
@@ -20,17 +19,6 @@ macro_rules! tri {
             Err(e) => return Ok(Outcome::Failed(e, false)),
         }
     };
-}
-
-pub fn run(command: &str, args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
-    match command {
-        "sync" | "copy" | "move" => tree_transfer(command, args, cancel, out),
-        "copyto" | "moveto" => one_transfer(command, args, cancel, out),
-        "check" | "cryptcheck" | "verify" => check(command, args, cancel, out),
-        "dedupe" => dedupe(args, cancel, out),
-        "bisync" => bisync(args, cancel, out),
-        _ => Err(Usage(format!("unknown command {command:?}"))),
-    }
 }
 
 /// The last progress snapshot a run reported (for the summary at its end).
@@ -104,13 +92,12 @@ fn summary(out: &Output, r: &Report, last: &Last) {
     }
 }
 
-fn tree_transfer(
+pub(super) fn tree_transfer(
     command: &str,
     args: &Args,
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
-    arity(args, command, 2, 2, "SRC DST")?;
     let (opts, last) = tri!(options(args, cancel, out));
     out.debug(
         None,
@@ -132,13 +119,12 @@ fn tree_transfer(
 }
 
 /// copyto / moveto: one object to exactly the named destination (a tree: like copy/move).
-fn one_transfer(
+pub(super) fn one_transfer(
     command: &str,
     args: &Args,
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
-    arity(args, command, 2, 2, "SRC DST")?;
     let src = tri!(remote::object_or_local(&args.rest[0]));
     let is_object = matches!(src.backend.stat(&src.path), Ok(e) if !e.is_dir);
     if !is_object {
@@ -175,8 +161,12 @@ fn report_file(name: &str, lines: &[String]) -> Result<(), Error> {
     std::fs::write(name, text).map_err(|e| Error::from(e).with_path(name))
 }
 
-fn check(command: &str, args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
-    arity(args, command, 2, 2, "SRC DST")?;
+pub(super) fn check(
+    command: &str,
+    args: &Args,
+    cancel: &Cancel,
+    out: &Output,
+) -> Result<Outcome, Usage> {
     let (opts, _) = tri!(options(args, cancel, out));
     let src = tri!(remote::tree(&args.rest[0]));
     let dst = tri!(remote::tree(&args.rest[1]));
@@ -242,8 +232,7 @@ fn check(command: &str, args: &Args, cancel: &Cancel, out: &Output) -> Result<Ou
     }))
 }
 
-fn dedupe(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
-    arity(args, "dedupe", 1, 2, "[MODE] PATH")?;
+pub(super) fn dedupe(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     let (mode, path) = match args.rest.as_slice() {
         [mode, path] => (Some(mode.as_str()), path),
         [path] => (args.value("dedupe-mode"), path),
@@ -301,8 +290,7 @@ fn dedupe(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> 
     }))
 }
 
-fn bisync(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
-    arity(args, "bisync", 2, 2, "PATH1 PATH2")?;
+pub(super) fn bisync(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     let conflict = match args.value("conflict-resolve").unwrap_or("none") {
         "none" => Conflict::KeepBoth,
         "newer" => Conflict::Newer,

@@ -1,0 +1,434 @@
+//! The command table: every command with its names, arguments, summary, own flags and the
+//! function that runs it. Dispatch, `help`, `help COMMAND`, flag validation and the shell
+//! completions are all made from it; a command exists when it has a line here.
+
+use omnistorage::HashKind;
+
+use super::{Call, Command, configcmd, help, list, objects, on_object, on_tree, transfer};
+use crate::args::{Kind, Spec, flag, short};
+use crate::{Outcome, exit};
+
+/// Any number of arguments: the command checks them itself.
+const ANY: (usize, usize) = (0, usize::MAX);
+
+/// `check` and `cryptcheck`: where the report files go, and one-way.
+const CHECK: &[Spec] = &[
+    flag(
+        "one-way",
+        Kind::Switch,
+        "only look for files missing at the destination",
+    ),
+    flag(
+        "combined",
+        Kind::Value,
+        "write the combined report to this file (- for stdout)",
+    ),
+    flag(
+        "missing-on-src",
+        Kind::Value,
+        "report files missing at the source here",
+    ),
+    flag(
+        "missing-on-dst",
+        Kind::Value,
+        "report files missing at the destination here",
+    ),
+    flag("match", Kind::Value, "report matching files here"),
+    flag("differ", Kind::Value, "report differing files here"),
+    flag("error", Kind::Value, "report files with errors here"),
+];
+
+/// `check` alone: the reports, and `--download`.
+const CHECK_DOWNLOAD: &[Spec] = &[
+    CHECK[0],
+    CHECK[1],
+    CHECK[2],
+    CHECK[3],
+    CHECK[4],
+    CHECK[5],
+    CHECK[6],
+    flag(
+        "download",
+        Kind::Switch,
+        "compare the data, downloading both sides",
+    ),
+];
+
+const RECURSIVE: Spec = short("recursive", 'R', Kind::Switch, "recurse into the listing");
+const DIRS_ONLY: Spec = flag("dirs-only", Kind::Switch, "only list directories");
+const FILES_ONLY: Spec = flag("files-only", Kind::Switch, "only list files");
+const HASH: Spec = flag(
+    "hash",
+    Kind::Value,
+    "the hash to show (md5, sha1, sha256, crc32c)",
+);
+
+const LSF: &[Spec] = &[
+    RECURSIVE,
+    flag(
+        "format",
+        Kind::Value,
+        "the fields: p path, s size, t time, h hash, m MIME type (p)",
+    ),
+    flag("separator", Kind::Value, "the separator between fields (;)"),
+    DIRS_ONLY,
+    FILES_ONLY,
+    HASH,
+];
+
+const CAT: &[Spec] = &[
+    flag(
+        "offset",
+        Kind::Value,
+        "start at this offset (negative: from the end)",
+    ),
+    flag("count", Kind::Value, "only print this many bytes"),
+    flag("head", Kind::Value, "only print the first N bytes"),
+    flag("tail", Kind::Value, "only print the last N bytes"),
+];
+
+const DELETE_EMPTY_SRC_DIRS: Spec = flag(
+    "delete-empty-src-dirs",
+    Kind::Switch,
+    "delete empty source directories after the move",
+);
+
+const BISYNC: &[Spec] = &[
+    flag("resync", Kind::Switch, "first run, or to start over"),
+    flag(
+        "conflict-resolve",
+        Kind::Value,
+        "newer|older|larger|smaller|path1|path2|none",
+    ),
+    flag(
+        "check-access",
+        Kind::Switch,
+        "require RCLONE_TEST files on both sides",
+    ),
+    flag("workdir", Kind::Value, "where its state is kept"),
+];
+
+/// A command without aliases or details.
+#[allow(clippy::too_many_arguments)]
+const fn cmd(
+    name: &'static str,
+    usage: &'static str,
+    args: (usize, usize),
+    summary: &'static str,
+    flags: &'static [Spec],
+    run: fn(&Call<'_>) -> Result<Outcome, crate::args::Usage>,
+) -> Command {
+    Command {
+        name,
+        aliases: &[],
+        usage,
+        args,
+        summary,
+        details: "",
+        flags,
+        run,
+    }
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[Command] = &[
+    cmd(
+        "sync",
+        "SRC DST",
+        (2, 2),
+        "make DST identical to SRC (deletes extras at DST)",
+        &[],
+        |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+    ),
+    cmd(
+        "copy",
+        "SRC DST",
+        (2, 2),
+        "copy new and changed files from SRC to DST",
+        &[],
+        |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+    ),
+    cmd(
+        "move",
+        "SRC DST",
+        (2, 2),
+        "move files from SRC to DST",
+        &[DELETE_EMPTY_SRC_DIRS],
+        |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+    ),
+    cmd(
+        "copyto",
+        "SRC DST",
+        (2, 2),
+        "copy one file (or a tree) to exactly DST",
+        &[],
+        |c| transfer::one_transfer(c.name, c.args, c.cancel, c.out),
+    ),
+    cmd(
+        "moveto",
+        "SRC DST",
+        (2, 2),
+        "move one file (or a tree) to exactly DST",
+        &[DELETE_EMPTY_SRC_DIRS],
+        |c| transfer::one_transfer(c.name, c.args, c.cancel, c.out),
+    ),
+    cmd(
+        "check",
+        "SRC DST",
+        (2, 2),
+        "compare two trees (sizes and hashes)",
+        CHECK_DOWNLOAD,
+        |c| transfer::check(c.name, c.args, c.cancel, c.out),
+    ),
+    Command {
+        aliases: &["verify"],
+        ..cmd(
+            "cryptcheck",
+            "SRC DST",
+            (2, 2),
+            "compare two trees by hashing the data on both sides",
+            CHECK,
+            |c| transfer::check(c.name, c.args, c.cancel, c.out),
+        )
+    },
+    cmd(
+        "bisync",
+        "PATH1 PATH2",
+        (2, 2),
+        "two-way sync (first run: --resync)",
+        BISYNC,
+        |c| transfer::bisync(c.args, c.cancel, c.out),
+    ),
+    Command {
+        details: "MODE: list (the default), first, newest, oldest or rename; or --dedupe-mode.",
+        ..cmd(
+            "dedupe",
+            "[MODE] PATH",
+            (1, 2),
+            "find files with identical content",
+            &[flag(
+                "dedupe-mode",
+                Kind::Value,
+                "list|first|newest|oldest|rename",
+            )],
+            |c| transfer::dedupe(c.args, c.cancel, c.out),
+        )
+    },
+    cmd(
+        "ls",
+        "PATH",
+        (1, 1),
+        "list objects with their sizes",
+        &[],
+        list::run,
+    ),
+    cmd(
+        "lsl",
+        "PATH",
+        (1, 1),
+        "list objects with their sizes and times",
+        &[],
+        list::run,
+    ),
+    cmd(
+        "lsd",
+        "PATH",
+        (1, 1),
+        "list directories",
+        &[RECURSIVE],
+        list::run,
+    ),
+    cmd("lsf", "PATH", (1, 1), "list for scripts", LSF, list::run),
+    cmd(
+        "lsjson",
+        "PATH",
+        (1, 1),
+        "list as JSON",
+        &[RECURSIVE, DIRS_ONLY, FILES_ONLY, HASH],
+        list::run,
+    ),
+    cmd(
+        "size",
+        "PATH",
+        (1, 1),
+        "total size and count",
+        &[],
+        list::run,
+    ),
+    cmd(
+        "tree",
+        "PATH",
+        (1, 1),
+        "a tree of the listing",
+        &[],
+        list::run,
+    ),
+    cmd("cat", "FILE", (1, 1), "print a file", CAT, |c| {
+        on_object(objects::cat(c.args, c.cancel))
+    }),
+    cmd(
+        "rcat",
+        "FILE",
+        (1, 1),
+        "stdin to a file, streamed",
+        &[],
+        |c| on_object(objects::rcat(c.args, c.cancel)),
+    ),
+    cmd(
+        "delete",
+        "PATH",
+        (1, 1),
+        "delete the files under PATH (filters apply)",
+        &[],
+        |c| on_tree(objects::delete(c.args)),
+    ),
+    cmd("deletefile", "FILE", (1, 1), "delete one file", &[], |c| {
+        on_object(objects::deletefile(c.args))
+    }),
+    cmd(
+        "purge",
+        "PATH",
+        (1, 1),
+        "delete everything under PATH, directories too",
+        &[],
+        |c| on_tree(objects::purge(c.args)),
+    ),
+    cmd("mkdir", "PATH", (1, 1), "make a directory", &[], |c| {
+        on_tree(objects::mkdir(c.args))
+    }),
+    cmd(
+        "rmdir",
+        "PATH",
+        (1, 1),
+        "remove an empty directory",
+        &[],
+        |c| on_tree(objects::rmdir(c.args)),
+    ),
+    cmd(
+        "rmdirs",
+        "PATH",
+        (1, 1),
+        "remove the empty directories under PATH",
+        &[],
+        |c| on_tree(objects::rmdirs(c.args)),
+    ),
+    cmd(
+        "touch",
+        "FILE",
+        (1, 1),
+        "create a file or set its time",
+        &[],
+        |c| on_object(objects::touch(c.args)),
+    ),
+    cmd(
+        "md5sum",
+        "PATH",
+        (1, 1),
+        "the MD5 of every file under PATH",
+        &[],
+        |c| {
+            on_tree(objects::sums(
+                c.args,
+                HashKind::Md5,
+                &c.args.rest[0],
+                c.cancel,
+            ))
+        },
+    ),
+    cmd(
+        "sha1sum",
+        "PATH",
+        (1, 1),
+        "the SHA-1 of every file under PATH",
+        &[],
+        |c| {
+            on_tree(objects::sums(
+                c.args,
+                HashKind::Sha1,
+                &c.args.rest[0],
+                c.cancel,
+            ))
+        },
+    ),
+    cmd(
+        "sha256sum",
+        "PATH",
+        (1, 1),
+        "the SHA-256 of every file under PATH",
+        &[],
+        |c| {
+            on_tree(objects::sums(
+                c.args,
+                HashKind::Sha256,
+                &c.args.rest[0],
+                c.cancel,
+            ))
+        },
+    ),
+    cmd(
+        "hashsum",
+        "HASH PATH",
+        (2, 2),
+        "the hash of every file under PATH (md5, sha1, sha256, crc32c)",
+        &[],
+        |c| objects::hashsum(c.args, c.cancel),
+    ),
+    cmd(
+        "link",
+        "FILE",
+        (1, 1),
+        "a presigned URL (--expire 1h)",
+        &[flag("expire", Kind::Value, "the URL's lifetime (e.g. 1h)")],
+        |c| on_object(objects::link(c.args)),
+    ),
+    cmd(
+        "cleanup",
+        "PATH",
+        (1, 1),
+        "abort pending uploads (S3 multipart) and staged leftovers",
+        &[],
+        |c| on_tree(objects::cleanup(c.args)),
+    ),
+    cmd(
+        "about",
+        "PATH",
+        (1, 1),
+        "space used and free (no backend of this build answers it yet)",
+        &[],
+        |_| on_tree(objects::about()),
+    ),
+    Command {
+        details: "Named remotes live in ~/.config/omnistorage/config.toml (or --config FILE, \
+                  $OMNISTORAGE_CONFIG), else rclone's rclone.conf is read unchanged; use them \
+                  as NAME:path.",
+        ..cmd(
+            "config",
+            "list|show NAME|create NAME TYPE k=v...|delete NAME|path",
+            ANY,
+            "named remotes",
+            &[],
+            |c| configcmd::run(c.args),
+        )
+    },
+    cmd("version", "", ANY, "print the version", &[], |_| {
+        println!("omnistorage v{}", env!("CARGO_PKG_VERSION"));
+        println!("- features: sync, s3, sftp (the file and memory backends are built in)");
+        Ok(Outcome::Code(exit::OK))
+    }),
+    cmd(
+        "completion",
+        "SHELL",
+        ANY,
+        "shell completions (bash, zsh, fish)",
+        &[],
+        super::completion::run,
+    ),
+    cmd(
+        "help",
+        "[COMMAND|flags]",
+        ANY,
+        "this text, a command's, or every flag",
+        &[],
+        help::run,
+    ),
+];
