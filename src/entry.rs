@@ -161,6 +161,13 @@ pub struct Capabilities {
     /// The optional fields that `list` fills in ([`Entry::filled`]); `stat` fills every field
     /// the backend stores.
     pub listed: Fields,
+    /// [`Entry::etag`] is a **version tag**: a rewrite that changes an object's content
+    /// always changes its tag, whatever its size and modification time. So a tag equal to one
+    /// recorded earlier means the content was not changed in between; a different tag does
+    /// not prove a change (the file backend's tag, device, inode and change time, also moves
+    /// on a rename, a `chmod` or a rewrite with the same bytes). S3's ETag is one. Bisync uses
+    /// it to see an edit that kept the size and restored the modification time.
+    pub version_tags: bool,
     /// [`presign`](crate::Backend::presign) makes URLs that others can use without
     /// credentials.
     pub presign: bool,

@@ -305,6 +305,7 @@ impl Backend for MemoryBackend {
             presign: false,
             pending_uploads: false,
             streams: None,
+            version_tags: true,
         }
     }
 

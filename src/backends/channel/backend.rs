@@ -193,6 +193,7 @@ impl Backend for ChannelBackend {
             } else {
                 StreamDelivery::Consume
             }),
+            version_tags: false,
         }
     }
 

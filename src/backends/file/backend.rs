@@ -128,6 +128,7 @@ impl Backend for FileBackend {
             presign: false,
             pending_uploads: true,
             streams: None,
+            version_tags: true,
         }
     }
 

@@ -458,6 +458,7 @@ impl Backend for S3Backend {
             presign: true,
             pending_uploads: true,
             streams: None,
+            version_tags: true,
         }
     }
 

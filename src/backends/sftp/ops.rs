@@ -241,6 +241,7 @@ impl Backend for SftpBackend {
             presign: false,
             pending_uploads: true,
             streams: None,
+            version_tags: false,
         }
     }
 
