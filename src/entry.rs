@@ -165,8 +165,10 @@ pub struct Capabilities {
     /// always changes its tag, whatever its size and modification time. So a tag equal to one
     /// recorded earlier means the content was not changed in between; a different tag does
     /// not prove a change (the file backend's tag, device, inode and change time, also moves
-    /// on a rename, a `chmod` or a rewrite with the same bytes). S3's ETag is one. Bisync uses
-    /// it to see an edit that kept the size and restored the modification time.
+    /// on a rename, a `chmod` or a rewrite with the same bytes). S3's ETag is one, and the
+    /// memory backend's (new at every write and time change). A listing may leave the tag
+    /// out (s3s-fs lists none): nothing is compared then. Bisync uses it to see an edit that
+    /// kept the size and restored the modification time.
     pub version_tags: bool,
     /// [`presign`](crate::Backend::presign) makes URLs that others can use without
     /// credentials.

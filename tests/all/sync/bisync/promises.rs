@@ -4,10 +4,12 @@
 use std::fs;
 use std::time::{Duration, SystemTime};
 
+use omnistorage::conformance::TempDir;
 use omnistorage::sync::bisync::{Conflict, Resolution, Side};
 use omnistorage::{BackendExt, ErrorKind, Path};
 
 use super::super::{put, t, tree};
+use super::props::Crashy;
 use super::{BASE, Pair};
 
 /// Rewrites the file `rel` under `dir` in place with `data` (the same size) and puts its
@@ -83,8 +85,13 @@ fn checksum_after_a_plain_resync_still_sees_an_edit_that_keeps_size_and_time() {
 
 #[test]
 fn checksum_records_hashes_from_the_resync_on_even_of_what_it_copied() {
-    // Memory has no version tags: only the recorded hash can tell.
-    let pair = Pair::memory();
+    // Without version tags, only the recorded hash can tell.
+    let pair = Pair {
+        a: Box::new(Crashy::untagged()),
+        b: Box::new(Crashy::untagged()),
+        state: TempDir::new().expect("tmp"),
+        dirs: Vec::new(),
+    };
     put(&*pair.a, "keep", b"k", t(0));
     put(&*pair.a, "copied", b"c0", t(1)); // crosses to path2 during the resync
     let opts = pair.opts().checksum(true).max_delete_percent(100);

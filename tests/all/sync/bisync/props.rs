@@ -4,11 +4,11 @@
 //! side when a run started (and that the user did not overwrite or delete later) is there,
 //! at its path or under a conflict name.
 //!
-//! Half the seeds run on memory backends, half on file backends, where the world is also
+//! Half the seeds run on memory backends, half on file backends, and the world is also
 //! changed behind the state's back (issue 21): same-size edits that put the old modification
-//! time back, time-only changes on both sides, a file on one side where the other has a
-//! directory of that name, an empty lock file (a kill between creating and writing it) and
-//! a staged file (a kill mid-copy) left by an interrupted run.
+//! time back, time-only changes on both sides, an empty lock file (a kill between creating
+//! and writing it); on file backends, a file on one side where the other has a directory of
+//! that name and a staged file (a kill mid-copy) left by an interrupted run.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -71,6 +71,8 @@ pub(crate) struct Crashy {
     inner: Box<dyn Backend>,
     located: bool,
     ctl: Arc<Control>,
+    /// Hide the inner backend's version tags (a backend whose ETags say nothing).
+    untagged: bool,
 }
 
 impl Crashy {
@@ -88,6 +90,15 @@ impl Crashy {
             inner,
             located,
             ctl,
+            untagged: false,
+        }
+    }
+
+    /// A located memory backend that announces no version tags.
+    pub(crate) fn untagged() -> Crashy {
+        Crashy {
+            untagged: true,
+            ..Crashy::new(true)
         }
     }
 }
@@ -111,7 +122,9 @@ impl Backend for Crashy {
         self.inner.list(prefix, opts)
     }
     fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+        let mut caps = self.inner.capabilities();
+        caps.version_tags &= !self.untagged;
+        caps
     }
     fn location(&self) -> Option<Location> {
         self.located.then(|| self.inner.location()).flatten()
@@ -237,10 +250,15 @@ impl Model {
         }
     }
 
-    /// Tampering behind the state's back (file sides; `dirs` are their directories): an
-    /// edit that keeps the size and puts the old time back, or a time-only change on both
-    /// sides.
-    fn tamper(&mut self, rng: &mut Rng, sides: [&dyn Backend; 2], dirs: [&std::path::Path; 2]) {
+    /// Tampering behind the state's back: an edit that keeps the size and puts the old time
+    /// back (on file sides, `dirs`, in place through the file system), or a time-only change
+    /// on both sides.
+    fn tamper(
+        &mut self,
+        rng: &mut Rng,
+        sides: [&dyn Backend; 2],
+        dirs: Option<[&std::path::Path; 2]>,
+    ) {
         let i = rng.below(2) as usize;
         let existing: Vec<(String, Vec<u8>)> = tree(sides[i], "")
             .into_iter()
@@ -258,14 +276,23 @@ impl Model {
             let pad = String::from_utf8_lossy(old.get(6..).unwrap_or_default()).into_owned();
             let content = self.version(&pad);
             assert_eq!(content.len(), old.len());
-            let file = dirs[i].join(&path);
-            let before = std::fs::metadata(&file).expect("stat");
-            std::fs::write(&file, &content).expect("write");
-            std::fs::File::options()
-                .write(true)
-                .open(&file)
-                .and_then(|f| f.set_modified(before.modified()?))
-                .expect("restore the time");
+            match dirs {
+                Some(dirs) => {
+                    let file = dirs[i].join(&path);
+                    let before = std::fs::metadata(&file).expect("stat");
+                    std::fs::write(&file, &content).expect("write");
+                    std::fs::File::options()
+                        .write(true)
+                        .open(&file)
+                        .and_then(|f| f.set_modified(before.modified()?))
+                        .expect("restore the time");
+                }
+                None => {
+                    let p = Path::parse(&path).expect("path");
+                    let before = sides[i].stat(&p).expect("stat").modified.expect("time");
+                    put(sides[i], &path, &content, before);
+                }
+            }
             self.superseded.insert(old);
         } else {
             // The time alone, on both sides where both have it.
@@ -397,10 +424,11 @@ fn run_seed(seed: u64, rounds: u32) -> Counts {
             let side: &dyn Backend = if rng.below(2) == 0 { &a } else { &b };
             model.edit(&mut rng, side);
         }
+        let fs_dirs = on_files.then(|| [dirs[0].path(), dirs[1].path()]);
+        for _ in 0..rng.below(3) {
+            model.tamper(&mut rng, [&a, &b], fs_dirs);
+        }
         if on_files {
-            for _ in 0..rng.below(3) {
-                model.tamper(&mut rng, [&a, &b], [dirs[0].path(), dirs[1].path()]);
-            }
             if interrupted && rng.below(3) == 0 {
                 // A kill mid-copy: a staged file nobody holds.
                 let nanos = SystemTime::now()
