@@ -246,7 +246,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let bytes = (0..text.len())
@@ -564,6 +564,20 @@ mod tests {
         let l = sample();
         let text = encode(&l);
         assert_eq!(decode(&text, FsPath::new("x")).ok(), Some(l));
+    }
+
+    #[test]
+    fn a_version_1_state_is_read_without_tags() {
+        let mut body = format!("{MAGIC_V1}\npath1 2\n");
+        body.push_str("3 -5 md5:900150983cd24fb0d6963f7d28e17f72 a b\n0 - - c\npath2 0\n");
+        let text = format!("{body}end {:016x}\n", fnv64(body.as_bytes()));
+        let [one, two] = decode(&text, FsPath::new("x")).expect("version 1");
+        assert!(two.is_empty());
+        assert_eq!(one.len(), 2);
+        assert_eq!(one["a b"].size, 3);
+        assert_eq!(one["a b"].modified, Some(-5));
+        assert!(one["a b"].hash.is_some() && one["a b"].tag.is_none());
+        assert_eq!(one["c"].tag, None);
     }
 
     #[test]

@@ -428,17 +428,15 @@ fn run_seed(seed: u64, rounds: u32) -> Counts {
         for _ in 0..rng.below(3) {
             model.tamper(&mut rng, [&a, &b], fs_dirs);
         }
-        if on_files {
-            if interrupted && rng.below(3) == 0 {
-                // A kill mid-copy: a staged file nobody holds.
-                let nanos = SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .expect("now")
-                    .as_nanos();
-                let name = format!(".omnistorage-tmp-4000000000-{round}-{nanos:016x}.x");
-                let i = rng.below(2) as usize;
-                std::fs::write(dirs[i].path().join(name), b"half").expect("stage");
-            }
+        if on_files && interrupted && rng.below(3) == 0 {
+            // A kill mid-copy: a staged file nobody holds.
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .expect("now")
+                .as_nanos();
+            let name = format!(".omnistorage-tmp-4000000000-{round}-{nanos:016x}.x");
+            let i = rng.below(2) as usize;
+            std::fs::write(dirs[i].path().join(name), b"half").expect("stage");
         }
         if rng.below(8) == 0 {
             // A kill between creating the lock file and writing it.
