@@ -161,6 +161,16 @@ pub struct Capabilities {
     /// The optional fields that `list` fills in ([`Entry::filled`]); `stat` fills every field
     /// the backend stores.
     pub listed: Fields,
+    /// [`Entry::etag`] is a **version tag**: a rewrite that changes an object's content
+    /// always changes its tag, whatever its size and modification time. So a tag equal to one
+    /// recorded earlier means the content was not changed in between; a different tag does
+    /// not prove a change (the file backend's tag, device, inode and change time, also moves
+    /// on a rename, a `chmod` or a rewrite with the same bytes). S3's ETag is one, and the
+    /// memory backend's (new at every write and time change). A listing may leave the tag
+    /// out (s3s-fs lists none): nothing is compared then. Bisync uses it to see an edit that
+    /// kept the size and restored the modification time; the sync engine keeps its hash
+    /// cache for sources that have such tags and store no hashes.
+    pub version_tags: bool,
     /// [`presign`](crate::Backend::presign) makes URLs that others can use without
     /// credentials.
     pub presign: bool,
@@ -173,13 +183,6 @@ pub struct Capabilities {
     /// compare with, and treats a "server-side" copy inside the store as this machine's own
     /// work: with a bandwidth limit it streams instead, so that the limit holds.
     pub local: bool,
-    /// The version tag ([`Entry::etag`]) that `list` returns is a **change tag**: it changes
-    /// whenever the content does, even when the size and the modification time are kept (the
-    /// file backend's device, inode and change time; S3's ETag). A fact recorded with the
-    /// tag, such as a hash in the sync engine's hash cache, holds while the tag is the same.
-    /// The sync engine keeps its hash cache for sources that have such tags and store no
-    /// hashes.
-    pub change_tags: bool,
     /// Whether objects are **live streams** rather than stored objects, and if so how their
     /// bytes reach readers. `None` (the default) for stores of objects.
     ///

@@ -305,8 +305,8 @@ impl Backend for MemoryBackend {
             presign: false,
             pending_uploads: false,
             local: true,
-            change_tags: true,
             streams: None,
+            version_tags: true,
         }
     }
 

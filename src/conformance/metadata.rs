@@ -35,6 +35,34 @@ pub fn stat_missing_is_not_found(b: &dyn Backend) {
     );
 }
 
+/// With [`Capabilities::version_tags`](crate::Capabilities::version_tags), a rewrite with other
+/// bytes of the same size and the same modification time gives a new tag, and `list`, when
+/// it gives one (s3s-fs lists none), gives the same as `stat`.
+pub fn version_tags_move_with_the_content(b: &dyn Backend) {
+    let c = caps(b);
+    if !rw(b) || !c.stat || !c.version_tags {
+        return;
+    }
+    let opts = WriteOptions::new().modified(UNIX_EPOCH + Duration::from_secs(1_650_000_000));
+    put_with(b, "tags/x", b"aaaa", &opts);
+    let before = b.stat(&p("tags/x")).expect("stat").etag;
+    assert!(before.is_some(), "version_tags, but no tag");
+    put_with(b, "tags/x", b"bbbb", &opts);
+    let after = b.stat(&p("tags/x")).expect("stat");
+    assert!(after.etag.is_some(), "version_tags, but no tag");
+    assert_ne!(
+        before, after.etag,
+        "new bytes, same size and time: a new tag"
+    );
+    if c.list {
+        let entries = listing(b, "tags", &ListOptions::new());
+        assert_eq!(entries.len(), 1);
+        if entries[0].etag.is_some() {
+            assert_eq!(entries[0].etag, after.etag, "list and stat: the same tag");
+        }
+    }
+}
+
 /// Entries say what they filled, truthfully: a listing fills at least
 /// [`Capabilities::listed`](crate::Capabilities::listed); `stat` fills every field the
 /// backend stores; `finish` fills what it knows; and what two of them filled agrees.

@@ -213,6 +213,7 @@ macro_rules! __conformance_for_each {
             stat_agrees_with_list,
             stat_missing_is_not_found,
             entries_say_what_they_filled,
+            version_tags_move_with_the_content,
             modified_time_is_kept,
             metadata_is_kept,
             set_modified_changes_only_the_time,

@@ -320,8 +320,8 @@ fn located(loc: &Location, root: &Path) -> Location {
 
 /// The hash cache file of this pair of roots, if the run keeps one: on (the default), not
 /// a move (its sources go away), a source that stores no hashes (a bucket's listing has its
-/// MD5s already) and whose listing carries the change tags the records are keyed on
-/// ([`Capabilities::change_tags`](crate::Capabilities::change_tags)), and both sides with a
+/// MD5s already) and whose listing carries the version tags the records are keyed on
+/// ([`Capabilities::version_tags`](crate::Capabilities::version_tags)), and both sides with a
 /// location to name the pair by.
 fn cache_file(
     src: &dyn Backend,
@@ -332,7 +332,7 @@ fn cache_file(
     mode: Mode,
 ) -> Option<std::path::PathBuf> {
     let caps = src.capabilities();
-    if !opts.hash_cache || mode == Mode::Move || !caps.hashes.is_empty() || !caps.change_tags {
+    if !opts.hash_cache || mode == Mode::Move || !caps.hashes.is_empty() || !caps.version_tags {
         return None;
     }
     let (s, d) = (src.location()?, dst.location()?);

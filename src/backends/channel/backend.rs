@@ -191,12 +191,12 @@ impl Backend for ChannelBackend {
             // In this process, but a stream is not re-read for free: reading waits for the
             // writer, or takes the bytes away.
             local: false,
-            change_tags: false,
             streams: Some(if persistent {
                 StreamDelivery::Replay
             } else {
                 StreamDelivery::Consume
             }),
+            version_tags: false,
         }
     }
 

@@ -128,8 +128,8 @@ impl Backend for FileBackend {
             presign: false,
             pending_uploads: true,
             local: true,
-            change_tags: true,
             streams: None,
+            version_tags: true,
         }
     }
 

@@ -459,8 +459,8 @@ impl Backend for S3Backend {
             presign: true,
             pending_uploads: true,
             local: false,
-            change_tags: true,
             streams: None,
+            version_tags: true,
         }
     }
 

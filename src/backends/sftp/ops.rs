@@ -242,8 +242,8 @@ impl Backend for SftpBackend {
             presign: false,
             pending_uploads: true,
             local: false,
-            change_tags: false,
             streams: None,
+            version_tags: false,
         }
     }
 

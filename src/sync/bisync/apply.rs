@@ -8,7 +8,7 @@ use super::conflicts::{Outcome, conflict_name, decide};
 use super::deltas::{Change, Same, Step, change, same};
 use super::options::Conflict;
 use super::report::{BisyncFailure, BisyncOp, BisyncReport, ConflictRecord, Resolution, Side};
-use super::state::{Listing, Rec};
+use super::state::{Listing, Rec, time_of};
 use crate::{
     Backend, Cancel, Error, ErrorKind, HashKind, Path, Result, copy_entry, copy_path, lookup,
     move_path,
@@ -30,6 +30,8 @@ pub(crate) struct Apply<'a> {
     pub(crate) cancel: Option<&'a Cancel>,
     /// Both sides on one store: copies go server-side where the store can.
     pub(crate) same_store: bool,
+    /// Whether each side's ETags are version tags (recorded then).
+    pub(crate) tags: [bool; 2],
     pub(crate) report: BisyncReport,
 }
 
@@ -44,9 +46,10 @@ impl Apply<'_> {
                 return;
             }
             let result = match &step {
-                Step::Copy { path, from } => self.copy(path, *from).map(|_| ()),
+                Step::Copy { path, from } => self.copy_or_clash(path, *from),
+                Step::Refresh { path, from } => self.refresh(path, *from),
                 Step::Delete { path, on } => self.delete(path, *on),
-                Step::Conflict { path } => self.conflict(path),
+                Step::Conflict { path, hash } => self.conflict(path, *hash),
             };
             if let Err((op, side, path, error)) = result {
                 let cancelled = error.kind() == ErrorKind::Cancelled;
@@ -79,7 +82,7 @@ impl Apply<'_> {
         let unchanged = match (listed, now.as_ref()) {
             (None, None) => true,
             (Some(l), Some(n)) => {
-                change(Some(l), Some(&Rec::of(n)), self.checksum) == Change::Unchanged
+                change(Some(l), Some(&Rec::of(n, self.tags[i])), self.checksum) == Change::Unchanged
             }
             _ => false,
         };
@@ -121,7 +124,16 @@ impl Apply<'_> {
                     .and_then(|entry| copy_entry(src, &entry, dst, &to_path, self.cancel))
             }
             .map_err(|e| fail(BisyncOp::Copy, e.with_path(path)))?;
-            Some(Rec::of(&entry))
+            let mut rec = Rec::of(&entry, self.tags[to.index()]);
+            // The bytes copied are the source's as listed (same size and time): so is the
+            // hash, which the next run compares with (with `checksum`, or where listed).
+            if let Some(listed) = self.cur[from.index()].get(path)
+                && rec.hash.is_none()
+                && (listed.size, listed.modified) == (rec.size, rec.modified)
+            {
+                rec.hash = listed.hash;
+            }
+            Some(rec)
         };
         if let Some(rec) = rec {
             self.cur[to.index()].insert(path.to_owned(), rec);
@@ -157,7 +169,11 @@ impl Apply<'_> {
             let b = self.backends[i];
             let from = self.full(side, path).map_err(fail)?;
             let dest = self.full(side, to).map_err(fail)?;
-            Some(Rec::of(&move_path(b, &from, b, &dest).map_err(fail)?))
+            let mut rec = Rec::of(&move_path(b, &from, b, &dest).map_err(fail)?, self.tags[i]);
+            if rec.hash.is_none() {
+                rec.hash = self.cur[i].get(path).and_then(|r| r.hash);
+            }
+            Some(rec)
         };
         self.cur[i].remove(path);
         if let Some(rec) = rec {
@@ -181,8 +197,100 @@ impl Apply<'_> {
         Ok(hashes.first() == hashes.get(1))
     }
 
-    /// A path both sides hold: identical, or a conflict for the strategy.
-    fn conflict(&mut self, path: &str) -> std::result::Result<(), StepError> {
+    /// A path whose version tag moved on `from` while its size and time stayed: copied
+    /// across only if the bytes differ.
+    fn refresh(&mut self, path: &str, from: Side) -> std::result::Result<(), StepError> {
+        if self.hashes_equal(path)? {
+            self.report.unchanged += 1;
+            return Ok(());
+        }
+        self.copy(path, from)
+    }
+
+    /// Copies `path` from `from`; where the other side holds a directory of that name (a
+    /// file on one side, a directory on the other), the file is kept under a conflict name
+    /// on both sides and the directory keeps the name (its objects are copied as usual).
+    /// An empty directory in the way is removed instead.
+    fn copy_or_clash(&mut self, path: &str, from: Side) -> std::result::Result<(), StepError> {
+        let err = match self.copy(path, from) {
+            Err((op, side, p, e))
+                if op == BisyncOp::Copy && e.kind() == ErrorKind::IsADirectory =>
+            {
+                (op, side, p, e)
+            }
+            other => return other,
+        };
+        let to = from.other();
+        let under = format!("{path}/");
+        let listed_dir = self.cur[to.index()]
+            .range(under.clone()..)
+            .next()
+            .is_some_and(|(p, _)| p.starts_with(&under));
+        if !listed_dir {
+            let full = self
+                .full(to, path)
+                .map_err(|e| (BisyncOp::Copy, to, path.to_owned(), e))?;
+            match self.backends[to.index()].remove_dir(&full) {
+                Ok(()) => return self.copy(path, from),
+                Err(e) if e.kind() == ErrorKind::DirectoryNotEmpty => {}
+                Err(_) => return Err(err),
+            }
+        }
+        let name = self.free_name(path);
+        self.report.conflicts.push(ConflictRecord {
+            path: parse(path),
+            resolution: Resolution::Won(to),
+            kept_as: vec![(from, parse(&name))],
+        });
+        self.keep(from, path, &name)
+    }
+
+    /// After two versions were found equal: the older time is set to the newer (the last
+    /// touch wins, as [`Conflict::Newer`] would pick), so the times converge too. Where the
+    /// older side cannot set times, left as it is.
+    fn align_times(&mut self, path: &str, a: &Rec, b: &Rec) -> std::result::Result<(), StepError> {
+        let (Some(ta), Some(tb)) = (a.modified, b.modified) else {
+            return Ok(());
+        };
+        let window = i128::try_from(self.window.as_nanos())
+            .unwrap_or(i128::MAX)
+            .max(1);
+        if (ta - tb).abs() < window {
+            return Ok(());
+        }
+        let (older, newer) = if ta < tb {
+            (Side::Path1, tb)
+        } else {
+            (Side::Path2, ta)
+        };
+        let i = older.index();
+        if self.dry_run || !self.backends[i].capabilities().set_modified {
+            return Ok(());
+        }
+        let fail = |op, e: Error| (op, older, path.to_owned(), e);
+        let Some(when) = time_of(newer) else {
+            return Ok(());
+        };
+        self.still_as_listed(older, path)
+            .map_err(|e| fail(BisyncOp::Check, e))?;
+        let full = self
+            .full(older, path)
+            .map_err(|e| fail(BisyncOp::SetTime, e))?;
+        let entry = self.backends[i]
+            .set_modified(&full, when)
+            .map_err(|e| fail(BisyncOp::SetTime, e.with_path(path)))?;
+        let mut rec = Rec::of(&entry, self.tags[i]);
+        if rec.hash.is_none() {
+            rec.hash = self.cur[i].get(path).and_then(|r| r.hash);
+        }
+        self.cur[i].insert(path.to_owned(), rec);
+        self.report.times_set += 1;
+        Ok(())
+    }
+
+    /// A path both sides hold: identical, or a conflict for the strategy. `hash`: equal
+    /// sizes and times do not tell (a version tag moved): the hashes do.
+    fn conflict(&mut self, path: &str, hash: bool) -> std::result::Result<(), StepError> {
         let (a, b) = match (self.cur[0].get(path), self.cur[1].get(path)) {
             (Some(a), Some(b)) => (a.clone(), b.clone()),
             (Some(_), None) => return self.copy(path, Side::Path1),
@@ -190,13 +298,13 @@ impl Apply<'_> {
             (None, None) => return Ok(()),
         };
         let equal = match same(&a, &b, self.window, self.checksum) {
-            Same::Yes => true,
+            Same::Yes if !hash => true,
             Same::No => false,
-            Same::Unknown => self.hashes_equal(path)?,
+            Same::Yes | Same::Unknown => self.hashes_equal(path)?,
         };
         if equal {
             self.report.identical += 1;
-            return Ok(());
+            return self.align_times(path, &a, &b);
         }
         let mut record = ConflictRecord {
             path: Path::parse(path).unwrap_or_else(|_| Path::root()),

@@ -58,6 +58,7 @@ mod tests {
             size,
             modified: Some(t),
             hash: None,
+            tag: None,
         }
     }
 

@@ -18,18 +18,26 @@ pub(crate) enum Change {
     New,
     /// Size, modification time or hash differ.
     Changed,
+    /// Size, time and hash as recorded, but the version tag moved: rewritten, perhaps with
+    /// the same bytes (a tag also moves on a rename or a `chmod`); hashing tells.
+    Retagged,
     /// There before, gone now.
     Deleted,
 }
 
 impl Change {
     fn changed(self) -> bool {
-        matches!(self, Change::New | Change::Changed | Change::Deleted)
+        matches!(
+            self,
+            Change::New | Change::Changed | Change::Retagged | Change::Deleted
+        )
     }
 }
 
-/// Whether one side's path changed: size, then (with `checksum`) the hash, else the
-/// modification time and any hash both records have.
+/// Whether one side's path changed: size, then any hash both records have (with `checksum`,
+/// equal hashes settle it), then the modification time (with `checksum` too where the
+/// earlier record has no hash: a mode trusts only facts that were recorded), then the
+/// version tags both records have ([`Change::Retagged`]).
 pub(crate) fn change(prev: Option<&Rec>, cur: Option<&Rec>, checksum: bool) -> Change {
     let (p, c) = match (prev, cur) {
         (None, None) => return Change::Absent,
@@ -40,14 +48,28 @@ pub(crate) fn change(prev: Option<&Rec>, cur: Option<&Rec>, checksum: bool) -> C
     if p.size != c.size {
         return Change::Changed;
     }
-    let hashes_differ = match (&p.hash, &c.hash) {
-        (Some(a), Some(b)) if a.kind() == b.kind() => a != b,
-        _ => false,
+    let hashes_equal = match common_hash(p, c) {
+        Some(false) => return Change::Changed,
+        Some(true) => true,
+        None => false,
     };
-    if hashes_differ || (!checksum && p.modified != c.modified) {
-        Change::Changed
-    } else {
-        Change::Unchanged
+    if checksum && hashes_equal {
+        return Change::Unchanged;
+    }
+    if p.modified != c.modified {
+        return Change::Changed;
+    }
+    match (&p.tag, &c.tag) {
+        (Some(a), Some(b)) if a != b && !hashes_equal => Change::Retagged,
+        _ => Change::Unchanged,
+    }
+}
+
+/// Whether two records' hashes of one kind are equal; `None` when they have none in common.
+pub(crate) fn common_hash(a: &Rec, b: &Rec) -> Option<bool> {
+    match (&a.hash, &b.hash) {
+        (Some(x), Some(y)) if x.kind() == y.kind() => Some(x == y),
+        _ => None,
     }
 }
 
@@ -66,10 +88,8 @@ pub(crate) fn same(a: &Rec, b: &Rec, window: Duration, checksum: bool) -> Same {
     if a.size != b.size {
         return Same::No;
     }
-    if let (Some(x), Some(y)) = (&a.hash, &b.hash)
-        && x.kind() == y.kind()
-    {
-        return if x == y { Same::Yes } else { Same::No };
+    if let Some(equal) = common_hash(a, b) {
+        return if equal { Same::Yes } else { Same::No };
     }
     if checksum {
         return Same::Unknown;
@@ -96,8 +116,12 @@ pub(crate) enum Step {
     Copy { path: String, from: Side },
     /// Delete the path on this side.
     Delete { path: String, on: Side },
-    /// Both sides have the path, maybe different: the conflict code decides.
-    Conflict { path: String },
+    /// Copy the path from this side to the other unless both hold the same bytes (hashed):
+    /// the side's version tag moved while its size and time stayed.
+    Refresh { path: String, from: Side },
+    /// Both sides have the path, maybe different: the conflict code decides. `hash`: equal
+    /// sizes and times do not settle it (a version tag moved), hashes do.
+    Conflict { path: String, hash: bool },
 }
 
 /// The steps of a run, and what the listings say happened.
@@ -156,23 +180,50 @@ pub(crate) fn plan(
                 path: owned,
                 from: Side::Path2,
             }),
-            (ch1, ch2, Some(a), Some(b)) => match (ch1, ch2, same(a, b, window, checksum)) {
-                (_, _, Same::Yes) if ch1 && ch2 => plan.identical += 1,
-                (_, _, Same::Yes) => plan.unchanged += 1,
-                (true, false, _) => plan.steps.push(Step::Copy {
-                    path: owned,
-                    from: Side::Path1,
-                }),
-                (false, true, _) => plan.steps.push(Step::Copy {
-                    path: owned,
-                    from: Side::Path2,
-                }),
-                // Neither changed but the versions differ (a skipped conflict): report it
-                // again; when nothing cheap tells, trust the listings.
-                (false, false, Same::No) => plan.steps.push(Step::Conflict { path: owned }),
-                (false, false, Same::Unknown) => plan.unchanged += 1,
-                (true, true, _) => plan.steps.push(Step::Conflict { path: owned }),
-            },
+            (ch1, ch2, Some(a), Some(b)) => {
+                // A moved version tag means equal sizes and times prove nothing.
+                let retagged = ch.contains(&Change::Retagged);
+                let mut same = same(a, b, window, checksum);
+                if retagged && same == Same::Yes && common_hash(a, b).is_none() {
+                    same = Same::Unknown;
+                }
+                let copy = |from: Side, c: Change| match (c, same) {
+                    (Change::Retagged, Same::Unknown) => Step::Refresh {
+                        path: owned.clone(),
+                        from,
+                    },
+                    _ => Step::Copy {
+                        path: owned.clone(),
+                        from,
+                    },
+                };
+                match (ch1, ch2, same) {
+                    // Changed on both sides to the same size and time: the same bytes only
+                    // if a hash says so (a run interrupted after a copy, then an edit that
+                    // kept size and time, looks just like this).
+                    (_, _, Same::Yes) if ch1 && ch2 && common_hash(a, b).is_none() => {
+                        plan.steps.push(Step::Conflict {
+                            path: owned,
+                            hash: true,
+                        })
+                    }
+                    (_, _, Same::Yes) if ch1 && ch2 => plan.identical += 1,
+                    (_, _, Same::Yes) => plan.unchanged += 1,
+                    (true, false, _) => plan.steps.push(copy(Side::Path1, ch[0])),
+                    (false, true, _) => plan.steps.push(copy(Side::Path2, ch[1])),
+                    // Neither changed but the versions differ (a skipped conflict): report
+                    // it again; when nothing cheap tells, trust the listings.
+                    (false, false, Same::No) => plan.steps.push(Step::Conflict {
+                        path: owned,
+                        hash: false,
+                    }),
+                    (false, false, Same::Unknown) => plan.unchanged += 1,
+                    (true, true, _) => plan.steps.push(Step::Conflict {
+                        path: owned,
+                        hash: retagged,
+                    }),
+                }
+            }
         }
     }
     plan
@@ -194,7 +245,10 @@ pub(crate) fn resync_plan(cur: &[Listing; 2], window: Duration, checksum: bool) 
                 from: Side::Path2,
             }),
             (Some(a), Some(b)) if same(a, b, window, checksum) == Same::Yes => plan.unchanged += 1,
-            (Some(_), Some(_)) => plan.steps.push(Step::Conflict { path: owned }),
+            (Some(_), Some(_)) => plan.steps.push(Step::Conflict {
+                path: owned,
+                hash: false,
+            }),
             (None, None) => {}
         }
     }
@@ -210,6 +264,7 @@ mod tests {
             size,
             modified: Some(t),
             hash: None,
+            tag: None,
         }
     }
 
@@ -274,17 +329,79 @@ mod tests {
 
     #[test]
     fn changed_on_both_is_a_conflict_unless_identical() {
-        let base = listing(&[("a", 1, 1), ("b", 1, 1)]);
-        let c1 = listing(&[("a", 2, 5), ("b", 2, 7)]);
-        let c2 = listing(&[("a", 2, 5), ("b", 2, 8)]);
+        let base = listing(&[("a", 1, 1), ("b", 1, 1), ("h", 1, 1)]);
+        let mut c1 = listing(&[("a", 2, 5), ("b", 2, 7), ("h", 2, 9)]);
+        let mut c2 = listing(&[("a", 2, 5), ("b", 2, 8), ("h", 2, 9)]);
+        let md5 =
+            crate::Hash::from_hex(crate::HashKind::Md5, "900150983cd24fb0d6963f7d28e17f72").ok();
+        for c in [&mut c1, &mut c2] {
+            c.get_mut("h").expect("h").hash = md5;
+        }
         let p = plan(
             &[base.clone(), base],
             &[c1, c2],
             Duration::from_nanos(1),
             false,
         );
+        // Equal hashes settle it; equal sizes and times alone are hashed first.
         assert_eq!(p.identical, 1);
-        assert_eq!(p.steps, vec![Step::Conflict { path: "b".into() }]);
+        assert_eq!(
+            p.steps,
+            vec![
+                Step::Conflict {
+                    path: "a".into(),
+                    hash: true
+                },
+                Step::Conflict {
+                    path: "b".into(),
+                    hash: false
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_moved_version_tag_is_a_change_that_hashing_confirms() {
+        let tagged = |t: &str| Rec {
+            tag: Some(t.to_owned()),
+            ..rec(1, 1)
+        };
+        let (old, new) = (tagged("i1.c1"), tagged("i2.c2"));
+        assert_eq!(change(Some(&old), Some(&new), false), Change::Retagged);
+        assert_eq!(change(Some(&old), Some(&old), false), Change::Unchanged);
+        assert_eq!(
+            change(Some(&rec(1, 1)), Some(&new), false),
+            Change::Unchanged
+        );
+        let base: Listing = [("a".to_owned(), old.clone())].into();
+        let moved: Listing = [("a".to_owned(), new)].into();
+        // One side: copied only if the bytes differ; a delete on the other loses to it.
+        let p = plan(
+            &[base.clone(), base.clone()],
+            &[moved.clone(), base.clone()],
+            Duration::from_nanos(1),
+            false,
+        );
+        assert_eq!(
+            p.steps,
+            vec![Step::Refresh {
+                path: "a".into(),
+                from: Side::Path1
+            }]
+        );
+        let p = plan(
+            &[base.clone(), base],
+            &[moved, Listing::new()],
+            Duration::from_nanos(1),
+            false,
+        );
+        assert_eq!(
+            p.steps,
+            vec![Step::Copy {
+                path: "a".into(),
+                from: Side::Path1
+            }]
+        );
     }
 
     #[test]
@@ -317,7 +434,8 @@ mod tests {
                     from: Side::Path2
                 },
                 Step::Conflict {
-                    path: "diff".into()
+                    path: "diff".into(),
+                    hash: false
                 },
             ]
         );

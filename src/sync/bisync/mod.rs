@@ -10,12 +10,59 @@
 //! | deleted | unchanged | deleted on path2 |
 //! | changed | deleted | the change survives: copied back to path2 |
 //! | deleted | deleted | nothing |
-//! | changed | changed, now identical | nothing |
+//! | changed | changed, now identical | nothing (the older time is set to the newer) |
 //! | changed | changed, different | a **conflict**, resolved by [`Conflict`] |
+//! | a file | a directory of that name | the file is kept under a conflict name |
 //!
 //! (and the same the other way round). A conflict's losing version is **kept under a
 //! conflict name** (`name.conflict1`, the first free number), on both sides; with
 //! [`Conflict::KeepBoth`] (the default) both versions are. Nothing is ever dropped.
+//!
+//! # What counts as a change
+//!
+//! A path changed on a side when its size, modification time or hash differs from the last
+//! listing, or (on backends whose [`Entry::etag`](crate::Entry::etag) is a version tag,
+//! [`Capabilities::version_tags`](crate::Capabilities::version_tags)) its version tag moved.
+//! With [`checksum`](BisyncOptions::checksum), equal recorded hashes settle it instead of
+//! the time; a record without a hash (a listing saved by a run without `checksum`) is still
+//! compared by size, time and tag, never less. Versions "changed on both sides" are called
+//! identical only when a hash says so: equal sizes and times are not enough.
+//!
+//! The tag sees an edit that keeps the size and puts the old modification time back, which
+//! size and time cannot (rclone loses such an edit to the other side's change or delete).
+//! A tag also moves without an edit (the file backend's, on a rename or a `chmod`): such a
+//! path is hashed on both sides and copied only if the bytes differ, and two moved tags with
+//! equal bytes are no conflict. Copies, renames and time changes that bisync makes record
+//! the tag they leave, so they are not seen as edits by the next run. What each backend can
+//! see of an edit that keeps the size and the time:
+//!
+//! | backend | sees it by | blind spot |
+//! | --- | --- | --- |
+//! | file | version tag (device, inode, change time) | an in-place rewrite within the same tick of the file system's change-time clock as the file's last change, on kernels without fine-grained change times (Linux before 6.13) |
+//! | S3 | ETag (a new one for new bytes) and listed MD5 | none |
+//! | memory | version tag (new at every write) | none |
+//! | SFTP | size and time only, times kept to 1 s | any such edit, and any same-size edit within the same second, unless `checksum` runs and the last listing holds hashes (a resync with `checksum`) |
+//!
+//! So on SFTP, run with `checksum` from the resync on to be safe; a resync without it
+//! trusts equal sizes and times, as rclone does.
+//!
+//! # A file on one side, a directory on the other
+//!
+//! A file cannot be copied where the other side holds a directory of that name (nor the
+//! other way round). Such a clash is resolved like a conflict that the directory wins: the
+//! file is renamed to a conflict name (`name.conflict1`) on its side and copied across,
+//! and the directory's objects are copied as usual, so both sides converge in one run and
+//! nothing is dropped (rclone asks for a resync instead). An *empty* directory in a file's
+//! way is removed. (An object store may hold both `x` and `x/y`; copied to a file system,
+//! `x/y` then fails, every run, until one is renamed.)
+//!
+//! # Times converge
+//!
+//! When both versions hold the same bytes but their modification times differ (a time
+//! changed on both sides, or a resync of equal files), the older time is set to the newer
+//! ([`BisyncReport::times_set`]), where that side can set times: the last touch wins, as
+//! [`Conflict::Newer`] would pick. rclone leaves such times apart ("files are equal,
+//! skipping"), and a later change to one of them then looks like a conflict.
 //!
 //! ```
 //! use omnistorage::sync::bisync::{bisync, BisyncOptions};
@@ -54,8 +101,13 @@
 //! [`check_access`](BisyncOptions::check_access), the access files are missing or differ
 //! between the sides; more than [`max_delete_percent`](BisyncOptions::max_delete_percent)
 //! of either side's last listing was deleted ([`ErrorKind::LimitExceeded`]). A lock file
-//! with the process id keeps two runs on the same pair apart; a lock whose process is gone
-//! is taken over ([`BisyncReport::lock_taken_over`]). Just before a step overwrites or
+//! keeps two runs on the same pair apart: the owner holds an exclusive `flock` on it while
+//! it runs, and writes it whole under a temporary name before linking it into place, so a
+//! lock is never seen empty. A lock nobody holds is taken over
+//! ([`BisyncReport::lock_taken_over`]): its owner died, however (a `SIGKILL` included),
+//! and so is an empty one an older version left. Where the file system has no `flock`, a
+//! lock whose process id is gone is taken over, and an empty one once it is 10 s old. Just
+//! before a step overwrites or
 //! deletes an object, the object is checked to be still as listed: an edit made while the
 //! run goes on is never overwritten (that path fails, the next run sees the edit).
 //!
@@ -81,16 +133,28 @@
 //!    the only deletions are of objects unchanged since the listing on their side, and the
 //!    only overwrites are of such objects too, or of a conflict loser already renamed.
 //!
-//! The property test in `tests/all/sync/bisync.rs` checks this with random edits and runs
-//! that fail at a random step.
+//! A run killed mid-copy leaves a staged file (or, on S3, an unfinished multipart upload)
+//! behind. The run after an interrupted one (it finds the pending marker) first reclaims
+//! such leftovers under both roots ([`BisyncReport::leftovers_reclaimed`]), before anything
+//! can fail; the marker stays until a run succeeds, so a failed run does not end the
+//! reclaiming.
+//!
+//! The property test in `tests/all/sync/bisync/props.rs` checks this with random edits and
+//! runs that fail at a random step, on memory and file backends, with the world changed
+//! behind the state's back (edits that keep size and time, time-only changes on both sides,
+//! files against directories, empty locks, staged leftovers).
 //!
 //! # Differences from rclone
 //!
 //! - A resync never overwrites a differing path2 version without keeping it (as
 //!   `name.conflictN`); rclone's resync lets path1 win silently.
-//! - Versions changed on both sides with equal sizes but different times are hashed before
-//!   they are called a conflict.
-//! - State: one file per pair (both listings and a checksum), not rclone's two.
+//! - Versions changed on both sides are hashed before they are called a conflict, or
+//!   identical.
+//! - Version tags see edits that keep the size and the time (see above).
+//! - A file against a directory converges (see above); equal versions get equal times.
+//! - State: one file per pair (both listings, with version tags, and a checksum), not
+//!   rclone's two. Format 2 since issue 21; format 1 is still read (no tags: the first run
+//!   after the upgrade compares as before, and records them).
 //!
 //! Steps run one at a time, in path order.
 //!
@@ -101,6 +165,7 @@
 mod apply;
 mod conflicts;
 mod deltas;
+mod leftovers;
 mod options;
 mod report;
 mod state;
@@ -138,10 +203,15 @@ pub fn bisync(
     fs::create_dir_all(&dir).map_err(|e| Error::from(e).with_path(dir.display().to_string()))?;
     let files = Files::new(&dir, &key);
     let (_lock, took_over) = state::Lock::take(&files.lock)?;
+    // Written when a run starts changing things, removed when one succeeds: its time is
+    // when the first of the runs since the last good one began.
+    let interrupted = fs::metadata(&files.pending)
+        .ok()
+        .map(|m| m.modified().unwrap_or(std::time::UNIX_EPOCH));
 
     let mut report = BisyncReport {
         lock_taken_over: took_over,
-        recovered: files.pending.exists(),
+        recovered: interrupted.is_some(),
         resynced: opts.resync,
         dry_run: opts.dry_run,
         ..BisyncReport::default()
@@ -155,6 +225,14 @@ pub fn bisync(
     };
     let backends = [path1, path2];
     let roots = [root1, root2];
+    if let Some(since) = interrupted
+        && !opts.dry_run
+    {
+        for i in 0..2 {
+            report.leftovers_reclaimed +=
+                leftovers::reclaim(backends[i], roots[i], since, opts.cancel.as_ref());
+        }
+    }
     let mut cur = [Listing::new(), Listing::new()];
     for i in 0..2 {
         cur[i] = list_side(backends[i], roots[i], opts, i)?;
@@ -180,8 +258,10 @@ pub fn bisync(
     report.unchanged = plan.unchanged;
     report.identical = plan.identical;
 
-    if !opts.dry_run {
-        // Informational (it only sets `recovered`): no need to sync it to disk.
+    if !opts.dry_run && interrupted.is_none() {
+        // It sets `recovered` and dates the leftovers to reclaim (see `leftovers.rs`): no
+        // need to sync it to disk. An existing one is kept: its time is the first
+        // interrupted run's.
         fs::write(&files.pending, format!("{}\n", std::process::id()))
             .map_err(|e| Error::from(e).with_path(files.pending.display().to_string()))?;
     }
@@ -203,6 +283,7 @@ pub fn bisync(
         dry_run: opts.dry_run,
         cancel: opts.cancel.as_ref(),
         same_store,
+        tags: [path1, path2].map(|b| b.capabilities().version_tags),
         report,
     };
     apply.run(plan.steps);
@@ -275,6 +356,7 @@ fn list_side(
             )));
         }
     }
+    let tags = backend.capabilities().version_tags;
     let walk = Walk {
         backend,
         root,
@@ -291,7 +373,7 @@ fn list_side(
         for item in rx.into_iter().flatten() {
             match item {
                 Item::Object { entry, .. } => {
-                    listing.insert(entry.path.as_str().to_owned(), Rec::of(&entry));
+                    listing.insert(entry.path.as_str().to_owned(), Rec::of(&entry, tags));
                 }
                 Item::Failed(e) => {
                     failed.get_or_insert(e);

@@ -55,6 +55,8 @@ pub enum BisyncOp {
     Check,
     /// Resolving a conflict (with [`Conflict::Error`](super::Conflict::Error)).
     Conflict,
+    /// Setting the modification time of the older of two equal versions to the newer's.
+    SetTime,
 }
 
 impl fmt::Display for BisyncOp {
@@ -66,6 +68,7 @@ impl fmt::Display for BisyncOp {
             BisyncOp::Hash => "hash",
             BisyncOp::Check => "check",
             BisyncOp::Conflict => "conflict",
+            BisyncOp::SetTime => "set time",
         })
     }
 }
@@ -143,6 +146,11 @@ pub struct BisyncReport {
     pub identical: u64,
     /// Paths with no change to propagate.
     pub unchanged: u64,
+    /// Equal versions whose modification times differed: the older was set to the newer.
+    pub times_set: u64,
+    /// Leftovers of an interrupted run reclaimed at the start of this one (staged files,
+    /// unfinished multipart uploads), on both sides.
+    pub leftovers_reclaimed: u64,
     /// Conflicts and how they ended.
     pub conflicts: Vec<ConflictRecord>,
     /// Failed steps. A run with any saves no listings: the next run redoes the work.

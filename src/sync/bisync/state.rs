@@ -5,9 +5,9 @@
 //! The listing file:
 //!
 //! ```text
-//! omnistorage-bisync 1
+//! omnistorage-bisync 2
 //! path1 <count>
-//! <size> <modified ns or -> <hash kind:hex or -> <path, escaped>
+//! <size> <modified ns or -> <hash kind:hex or -> <version tag, hex of its bytes, or -> <path, escaped>
 //! ...
 //! path2 <count>
 //! ...
@@ -17,16 +17,25 @@
 //! Paths come last on their line, with `\` `\n` and `\r` escaped, so any path fits. A file
 //! that does not parse, has a wrong count or a wrong checksum is
 //! [`ErrorKind::Corrupt`]: never read as a shorter listing (which would look like deletions).
+//!
+//! Version 1 (before version tags) is still read: its lines have no tag field, and its
+//! records compare as they did (by size, time and hash); the next save writes version 2.
+//!
+//! The lock file holds the owner's process id, and the owner holds an exclusive lock
+//! (`flock`) on it for its whole run; it is written under a temporary name and hard-linked
+//! into place, so it is never seen empty. See [`Lock::take`].
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path as FsPath, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{Entry, Error, ErrorKind, Hash, HashKind, Result};
 
-const MAGIC: &str = "omnistorage-bisync 1";
+const MAGIC: &str = "omnistorage-bisync 2";
+/// The format before version tags: read, never written.
+const MAGIC_V1: &str = "omnistorage-bisync 1";
 
 /// What a listing keeps of one object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,11 +44,15 @@ pub(crate) struct Rec {
     /// Nanoseconds since the Unix epoch (negative before it).
     pub(crate) modified: Option<i128>,
     pub(crate) hash: Option<Hash>,
+    /// The entry's version tag ([`Entry::etag`]) where the backend's tags are version tags
+    /// ([`Capabilities::version_tags`](crate::Capabilities::version_tags)).
+    pub(crate) tag: Option<String>,
 }
 
 impl Rec {
-    /// The record of a listed or written entry.
-    pub(crate) fn of(entry: &Entry) -> Rec {
+    /// The record of a listed or written entry; `tags`: whether the backend's ETags are
+    /// version tags (recorded then).
+    pub(crate) fn of(entry: &Entry, tags: bool) -> Rec {
         let hash = entry
             .hash(HashKind::Md5)
             .or_else(|| entry.hashes.first().cloned());
@@ -47,7 +60,18 @@ impl Rec {
             size: entry.size,
             modified: entry.modified.and_then(nanos),
             hash,
+            tag: entry.etag.clone().filter(|_| tags),
         }
+    }
+}
+
+/// The time `nanos` (since the epoch) stands for.
+pub(crate) fn time_of(nanos: i128) -> Option<SystemTime> {
+    let magnitude = std::time::Duration::from_nanos(u64::try_from(nanos.unsigned_abs()).ok()?);
+    if nanos >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
     }
 }
 
@@ -139,11 +163,16 @@ pub(crate) fn encode(listings: &[Listing; 2]) -> String {
             let hash = rec.hash.as_ref().map_or("-".to_owned(), |h| {
                 format!("{}:{}", h.kind().name(), h.to_hex())
             });
+            let tag = rec
+                .tag
+                .as_ref()
+                .map_or("-".to_owned(), |t| hex(t.as_bytes()));
             out.push_str(&format!(
-                "{} {} {} {}\n",
+                "{} {} {} {} {}\n",
                 rec.size,
                 modified,
                 hash,
+                tag,
                 escape(path)
             ));
         }
@@ -185,9 +214,11 @@ pub(crate) fn decode(text: &str, file: &FsPath) -> Result<[Listing; 2]> {
         return Err(bad("checksum mismatch"));
     }
     let mut lines = body.lines();
-    if lines.next() != Some(MAGIC) {
-        return Err(bad("unknown format"));
-    }
+    let tagged = match lines.next() {
+        Some(MAGIC) => true,
+        Some(MAGIC_V1) => false,
+        _ => return Err(bad("unknown format")),
+    };
     let mut out: [Listing; 2] = [Listing::new(), Listing::new()];
     for (i, listing) in out.iter_mut().enumerate() {
         let header = lines.next().ok_or_else(|| bad("missing section"))?;
@@ -197,7 +228,7 @@ pub(crate) fn decode(text: &str, file: &FsPath) -> Result<[Listing; 2]> {
             .ok_or_else(|| bad("bad section header"))?;
         for _ in 0..count {
             let line = lines.next().ok_or_else(|| bad("missing lines"))?;
-            let (path, rec) = parse_line(line).ok_or_else(|| bad("bad line"))?;
+            let (path, rec) = parse_line(line, tagged).ok_or_else(|| bad("bad line"))?;
             listing.insert(path, rec);
         }
         if listing.len() != count {
@@ -210,8 +241,24 @@ pub(crate) fn decode(text: &str, file: &FsPath) -> Result<[Listing; 2]> {
     Ok(out)
 }
 
-fn parse_line(line: &str) -> Option<(String, Rec)> {
-    let mut parts = line.splitn(4, ' ');
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<String> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// One listed object; `tagged`: the line has a version tag field (format 2).
+fn parse_line(line: &str, tagged: bool) -> Option<(String, Rec)> {
+    let mut parts = line.splitn(if tagged { 5 } else { 4 }, ' ');
     let size = parts.next()?.parse().ok()?;
     let modified = match parts.next()? {
         "-" => None,
@@ -224,6 +271,13 @@ fn parse_line(line: &str) -> Option<(String, Rec)> {
             Some(Hash::from_hex(HashKind::from_name(kind)?, hex).ok()?)
         }
     };
+    let tag = match tagged {
+        false => None,
+        true => match parts.next()? {
+            "-" => None,
+            t => Some(unhex(t)?),
+        },
+    };
     let path = unescape(parts.next()?)?;
     Some((
         path,
@@ -231,6 +285,7 @@ fn parse_line(line: &str) -> Option<(String, Rec)> {
             size,
             modified,
             hash,
+            tag,
         },
     ))
 }
@@ -269,58 +324,79 @@ pub(crate) fn save(files: &Files, listings: &[Listing; 2]) -> Result<()> {
     write_atomic(&files.listings, encode(listings).as_bytes())
 }
 
+/// How old an empty or unreadable lock must be before it is taken over where the file system
+/// has no `flock` (elsewhere the lock itself tells whether its owner runs).
+const EMPTY_LOCK_GRACE: Duration = Duration::from_secs(10);
+
 /// The lock of a pair of roots, released (its file removed) on drop.
 #[derive(Debug)]
 pub(crate) struct Lock {
     file: PathBuf,
+    /// The lock file, open, with our `flock` on it while the run lasts.
+    _held: fs::File,
+}
+
+/// What an existing lock file says about its owner.
+enum Owner {
+    /// Runs (or cannot be told not to): the lock is respected.
+    Alive(Option<u32>),
+    /// Gone: the lock may be taken over. The file is held (locked) meanwhile, so no other
+    /// taker removes a lock made after this one was inspected.
+    Gone(Option<fs::File>),
+    /// The file vanished while it was being inspected: try again.
+    Vanished,
 }
 
 impl Lock {
-    /// Takes the lock. A lock whose process is gone is taken over (`Ok((lock, true))`); one
-    /// held by a live process (or one whose owner cannot be told) is
-    /// [`ErrorKind::AlreadyExists`].
+    /// Takes the lock. A lock whose owner is gone is taken over (`Ok((lock, true))`): one no
+    /// process holds a `flock` on (the owner died, however it died: a `SIGKILL` included,
+    /// and an empty lock file left by an older version); where the file system has no
+    /// `flock`, one whose process id is gone, or that is empty and older than a few seconds.
+    /// One held by a live owner is [`ErrorKind::AlreadyExists`].
+    ///
+    /// The file is written under a temporary name, `flock`ed, then hard-linked into place (a
+    /// link never replaces a file): so the lock file is never seen empty or unlocked while
+    /// its owner runs. Where hard links fail, it is created in place with `create_new`.
     pub(crate) fn take(file: &FsPath) -> Result<(Lock, bool)> {
+        let io_err = |e: io::Error| Error::from(e).with_path(file.display().to_string());
         let mut took_over = false;
-        for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(file)
-            {
-                Ok(mut f) => {
-                    f.write_all(format!("{}\n", std::process::id()).as_bytes())
-                        .map_err(Error::from)?;
+        for _ in 0..4 {
+            match Self::create(file).map_err(io_err)? {
+                Some(held) => {
                     return Ok((
                         Lock {
                             file: file.to_path_buf(),
+                            _held: held,
                         },
                         took_over,
                     ));
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let owner = fs::read_to_string(file)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    match owner {
-                        Some(pid) if pid != std::process::id() && process_gone(pid) => {
-                            fs::remove_file(file).map_err(Error::from)?;
-                            took_over = true;
+                None => match inspect(file).map_err(io_err)? {
+                    Owner::Vanished => {}
+                    Owner::Gone(held) => {
+                        // Removed while we hold its flock: another taker that opened it
+                        // sees it locked, or (once we let go) no longer at this name.
+                        match fs::remove_file(file) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                            Err(e) => return Err(io_err(e)),
                         }
-                        _ => {
-                            return Err(Error::new(
-                                ErrorKind::AlreadyExists,
-                                format!(
-                                    "another bisync of these roots is running (lock {}, \
-                                     process {}); if it is not, remove the lock file",
-                                    file.display(),
-                                    owner.map_or("unknown".to_owned(), |p| p.to_string())
-                                ),
-                            )
-                            .with_operation("bisync"));
-                        }
+                        drop(held);
+                        took_over = true;
                     }
-                }
-                Err(e) => return Err(Error::from(e).with_path(file.display().to_string())),
+                    Owner::Alive(pid) => {
+                        return Err(Error::new(
+                            ErrorKind::AlreadyExists,
+                            format!(
+                                "another bisync of these roots is running (lock {}, \
+                                 process {}); if it is not, remove the lock file",
+                                file.display(),
+                                pid.map_or("unknown".to_owned(), |p| p.to_string())
+                            ),
+                        )
+                        .with_operation("bisync"));
+                    }
+                },
             }
         }
         Err(Error::new(
@@ -329,10 +405,113 @@ impl Lock {
         )
         .with_operation("bisync"))
     }
+
+    /// Creates the lock file, whole and locked; `None` if one exists.
+    fn create(file: &FsPath) -> io::Result<Option<fs::File>> {
+        let tmp = file.with_extension(format!("lck.{}.tmp", std::process::id()));
+        let linked = (|| -> io::Result<Option<fs::File>> {
+            let f = Self::write_own(fs::File::create(&tmp)?)?;
+            match fs::hard_link(&tmp, file) {
+                Ok(()) => Ok(Some(f)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+                Err(_) => Self::create_in_place(file),
+            }
+        })();
+        let _ = fs::remove_file(&tmp);
+        linked
+    }
+
+    /// Locks `f` and writes this process's id in it.
+    fn write_own(mut f: fs::File) -> io::Result<fs::File> {
+        // Fails only where the file system has no flock: the process id is all there is
+        // then (see `inspect`).
+        let _ = f.try_lock();
+        f.write_all(format!("{}\n", std::process::id()).as_bytes())?;
+        f.sync_all()?;
+        Ok(f)
+    }
+
+    /// Without hard links: `create_new`, then the lock and the id (a moment unlocked and
+    /// empty).
+    fn create_in_place(file: &FsPath) -> io::Result<Option<fs::File>> {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(file)
+        {
+            Ok(f) => Self::write_own(f).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Whether the owner of the existing lock `file` runs.
+fn inspect(file: &FsPath) -> io::Result<Owner> {
+    let f = match fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Owner::Vanished),
+        Err(e) => return Err(e),
+    };
+    let pid = fs::read_to_string(file)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok());
+    match f.try_lock() {
+        Ok(()) => {
+            // Nobody holds it. Still the file at that name? (A taker that removed it and
+            // made its own may have let go of it just now.)
+            if !same_file(&f, file)? {
+                return Ok(Owner::Vanished);
+            }
+            if pid == Some(std::process::id()) {
+                return Ok(Owner::Alive(pid));
+            }
+            Ok(Owner::Gone(Some(f)))
+        }
+        Err(fs::TryLockError::WouldBlock) => Ok(Owner::Alive(pid)),
+        // No flock here: the process id, or the age of an empty lock, decides.
+        Err(fs::TryLockError::Error(_)) => match pid {
+            Some(p) if p != std::process::id() && process_gone(p) => Ok(Owner::Gone(None)),
+            Some(_) => Ok(Owner::Alive(pid)),
+            None => {
+                let age = f
+                    .metadata()?
+                    .modified()
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok());
+                if age.is_some_and(|a| a >= EMPTY_LOCK_GRACE) {
+                    Ok(Owner::Gone(None))
+                } else {
+                    Ok(Owner::Alive(None))
+                }
+            }
+        },
+    }
+}
+
+/// Whether the open file `f` is the one at `name` now.
+fn same_file(f: &fs::File, name: &FsPath) -> io::Result<bool> {
+    let now = match fs::metadata(name) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let held = f.metadata()?;
+        Ok(held.dev() == now.dev() && held.ino() == now.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (f, now);
+        Ok(true)
+    }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        // The name goes first, while the flock is still held.
         let _ = fs::remove_file(&self.file);
     }
 }
@@ -365,6 +544,7 @@ mod tests {
                 size: 3,
                 modified: Some(-5),
                 hash: Hash::from_hex(HashKind::Md5, "900150983cd24fb0d6963f7d28e17f72").ok(),
+                tag: Some("803.1a2b.6578 with space".to_owned()),
             },
         );
         a.insert(
@@ -373,6 +553,7 @@ mod tests {
                 size: 0,
                 modified: None,
                 hash: None,
+                tag: None,
             },
         );
         [a, Listing::new()]
@@ -383,6 +564,20 @@ mod tests {
         let l = sample();
         let text = encode(&l);
         assert_eq!(decode(&text, FsPath::new("x")).ok(), Some(l));
+    }
+
+    #[test]
+    fn a_version_1_state_is_read_without_tags() {
+        let mut body = format!("{MAGIC_V1}\npath1 2\n");
+        body.push_str("3 -5 md5:900150983cd24fb0d6963f7d28e17f72 a b\n0 - - c\npath2 0\n");
+        let text = format!("{body}end {:016x}\n", fnv64(body.as_bytes()));
+        let [one, two] = decode(&text, FsPath::new("x")).expect("version 1");
+        assert!(two.is_empty());
+        assert_eq!(one.len(), 2);
+        assert_eq!(one["a b"].size, 3);
+        assert_eq!(one["a b"].modified, Some(-5));
+        assert!(one["a b"].hash.is_some() && one["a b"].tag.is_none());
+        assert_eq!(one["c"].tag, None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! change vs delete, guards, damaged state, locks, dry run), and a property test with random
 //! edits and interrupted runs (`props`).
 
+mod promises;
 mod props;
 
 use omnistorage::conformance::TempDir;
@@ -16,7 +17,7 @@ struct Pair {
     a: Box<dyn Backend>,
     b: Box<dyn Backend>,
     state: TempDir,
-    _dirs: Vec<TempDir>,
+    dirs: Vec<TempDir>,
 }
 
 impl Pair {
@@ -25,7 +26,7 @@ impl Pair {
             a: Box::new(MemoryBackend::new()),
             b: Box::new(MemoryBackend::new()),
             state: TempDir::new().expect("tmp"),
-            _dirs: Vec::new(),
+            dirs: Vec::new(),
         }
     }
 
@@ -35,7 +36,7 @@ impl Pair {
             a: Box::new(FileBackend::new(x.path()).expect("file")),
             b: Box::new(FileBackend::new(y.path()).expect("file")),
             state: TempDir::new().expect("tmp"),
-            _dirs: vec![x, y],
+            dirs: vec![x, y],
         }
     }
 
@@ -67,6 +68,11 @@ impl Pair {
         let r = self.ok(&self.opts().resync(true));
         assert!(r.resynced && r.listings_saved);
         self
+    }
+
+    /// A file pair's directory of side `i` (0: path1).
+    fn dir(&self, i: usize) -> &std::path::Path {
+        self.dirs[i].path()
     }
 
     fn state_file(&self) -> std::path::PathBuf {

@@ -1,5 +1,5 @@
 //! The sync engine decides by `Capabilities`, never by a scheme's name: a backend that a user
-//! registers under a scheme of their own gets what it announces (`local`, `change_tags`,
+//! registers under a scheme of their own gets what it announces (`local`, `version_tags`,
 //! `server_side_copy`), and no more.
 
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use super::{Counting, put, t, tree};
 const SCHEME: &str = "userfs";
 
 /// A file tree registered by a user: `userfs:///DIR?local=BOOL&tags=BOOL` announces
-/// [`Capabilities::local`] and [`Capabilities::change_tags`] as its URL says, under a location
+/// [`Capabilities::local`] and [`Capabilities::version_tags`] as its URL says, under a location
 /// of its own scheme, and counts the server-side copies asked of it.
 #[derive(Debug)]
 struct UserFs {
@@ -36,7 +36,7 @@ impl Wrap for UserFs {
     fn capabilities(&self) -> Capabilities {
         let mut caps = self.inner.capabilities();
         caps.local = self.local;
-        caps.change_tags = self.tags;
+        caps.version_tags = self.tags;
         caps
     }
     fn location(&self) -> Option<Location> {
@@ -78,7 +78,7 @@ fn user_fs(dir: &std::path::Path, local: bool, tags: bool) -> Box<dyn Backend> {
 }
 
 #[test]
-fn the_hash_cache_is_kept_for_sources_with_change_tags() {
+fn the_hash_cache_is_kept_for_sources_with_version_tags() {
     for tags in [true, false] {
         let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
         let cache = TempDir::new().unwrap();
@@ -109,7 +109,7 @@ fn the_hash_cache_is_kept_for_sources_with_change_tags() {
             assert_eq!(files, 1, "a cache for the pair");
             assert_eq!(hashes, 0, "the second run trusts the cache");
         } else {
-            assert_eq!(files, 0, "no cache without change tags");
+            assert_eq!(files, 0, "no cache without version tags");
             assert_eq!(hashes, 10, "the second run hashes every source object");
         }
     }

@@ -1,8 +1,14 @@
 //! The promise of bisync as a property: random edits on both sides, runs in between (some
 //! of them crashing or cancelled at a random step), and after a final clean run both sides
-//! are identical and every version that was current on a side when a run started (and that
-//! the user did not overwrite or delete later) is there, at its path or under a conflict
-//! name.
+//! are identical (contents and modification times) and every version that was current on a
+//! side when a run started (and that the user did not overwrite or delete later) is there,
+//! at its path or under a conflict name.
+//!
+//! Half the seeds run on memory backends, half on file backends, and the world is also
+//! changed behind the state's back (issue 21): same-size edits that put the old modification
+//! time back, time-only changes on both sides, an empty lock file (a kill between creating
+//! and writing it); on file backends, a file on one side where the other has a directory of
+//! that name and a staged file (a kill mid-copy) left by an interrupted run.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,8 +18,8 @@ use std::time::SystemTime;
 use omnistorage::conformance::TempDir;
 use omnistorage::sync::bisync::{BisyncOptions, Conflict, bisync};
 use omnistorage::{
-    Backend, BackendExt, Cancel, Entry, Error, ErrorKind, Location, MemoryBackend, Path, Result,
-    WriteOptions, Writer,
+    Backend, BackendExt, Cancel, Capabilities, Entry, Error, ErrorKind, FileBackend, Location,
+    MemoryBackend, Path, Result, WriteOptions, Writer,
 };
 
 use super::super::{put, t, tree};
@@ -57,13 +63,15 @@ impl Control {
     }
 }
 
-/// A memory backend whose changing calls (writers, deletes, renames, copies) fail, or
-/// cancel the run, once the shared budget is spent.
+/// A backend (memory, or file) whose changing calls (writers, deletes, renames, copies)
+/// fail, or cancel the run, once the shared budget is spent.
 #[derive(Debug)]
 pub(crate) struct Crashy {
-    inner: MemoryBackend,
+    inner: Box<dyn Backend>,
     located: bool,
     ctl: Arc<Control>,
+    /// Hide the inner backend's version tags (a backend whose ETags say nothing).
+    untagged: bool,
 }
 
 impl Crashy {
@@ -73,55 +81,78 @@ impl Crashy {
     }
 
     fn with(ctl: Arc<Control>, located: bool) -> Crashy {
+        Crashy::over(Box::new(MemoryBackend::new()), ctl, located)
+    }
+
+    fn over(inner: Box<dyn Backend>, ctl: Arc<Control>, located: bool) -> Crashy {
         Crashy {
-            inner: MemoryBackend::new(),
+            inner,
             located,
             ctl,
+            untagged: false,
+        }
+    }
+
+    /// A located memory backend that announces no version tags.
+    pub(crate) fn untagged() -> Crashy {
+        Crashy {
+            untagged: true,
+            ..Crashy::new(true)
         }
     }
 }
 
 /// Every changing call takes a step of the budget first; the rest is forwarded.
 impl omnistorage::Wrap for Crashy {
-    type Inner = MemoryBackend;
-    fn inner(&self) -> &MemoryBackend {
-        &self.inner
+    type Inner = dyn Backend;
+    fn inner(&self) -> &(dyn Backend + 'static) {
+        &*self.inner
     }
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
         self.ctl.step()?;
-        self.inner.writer(path, opts)
+        self.inner().writer(path, opts)
     }
     fn delete(&self, path: &Path) -> Result<()> {
         self.ctl.step()?;
-        self.inner.delete(path)
+        self.inner().delete(path)
     }
     fn delete_many(&self, paths: &[Path]) -> Vec<Result<()>> {
         // One step per object, as one `delete` each.
         paths.iter().map(|p| Backend::delete(self, p)).collect()
     }
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.inner().capabilities();
+        caps.version_tags &= !self.untagged;
+        caps
+    }
     fn location(&self) -> Option<Location> {
-        self.located.then(|| self.inner.location()).flatten()
+        self.located.then(|| self.inner().location()).flatten()
     }
     fn copy(&self, from: &Path, to: &Path) -> Result<Entry> {
         self.ctl.step()?;
-        self.inner.copy(from, to)
+        self.inner().copy(from, to)
     }
     fn rename(&self, from: &Path, to: &Path) -> Result<Entry> {
         self.ctl.step()?;
-        self.inner.rename(from, to)
+        self.inner().rename(from, to)
     }
     fn copy_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
         self.ctl.step()?;
-        self.inner.copy_from(src, from, to)
+        self.inner().copy_from(src, from, to)
     }
     fn rename_from(&self, src: &Location, from: &Path, to: &Path) -> Result<Entry> {
         self.ctl.step()?;
-        self.inner.rename_from(src, from, to)
+        self.inner().rename_from(src, from, to)
     }
     fn set_modified(&self, path: &Path, modified: SystemTime) -> Result<Entry> {
         self.ctl.step()?;
-        self.inner.set_modified(path, modified)
+        self.inner().set_modified(path, modified)
     }
+    fn remove_dir(&self, path: &Path) -> Result<()> {
+        self.ctl.step()?;
+        self.inner().remove_dir(path)
+    }
+    // `abort_upload` is not a step of the plan (it runs before the listing): never crashed.
 }
 
 /// xorshift64*: a small seeded generator (no dependency).
@@ -136,7 +167,9 @@ impl Rng {
     }
 }
 
-const POOL: [&str; 7] = ["x", "y", "z", "d/x", "d/y", "d/e/z", "e/w"];
+// "d/e" and "e" clash with "d/e/z" and "e/w" on a file system: a file on one side, a
+// directory on the other.
+const POOL: [&str; 9] = ["x", "y", "z", "d/x", "d/y", "d/e/z", "e/w", "d/e", "e"];
 const STRATEGIES: [Conflict; 7] = [
     Conflict::Newer,
     Conflict::Older,
@@ -159,6 +192,12 @@ struct Model {
 }
 
 impl Model {
+    /// A fresh version: unique, and of a size set by `pad` (a same-size edit keeps it).
+    fn version(&mut self, pad: &str) -> Vec<u8> {
+        self.next += 1;
+        format!("v{:05}{pad}", self.next).into_bytes()
+    }
+
     fn edit(&mut self, rng: &mut Rng, side: &dyn Backend) {
         let existing: Vec<String> = tree(side, "").into_keys().filter(|p| p != ANCHOR).collect();
         let pick = |rng: &mut Rng| existing.get(rng.below(existing.len() as u64) as usize);
@@ -176,19 +215,80 @@ impl Model {
                 None => return,
             },
         };
-        if let Ok(old) = side.read_to_vec(path.as_str()) {
-            self.superseded.insert(old);
-        }
-        self.edits += 1;
+        let old = side.read_to_vec(path.as_str()).ok();
         self.clock += 1;
         if delete {
             side.remove(path.as_str()).expect("delete");
-            return;
+        } else {
+            let pad = "#".repeat(rng.below(4) as usize);
+            let content = self.version(&pad);
+            // Where this side has a directory of that name (or a file where a directory is
+            // needed), a file cannot be written: no edit then.
+            if !try_put(side, &path, &content, t(self.clock)) {
+                return;
+            }
         }
-        self.next += 1;
-        let pad = "#".repeat(rng.below(4) as usize);
-        let content = format!("v{}{pad}", self.next);
-        put(side, &path, content.as_bytes(), t(self.clock));
+        self.edits += 1;
+        if let Some(old) = old {
+            self.superseded.insert(old);
+        }
+    }
+
+    /// Tampering behind the state's back: an edit that keeps the size and puts the old time
+    /// back (on file sides, `dirs`, in place through the file system), or a time-only change
+    /// on both sides.
+    fn tamper(
+        &mut self,
+        rng: &mut Rng,
+        sides: [&dyn Backend; 2],
+        dirs: Option<[&std::path::Path; 2]>,
+    ) {
+        let i = rng.below(2) as usize;
+        let existing: Vec<(String, Vec<u8>)> = tree(sides[i], "")
+            .into_iter()
+            .filter(|(p, _)| p != ANCHOR)
+            .collect();
+        let Some((path, old)) = existing
+            .get(rng.below(existing.len() as u64) as usize)
+            .cloned()
+        else {
+            return;
+        };
+        self.edits += 1;
+        if rng.below(2) == 0 {
+            // Same size, same time, other bytes: only the version tag sees it.
+            let pad = String::from_utf8_lossy(old.get(6..).unwrap_or_default()).into_owned();
+            let content = self.version(&pad);
+            assert_eq!(content.len(), old.len());
+            match dirs {
+                Some(dirs) => {
+                    let file = dirs[i].join(&path);
+                    let before = std::fs::metadata(&file).expect("stat");
+                    std::fs::write(&file, &content).expect("write");
+                    std::fs::File::options()
+                        .write(true)
+                        .open(&file)
+                        .and_then(|f| f.set_modified(before.modified()?))
+                        .expect("restore the time");
+                }
+                None => {
+                    let p = Path::parse(&path).expect("path");
+                    let before = sides[i].stat(&p).expect("stat").modified.expect("time");
+                    put(sides[i], &path, &content, before);
+                }
+            }
+            self.superseded.insert(old);
+        } else {
+            // The time alone, on both sides where both have it.
+            let p = Path::parse(&path).expect("path");
+            for (k, side) in sides.iter().enumerate() {
+                self.clock += 1;
+                if side.contains(path.as_str()).unwrap_or(false) {
+                    side.set_modified(&p, t(self.clock + k as u64))
+                        .expect("touch");
+                }
+            }
+        }
     }
 
     fn snapshot(&mut self, sides: [&dyn Backend; 2]) {
@@ -200,6 +300,49 @@ impl Model {
             }
         }
     }
+}
+
+/// Writes `data` at `path`; `false` if the path cannot hold a file on that side.
+fn try_put(side: &dyn Backend, path: &str, data: &[u8], time: SystemTime) -> bool {
+    let written = side
+        .writer(
+            &Path::parse(path).expect("path"),
+            &WriteOptions::new().modified(time),
+        )
+        .and_then(|mut w| {
+            std::io::Write::write_all(&mut w, data)?;
+            w.finish()
+        });
+    match written {
+        Ok(_) => true,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::IsADirectory | ErrorKind::NotADirectory | ErrorKind::AlreadyExists
+            ) =>
+        {
+            false
+        }
+        Err(e) => panic!("write {path}: {e}"),
+    }
+}
+
+/// Staged files (`.omnistorage-tmp-*`) anywhere under `dir`.
+fn staged_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(staged_files(&path));
+        } else if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".omnistorage-tmp-")
+        {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// What one seed's run did.
@@ -216,10 +359,18 @@ struct Counts {
 fn run_seed(seed: u64, rounds: u32) -> Counts {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let ctl = Arc::new(Control::new());
-    let (a, b) = (
-        Crashy::with(ctl.clone(), true),
-        Crashy::with(ctl.clone(), true),
-    );
+    // Odd seeds on file backends, where the world is also tampered with.
+    let on_files = seed % 2 == 1;
+    let dirs = [TempDir::new().expect("tmp"), TempDir::new().expect("tmp")];
+    let side = |i: usize| -> Crashy {
+        let inner: Box<dyn Backend> = if on_files {
+            Box::new(FileBackend::new(dirs[i].path()).expect("file backend"))
+        } else {
+            Box::new(MemoryBackend::new())
+        };
+        Crashy::over(inner, ctl.clone(), true)
+    };
+    let (a, b) = (side(0), side(1));
     let state = TempDir::new().expect("tmp");
     let strategy = STRATEGIES[(seed % STRATEGIES.len() as u64) as usize];
     let opts = BisyncOptions::new()
@@ -243,11 +394,37 @@ fn run_seed(seed: u64, rounds: u32) -> Counts {
     let mut counts = Counts::default();
     let first = bisync(&a, &root, &b, &root, &opts.clone().resync(true)).expect("resync");
     first.result().expect("resync ok");
+    let lock = std::fs::read_dir(state.path())
+        .expect("state dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "lst"))
+        .expect("a listing file")
+        .with_extension("lck");
+    let mut interrupted = false;
 
     for round in 0..rounds {
         for _ in 0..=rng.below(5) {
             let side: &dyn Backend = if rng.below(2) == 0 { &a } else { &b };
             model.edit(&mut rng, side);
+        }
+        let fs_dirs = on_files.then(|| [dirs[0].path(), dirs[1].path()]);
+        for _ in 0..rng.below(3) {
+            model.tamper(&mut rng, [&a, &b], fs_dirs);
+        }
+        if on_files && interrupted && rng.below(3) == 0 {
+            // A kill mid-copy: a staged file nobody holds.
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .expect("now")
+                .as_nanos();
+            let name = format!(".omnistorage-tmp-4000000000-{round}-{nanos:016x}.x");
+            let i = rng.below(2) as usize;
+            std::fs::write(dirs[i].path().join(name), b"half").expect("stage");
+        }
+        if rng.below(8) == 0 {
+            // A kill between creating the lock file and writing it.
+            std::fs::write(&lock, b"").expect("empty lock");
         }
         model.snapshot([&a, &b]);
         let mode = rng.below(3);
@@ -261,6 +438,7 @@ fn run_seed(seed: u64, rounds: u32) -> Counts {
         let report = bisync(&a, &root, &b, &root, &this)
             .unwrap_or_else(|e| panic!("seed {seed} round {round}: {e}"));
         ctl.disarm();
+        interrupted = !report.listings_saved;
         counts.runs += 1;
         match mode {
             1 => counts.crashed += 1,
@@ -280,12 +458,30 @@ fn run_seed(seed: u64, rounds: u32) -> Counts {
         again.copied_to_path1
             + again.copied_to_path2
             + again.deleted_on_path1
-            + again.deleted_on_path2,
+            + again.deleted_on_path2
+            + again.times_set,
         0,
         "seed {seed}: a clean run after a clean run does nothing"
     );
     let (ta, tb) = (tree(&a, ""), tree(&b, ""));
     assert_eq!(ta, tb, "seed {seed} ({strategy:?}): both sides identical");
+    for path in ta.keys() {
+        let p = Path::parse(path).expect("path");
+        assert_eq!(
+            a.stat(&p).expect("stat").modified,
+            b.stat(&p).expect("stat").modified,
+            "seed {seed} ({strategy:?}): the times of {path} converge"
+        );
+    }
+    if on_files {
+        for dir in &dirs {
+            assert_eq!(
+                staged_files(dir.path()),
+                Vec::<std::path::PathBuf>::new(),
+                "seed {seed}"
+            );
+        }
+    }
     for (content, path) in &model.required {
         if model.superseded.contains(content) {
             continue;
