@@ -108,6 +108,7 @@ pub mod backends;
 mod cancel;
 #[cfg(any(feature = "gzip", feature = "zstd"))]
 pub mod compress;
+mod copy;
 mod entry;
 mod error;
 pub mod format;
@@ -136,6 +137,7 @@ pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
 pub use cancel::Cancel;
+pub use copy::{Copied, CopyOptions, CopyRoute, Throttle, copy_object};
 pub use entry::{Capabilities, Entry, Fields, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use hash::{Hash, HashKind, HashKinds, Hasher, HashingReader, HashingWriter};
