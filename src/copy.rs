@@ -305,6 +305,36 @@ pub fn copy_object<S: Backend + ?Sized, D: Backend + ?Sized>(
     stream(src, &source, dst, to, opts)
 }
 
+/// Moves the object at `from` on `src` to `to` on `dst`: [`copy_object`] with
+/// [`rename`](CopyOptions::rename) on, then, unless the store moved it or it is the same
+/// object, the source is deleted **only after** the copy is committed (a failed copy leaves
+/// it untouched).
+///
+/// ```
+/// use omnistorage::{move_object, BackendExt, CopyOptions, MemoryBackend, Path};
+///
+/// let (a, b) = (MemoryBackend::new(), MemoryBackend::new());
+/// a.write_all("x", b"data")?;
+/// move_object(&a, &Path::parse("x")?, &b, &Path::parse("y")?, None, &CopyOptions::new())?;
+/// assert!(!a.contains("x")?);
+/// assert_eq!(b.read_to_vec("y")?, b"data");
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+pub fn move_object<S: Backend + ?Sized, D: Backend + ?Sized>(
+    src: &S,
+    from: &Path,
+    dst: &D,
+    to: &Path,
+    listed: Option<&Entry>,
+    opts: &CopyOptions<'_>,
+) -> Result<Copied> {
+    let done = copy_object(src, from, dst, to, listed, &opts.rename(true))?;
+    if done.route != CopyRoute::Itself && !done.moved() {
+        src.delete(from)?;
+    }
+    Ok(done)
+}
+
 /// Whether `a` and `b` are known to reach the same objects under the same paths: the same
 /// backend value, or backends with equal [`location`](Backend::location)s.
 pub(crate) fn same_backend<A: Backend + ?Sized, B: Backend + ?Sized>(a: &A, b: &B) -> bool {

@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 
 use crate::backend::Backend;
 use crate::cancel::{self, Cancel};
-use crate::copy::{CopyOptions, CopyRoute, copy_object};
+use crate::copy::{CopyOptions, copy_object, move_object};
 use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::{Hash, HashKind, HashKinds, Hasher};
@@ -182,11 +182,7 @@ pub fn move_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     dst: &D,
     to: &Path,
 ) -> Result<Entry> {
-    let done = copy_object(src, from, dst, to, None, &CopyOptions::new().rename(true))?;
-    if done.route != CopyRoute::Itself && !done.moved() {
-        src.delete(from)?;
-    }
-    Ok(done.entry)
+    move_object(src, from, dst, to, None, &CopyOptions::new()).map(|m| m.entry)
 }
 
 /// The default of [`Backend::hash`]: the stored hash where the backend has one, otherwise

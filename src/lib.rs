@@ -137,7 +137,7 @@ pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
 pub use cancel::Cancel;
-pub use copy::{Copied, CopyOptions, CopyRoute, Throttle, copy_object};
+pub use copy::{Copied, CopyOptions, CopyRoute, Throttle, copy_object, move_object};
 pub use entry::{Capabilities, Entry, Fields, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use hash::{Hash, HashKind, HashKinds, Hasher, HashingReader, HashingWriter};
