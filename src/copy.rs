@@ -99,8 +99,8 @@ pub struct CopyOptions<'a> {
     pub hashes: HashKinds,
     /// The bandwidth limit the bytes pass through. Default: none.
     pub throttle: Option<&'a dyn Throttle>,
-    /// Called with the count of each run of bytes that passed (a server-side copy counts the
-    /// object's size once, when done). Default: none.
+    /// Called with the count of each run of bytes that passed, never with 0 (a server-side
+    /// copy counts the object's size once, when done). Default: none.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     /// Stops the copy ([`ErrorKind::Cancelled`]) between buffers; the destination is then
     /// aborted, never committed. Default: none.
@@ -289,7 +289,9 @@ pub fn copy_object<S: Backend + ?Sized, D: Backend + ?Sized>(
     if opts.server_side
         && let Some((entry, route)) = server_side(src, from, dst, to, opts.rename)?
     {
-        if let Some(progress) = opts.progress {
+        if let Some(progress) = opts.progress
+            && entry.size > 0
+        {
             // The bytes moved inside the store; they count as transferred.
             progress(entry.size);
         }
@@ -523,7 +525,9 @@ struct Counting<'a, R> {
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        (self.count)(u64::try_from(n).unwrap_or(u64::MAX));
+        if n > 0 {
+            (self.count)(u64::try_from(n).unwrap_or(u64::MAX));
+        }
         Ok(n)
     }
 }

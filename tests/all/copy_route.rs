@@ -6,7 +6,6 @@
 
 use std::io::{Cursor, Read, Write};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use omnistorage::{
     Backend, BackendExt, Capabilities, CopyOptions, CopyRoute, Entry, ErrorKind, FileBackend,
@@ -323,6 +322,7 @@ fn progress_counts_every_byte_on_every_route() {
 #[test]
 fn a_bandwidth_limit_holds_even_between_two_local_files() {
     use omnistorage::sync::bwlimit::BwLimit;
+    use std::time::{Duration, Instant};
     let dir = omnistorage::conformance::TempDir::new().expect("temp");
     let local = FileBackend::new(dir.path()).expect("local");
     let size = 96 * 1024;
