@@ -17,7 +17,7 @@ fn p(s: &str) -> Path {
     Path::parse(s).expect("valid path")
 }
 
-/// How a [`Changing`] source's bytes differ from what it lists.
+/// How a [`Tapped::Change`] source's bytes differ from what it lists.
 #[derive(Clone, Copy, Debug)]
 enum Change {
     /// One byte more.
@@ -28,31 +28,60 @@ enum Change {
     Flips,
 }
 
-/// A store whose readers yield other bytes than its listings and `stat` describe: as if every
-/// object changed between the listing and the read.
+/// What a [`Tap`] does besides forwarding to the store it wraps.
 #[derive(Debug)]
-struct Changing {
-    inner: MemoryBackend,
-    change: Change,
+enum Tapped {
+    /// Its readers yield other bytes than its listings and `stat` describe: as if every
+    /// object changed between the listing and the read.
+    Change(Change),
+    /// The store is a local directory (this one) whose files grow once opened for reading
+    /// (the reader is the file, limited to the size it had then).
+    GrowsAfterOpen(std::path::PathBuf),
+    /// It records the resume identity each writer was given.
+    Records(Mutex<Vec<Option<String>>>),
 }
 
-impl Backend for Changing {
+/// A store that forwards to `inner`, but for what [`Tapped`] says.
+#[derive(Debug)]
+struct Tap<B> {
+    inner: B,
+    tapped: Tapped,
+}
+
+impl<B: Backend> Backend for Tap<B> {
     fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-        let mut bytes = Vec::new();
-        self.inner
-            .reader(path, opts)?
-            .read_to_end(&mut bytes)
-            .map_err(omnistorage::Error::from)?;
-        match self.change {
-            Change::Grows => bytes.push(b'+'),
-            Change::Shrinks => {
-                bytes.pop();
+        let reader = self.inner.reader(path, opts)?;
+        match &self.tapped {
+            Tapped::Change(change) => {
+                let mut bytes = Vec::new();
+                reader
+                    .into_inner()
+                    .read_to_end(&mut bytes)
+                    .map_err(omnistorage::Error::from)?;
+                match change {
+                    Change::Grows => bytes.push(b'+'),
+                    Change::Shrinks => {
+                        bytes.pop();
+                    }
+                    Change::Flips => bytes[0] ^= 0xff,
+                }
+                Ok(Reader::new(Cursor::new(bytes)))
             }
-            Change::Flips => bytes[0] ^= 0xff,
+            Tapped::GrowsAfterOpen(dir) => {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(dir.join(path.as_str()))
+                    .expect("open to append");
+                f.write_all(b"more").expect("append");
+                Ok(reader)
+            }
+            Tapped::Records(_) => Ok(reader),
         }
-        Ok(Reader::new(Cursor::new(bytes)))
     }
     fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
+        if let Tapped::Records(ids) = &self.tapped {
+            ids.lock().unwrap().push(opts.resume_id.clone());
+        }
         self.inner.writer(path, opts)
     }
     fn exists(&self, path: &Path) -> Result<bool> {
@@ -75,10 +104,13 @@ impl Backend for Changing {
     }
 }
 
-fn changing(change: Change) -> Changing {
+fn changing(change: Change) -> Tap<MemoryBackend> {
     let inner = MemoryBackend::new();
     inner.write_all("d/f", b"listed bytes").expect("write");
-    Changing { inner, change }
+    Tap {
+        inner,
+        tapped: Tapped::Change(change),
+    }
 }
 
 #[track_caller]
@@ -174,44 +206,6 @@ fn the_sync_engine_commits_nothing_from_a_source_that_changes_while_read() {
     }
 }
 
-/// A local file that grows after it was opened (its reader is the file, limited to the size
-/// it had then): the kernel's copy stops at that size, and the growth is still seen.
-#[derive(Debug)]
-struct GrowsAfterOpen {
-    inner: FileBackend,
-    dir: std::path::PathBuf,
-}
-
-impl Backend for GrowsAfterOpen {
-    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-        let reader = self.inner.reader(path, opts)?;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.dir.join(path.as_str()))
-            .expect("open to append");
-        f.write_all(b"more").expect("append");
-        Ok(reader)
-    }
-    fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
-        self.inner.writer(path, opts)
-    }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-    fn delete(&self, path: &Path) -> Result<()> {
-        self.inner.delete(path)
-    }
-    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-        self.inner.list(prefix, opts)
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn stat(&self, path: &Path) -> Result<Entry> {
-        self.inner.stat(path)
-    }
-}
-
 #[test]
 fn a_local_file_that_grows_after_it_was_opened_is_caught_on_both_local_routes() {
     let src_dir = omnistorage::conformance::TempDir::new().expect("temp");
@@ -228,44 +222,12 @@ fn a_local_file_that_grows_after_it_was_opened_is_caught_on_both_local_routes() 
         let done = copy_object(&inner, &p("f"), &dst, &p("same"), None, &opts).expect("copy");
         assert_eq!(done.route, route);
         dst.remove("same").expect("remove");
-        let src = GrowsAfterOpen {
+        let src = Tap {
             inner,
-            dir: src_dir.path().to_owned(),
+            tapped: Tapped::GrowsAfterOpen(src_dir.path().to_owned()),
         };
         let r = copy_object(&src, &p("f"), &dst, &p("f"), None, &opts);
         assert_changed(r, &dst, &format!("{route:?}"));
-    }
-}
-
-/// A destination that records the resume identity each writer was given.
-#[derive(Debug, Default)]
-struct Recording {
-    inner: MemoryBackend,
-    ids: Mutex<Vec<Option<String>>>,
-}
-
-impl Backend for Recording {
-    fn reader(&self, path: &Path, opts: &ReadOptions) -> Result<Reader> {
-        self.inner.reader(path, opts)
-    }
-    fn writer(&self, path: &Path, opts: &WriteOptions) -> Result<Writer> {
-        self.ids.lock().unwrap().push(opts.resume_id.clone());
-        self.inner.writer(path, opts)
-    }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-    fn delete(&self, path: &Path) -> Result<()> {
-        self.inner.delete(path)
-    }
-    fn list(&self, prefix: &Path, opts: &ListOptions) -> Result<List> {
-        self.inner.list(prefix, opts)
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn stat(&self, path: &Path) -> Result<Entry> {
-        self.inner.stat(path)
     }
 }
 
@@ -273,7 +235,10 @@ impl Backend for Recording {
 fn every_streamed_copy_carries_the_sources_resume_identity() {
     let src = MemoryBackend::new();
     src.write_all("d/f", b"12345").expect("write");
-    let dst = Recording::default();
+    let dst = Tap {
+        inner: MemoryBackend::new(),
+        tapped: Tapped::Records(Mutex::default()),
+    };
     copy_path(&src, &p("d/f"), &dst, &p("a")).expect("copy_path");
     src.copy_to("d/f", &dst, "b").expect("copy_to");
     let entry = src.info("d/f").expect("info");
@@ -284,7 +249,10 @@ fn every_streamed_copy_carries_the_sources_resume_identity() {
         let report = omnistorage::sync::copy(&src, &p("d"), &dst, &p("e"), &opts);
         assert!(report.expect("sync copy").is_ok());
     }
-    let ids = dst.ids.lock().unwrap().clone();
+    let Tapped::Records(ids) = &dst.tapped else {
+        unreachable!()
+    };
+    let ids = ids.lock().unwrap().clone();
     let entry_points = if cfg!(feature = "sync") { 4 } else { 3 };
     assert_eq!(ids.len(), entry_points, "{ids:?}");
     let loc = src.location().expect("memory stores have a location");
