@@ -5,7 +5,8 @@ use std::io::{self, Read, Write};
 
 use crate::backend::Backend;
 use crate::cancel::{self, Cancel};
-use crate::entry::{Entry, Fields};
+use crate::copy::{CopyOptions, copy_object, move_object};
+use crate::entry::Entry;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::{Hash, HashKind, HashKinds, Hasher};
 use crate::options::{ListOptions, ReadOptions, WriteOptions};
@@ -58,74 +59,14 @@ pub fn lookup<B: Backend + ?Sized>(backend: &B, path: &Path) -> Result<Option<En
     }
 }
 
-/// Whether `a` and `b` are known to reach the same objects under the same paths: the same
-/// backend value, or backends with equal [`location`](Backend::location)s.
-fn same_backend<A: Backend + ?Sized, B: Backend + ?Sized>(a: &A, b: &B) -> bool {
-    if std::ptr::addr_eq(a as *const A, b as *const B) {
-        return true;
-    }
-    matches!((a.location(), b.location()), (Some(x), Some(y)) if x == y)
-}
-
 fn not_found(op: &'static str, path: &Path) -> Error {
     Error::new(ErrorKind::NotFound, "no such object")
         .with_operation(op)
         .with_path(path.as_str())
 }
 
-/// How a copy or move between two backends went server-side, if it could.
-enum ServerSide {
-    Done(Entry),
-    NotPossible,
-}
-
-fn server_side<S: Backend + ?Sized, D: Backend + ?Sized>(
-    src: &S,
-    from: &Path,
-    dst: &D,
-    to: &Path,
-    rename: bool,
-) -> Result<ServerSide> {
-    let caps = dst.capabilities();
-    let able = if rename {
-        caps.server_side_move
-    } else {
-        caps.server_side_copy
-    };
-    if !able {
-        return Ok(ServerSide::NotPossible);
-    }
-    if same_backend(src, dst) {
-        let r = if rename {
-            dst.rename(from, to)
-        } else {
-            dst.copy(from, to)
-        };
-        return match r {
-            Ok(entry) => Ok(ServerSide::Done(entry)),
-            Err(e) if e.kind() == ErrorKind::Unsupported => Ok(ServerSide::NotPossible),
-            Err(e) => Err(e),
-        };
-    }
-    let (Some(src_loc), Some(dst_loc)) = (src.location(), dst.location()) else {
-        return Ok(ServerSide::NotPossible);
-    };
-    if !src_loc.same_store(&dst_loc) {
-        return Ok(ServerSide::NotPossible);
-    }
-    let r = if rename {
-        dst.rename_from(&src_loc, from, to)
-    } else {
-        dst.copy_from(&src_loc, from, to)
-    };
-    match r {
-        Ok(entry) => Ok(ServerSide::Done(entry)),
-        Err(e) if e.kind() == ErrorKind::Unsupported => Ok(ServerSide::NotPossible),
-        Err(e) => Err(e),
-    }
-}
-
-/// Copies the object at `from` on `src` to `to` on `dst`, and returns the new entry.
+/// Copies the object at `from` on `src` to `to` on `dst`, and returns the new entry:
+/// [`copy_object`] with the default [`CopyOptions`].
 ///
 /// - Within one store (the same backend, or backends on the [same
 ///   store](crate::Location::same_store), even with different roots) that can copy
@@ -133,6 +74,8 @@ fn server_side<S: Backend + ?Sized, D: Backend + ?Sized>(
 ///   and metadata (see [`copy_entry`]).
 /// - Copying an object onto itself is a no-op that returns its entry.
 /// - A missing source is [`ErrorKind::NotFound`] and creates nothing at the destination.
+/// - A source that changes while it is read is [`ErrorKind::PreconditionFailed`] and nothing
+///   is committed.
 /// - The destination is written through a [`Writer`](crate::Writer), so it appears whole or not at all.
 ///
 /// ```
@@ -151,19 +94,13 @@ pub fn copy_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     dst: &D,
     to: &Path,
 ) -> Result<Entry> {
-    if same_backend(src, dst) && from == to {
-        return lookup(src, from)?.ok_or_else(|| not_found("copy", from));
-    }
-    if let ServerSide::Done(entry) = server_side(src, from, dst, to, false)? {
-        return Ok(entry);
-    }
-    let source = lookup(src, from)?.ok_or_else(|| not_found("copy", from))?;
-    copy_entry(src, &source, dst, to, None)
+    copy_object(src, from, dst, to, None, &CopyOptions::new()).map(|c| c.entry)
 }
 
 /// Streams the object `source` describes (an entry that `src` listed or `stat`ed) to `to` on
 /// `dst`, keeping its modification time, content type and metadata, and returns the new
-/// entry. Unlike [`copy_path`], it never copies server-side.
+/// entry: [`copy_object`] without the server-side route. The bytes read are checked against
+/// `source`'s size.
 ///
 /// What the destination stores but `source` did not carry ([`Entry::filled`]: an S3 listing
 /// has no content type, for one) is asked of the source once, with
@@ -191,64 +128,9 @@ pub fn copy_entry<S: Backend + ?Sized, D: Backend + ?Sized>(
     to: &Path,
     cancel: Option<&Cancel>,
 ) -> Result<Entry> {
-    cancel::check(cancel)?;
-    let source = complete_for(src, source, dst)?;
-    let source = source.as_ref();
-    let mut read_opts = ReadOptions::new();
-    read_opts.cancel = cancel.cloned();
-    let mut reader = src.reader(&source.path, &read_opts)?;
-    let mut opts = WriteOptions::new().size_hint(source.size);
-    opts.modified = source.modified;
-    opts.content_type = source.content_type.clone();
-    opts.metadata = source.metadata.clone();
-    opts.hashes = source.hashes.clone();
-    opts.cancel = cancel.cloned();
-    let mut writer = dst.writer(to, &opts)?;
-    // Local file to local file: the kernel copies (`Writer::copy_from_file`).
-    if let Some(copied) = writer.copy_from_file(&mut reader, cancel) {
-        copied?;
-        return writer.finish();
-    }
-    // A buffer no larger than the object: zeroing 256 KiB for a 1 KiB file dominates small
-    // copies.
-    let size = usize::try_from(source.size.saturating_add(1)).unwrap_or(COPY_BUFFER);
-    copy_with_buffer(
-        &mut reader,
-        &mut writer,
-        size.clamp(8 * 1024, COPY_BUFFER),
-        cancel,
-    )?;
-    writer.finish()
-}
-
-/// `source`, with what `dst` would keep but `source` lacks asked of `src` once.
-pub(crate) fn complete_for<'a, S: Backend + ?Sized, D: Backend + ?Sized>(
-    src: &S,
-    source: &'a Entry,
-    dst: &D,
-) -> Result<std::borrow::Cow<'a, Entry>> {
-    let dst_caps = dst.capabilities();
-    let mut wanted = Fields::NONE;
-    if dst_caps.modified_time.is_some() {
-        wanted |= Fields::MODIFIED;
-    }
-    if dst_caps.metadata {
-        wanted |= Fields::CONTENT_TYPE | Fields::METADATA;
-    }
-    let src_caps = src.capabilities();
-    let mut stored = Fields::NONE;
-    if src_caps.modified_time.is_some() {
-        stored |= Fields::MODIFIED;
-    }
-    if src_caps.metadata {
-        stored |= Fields::CONTENT_TYPE | Fields::METADATA;
-    }
-    let missing = wanted.intersection(stored).difference(source.filled);
-    if missing.is_empty() || !src_caps.stat {
-        return Ok(std::borrow::Cow::Borrowed(source));
-    }
-    let full = src.stat(&source.path)?;
-    Ok(std::borrow::Cow::Owned(full))
+    let mut opts = CopyOptions::new().server_side(false);
+    opts.cancel = cancel;
+    copy_object(src, &source.path, dst, to, Some(source), &opts).map(|c| c.entry)
 }
 
 /// Copies all of `reader` into `writer` with a large buffer. Errors from either side come
@@ -262,7 +144,7 @@ pub fn copy_stream(
     copy_with_buffer(reader, writer, COPY_BUFFER, cancel)
 }
 
-fn copy_with_buffer(
+pub(crate) fn copy_with_buffer(
     reader: &mut dyn Read,
     writer: &mut dyn Write,
     size: usize,
@@ -300,15 +182,7 @@ pub fn move_path<S: Backend + ?Sized, D: Backend + ?Sized>(
     dst: &D,
     to: &Path,
 ) -> Result<Entry> {
-    if same_backend(src, dst) && from == to {
-        return lookup(src, from)?.ok_or_else(|| not_found("move", from));
-    }
-    if let ServerSide::Done(entry) = server_side(src, from, dst, to, true)? {
-        return Ok(entry);
-    }
-    let entry = copy_path(src, from, dst, to)?;
-    src.delete(from)?;
-    Ok(entry)
+    move_object(src, from, dst, to, None, &CopyOptions::new()).map(|m| m.entry)
 }
 
 /// The default of [`Backend::hash`]: the stored hash where the backend has one, otherwise

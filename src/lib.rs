@@ -59,7 +59,10 @@
 //!   are filled; [`struct@Hash`]: a typed content hash, computed by [`Hasher`].
 //! - [`Cancel`]: a token that long operations observe.
 //! - [`BackendExt`]: sugar for every backend (text paths, whole-object reads and writes).
-//! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible.
+//! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible;
+//!   both are [`copy_object`] / [`move_object`], the one copy route (also the sync engine's
+//!   and the CLI's), with [`CopyOptions`]: bandwidth ([`Throttle`]), progress, hashes on the
+//!   way, metadata, cancel; a source that changes while it is read is never committed.
 //! - [`Reader`] / [`Writer`]: the stream types; a `Writer` commits on [`Writer::finish`] and
 //!   aborts on drop. [`Finish`] is that rule for every layer that stacks on a `Writer`.
 //! - [`format`](mod@format): records over those streams: NDJSON ([`format::ndjson`], typed with `serde`),
@@ -113,6 +116,7 @@ pub mod backends;
 mod cancel;
 #[cfg(any(feature = "gzip", feature = "zstd"))]
 pub mod compress;
+mod copy;
 mod entry;
 mod error;
 pub mod format;
@@ -143,6 +147,7 @@ pub use backends::channel::{ChannelBackend, ChannelBuilder};
 pub use backends::file::FileBackend;
 pub use backends::memory::MemoryBackend;
 pub use cancel::Cancel;
+pub use copy::{Copied, CopyOptions, CopyRoute, Throttle, copy_object, move_object};
 pub use entry::{Capabilities, Entry, Fields, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use hash::{Hash, HashKind, HashKinds, Hasher, HashingReader, HashingWriter};

@@ -397,7 +397,6 @@ fn prepare<'a>(
             dst,
             dst_root,
             same_store,
-            server_move: dst_caps.server_side_move,
         },
         rules,
     ))

@@ -298,6 +298,12 @@ impl Options {
         self
     }
 
+    /// The bandwidth limit set, if any (to pass on to a single copy,
+    /// [`CopyOptions::throttle`](crate::CopyOptions::throttle)).
+    pub fn bwlimit_value(&self) -> Option<&BwLimit> {
+        self.bwlimit.as_ref()
+    }
+
     /// A token that stops the run: no new work starts, and transfers in flight are aborted
     /// (nothing partial is committed).
     pub fn cancel(mut self, cancel: &Cancel) -> Options {

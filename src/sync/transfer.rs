@@ -1,13 +1,13 @@
-//! One object from source to destination: server-side within one store, otherwise streamed
-//! through the bandwidth limit and the progress counters into a [`Writer`](crate::Writer),
-//! which commits whole or not at all.
-
-use std::io::Read;
+//! One object from source to destination, through [`copy_object`](crate::copy_object) (the
+//! one copy route): server-side within one store, otherwise streamed through the bandwidth
+//! limit and the progress counters into a [`Writer`](crate::Writer), which commits whole or
+//! not at all.
 
 use super::bwlimit::BwLimit;
 use super::progress::Stats;
 use crate::{
-    Backend, Cancel, Entry, Error, ErrorKind, Location, Path, ReadOptions, Result, WriteOptions,
+    Backend, Cancel, CopyOptions, Entry, HashKind, HashKinds, Location, Path, Result, Throttle,
+    copy_object,
 };
 
 /// The two sides of a run, and how to move bytes between them.
@@ -18,8 +18,6 @@ pub(crate) struct Sides<'a> {
     pub(crate) dst_root: &'a Path,
     /// The source's location, when both sides are on one store that copies server-side.
     pub(crate) same_store: Option<Location>,
-    /// Whether that store renames server-side too.
-    pub(crate) server_move: bool,
 }
 
 impl Sides<'_> {
@@ -38,7 +36,7 @@ pub(crate) struct Done {
     pub(crate) entry: Entry,
     /// The source is gone already (renamed server-side).
     pub(crate) moved: bool,
-    /// The MD5 of the bytes that passed through (streamed copies with `hash` on).
+    /// The MD5 of the bytes that passed through (streamed copies with `md5` on).
     pub(crate) md5: Option<crate::Hash>,
 }
 
@@ -62,112 +60,24 @@ pub(crate) fn transfer(
 ) -> Result<Done> {
     let from = sides.src_path(&src.path);
     let to = sides.dst_path(&src.path);
-    if let Some(loc) = &sides.same_store {
-        let moved = rename && sides.server_move;
-        let r = if moved {
-            sides.dst.rename_from(loc, &from, &to)
-        } else {
-            sides.dst.copy_from(loc, &from, &to)
-        };
-        match r {
-            Ok(entry) => {
-                // The bytes moved inside the store; they count as transferred.
-                let t = how.stats.start(src.path.as_str(), src.size);
-                t.add(src.size);
-                t.finish(true);
-                return Ok(Done {
-                    entry,
-                    moved,
-                    md5: None,
-                });
-            }
-            Err(e) if e.kind() == ErrorKind::Unsupported => {}
-            Err(e) => return Err(e),
-        }
+    let progress = how.stats.start(src.path.as_str(), src.size);
+    let count = |n: u64| progress.add(n);
+    let mut opts = CopyOptions::new()
+        .server_side(sides.same_store.is_some())
+        .rename(rename)
+        .metadata(how.metadata)
+        .progress(&count);
+    if how.md5 {
+        opts = opts.hashes(HashKinds::NONE.with(HashKind::Md5));
     }
-    let mut full = src.clone();
-    full.path = from.clone();
-    let source = crate::helpers::complete_for(sides.src, &full, sides.dst)?;
-    let mut read_opts = ReadOptions::new();
-    read_opts.cancel = how.cancel.cloned();
-    let mut reader = sides.src.reader(&from, &read_opts)?;
-    let mut opts = WriteOptions::new().size_hint(source.size);
-    opts.modified = source.modified;
-    opts.content_type = source.content_type.clone();
-    if how.metadata {
-        opts.metadata = source.metadata.clone();
-    }
-    opts.hashes = source.hashes.clone();
-    opts.resume_id = resume_identity(sides.src, &from, &source);
-    opts.cancel = how.cancel.cloned();
-    let progress = how.stats.start(src.path.as_str(), source.size);
-    let mut writer = sides.dst.writer(&to, &opts)?;
-    // Local file to local file without a limit or a hash to take: the kernel copies.
-    let fast = match (how.bwlimit, how.md5) {
-        (None, false) => writer.copy_from_file(&mut reader, how.cancel),
-        _ => None,
-    };
-    let mut md5 = None;
-    let copied = match fast {
-        Some(copied) => copied.inspect(|&n| progress.add(n)),
-        None => {
-            let limited: Box<dyn Read + '_> = match how.bwlimit {
-                Some(limit) => Box::new(limit.reader(&mut reader, how.cancel.cloned())),
-                None => Box::new(&mut reader),
-            };
-            let counted = progress.counted(limited);
-            if how.md5 {
-                let kinds = crate::HashKinds::NONE.with(crate::HashKind::Md5);
-                let mut hashing = crate::HashingReader::new(counted, kinds)?;
-                let n = crate::copy_stream(&mut hashing, &mut writer, how.cancel);
-                md5 = hashing.hashes().into_iter().next();
-                n
-            } else {
-                let mut counted = counted;
-                crate::copy_stream(&mut counted, &mut writer, how.cancel)
-            }
-        }
-    };
-    let result = copied.and_then(|n| {
-        if n != source.size {
-            // The source changed while it was read; never commit that.
-            return Err(Error::new(
-                ErrorKind::PreconditionFailed,
-                format!(
-                    "the source changed during the copy: listed {} bytes, read {n}",
-                    source.size
-                ),
-            )
-            .with_operation("copy")
-            .with_path(from.as_str())
-            .with_temporary(true));
-        }
-        writer.finish()
-    });
+    opts.throttle = how.bwlimit.map(|b| b as &dyn Throttle);
+    opts.cancel = how.cancel;
+    let result = copy_object(sides.src, &from, sides.dst, &to, Some(src), &opts);
     progress.finish(result.is_ok());
+    let done = result?;
     Ok(Done {
-        entry: result?,
-        moved: false,
-        md5,
+        md5: done.hash(HashKind::Md5),
+        moved: done.moved(),
+        entry: done.entry,
     })
-}
-
-/// What the source object is, for a destination that can resume an upload a killed run left
-/// ([`WriteOptions::resume_id`]): the source's store, key, size, modification time and ETag.
-/// The destination still checks every stored part against the bytes. `None` for a source
-/// without a location.
-fn resume_identity(src: &dyn Backend, from: &Path, entry: &Entry) -> Option<String> {
-    let loc = src.location()?;
-    let mtime = entry
-        .modified
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or_else(|| "-".to_owned(), |d| d.as_nanos().to_string());
-    Some(format!(
-        "{}://{}/{} size={} mtime={mtime} etag={}",
-        loc.scheme(),
-        loc.store(),
-        loc.key(from),
-        entry.size,
-        entry.etag.as_deref().unwrap_or("-"),
-    ))
 }

@@ -10,6 +10,7 @@ mod chaos;
 mod cli;
 mod compress;
 mod conformance;
+mod copy_route;
 mod docs;
 mod file;
 mod format;

@@ -249,6 +249,14 @@ impl fmt::Debug for BwLimit {
     }
 }
 
+/// The limit of [`copy_object`](crate::copy_object)'s bytes: they pass through
+/// [`BwLimit::reader`].
+impl crate::Throttle for BwLimit {
+    fn limit<'r>(&self, inner: Box<dyn Read + 'r>, cancel: Option<&Cancel>) -> Box<dyn Read + 'r> {
+        Box::new(self.reader(inner, cancel.cloned()))
+    }
+}
+
 /// A reader throttled by a [`BwLimit`]; made by [`BwLimit::reader`].
 #[derive(Debug)]
 pub struct Limited<R> {

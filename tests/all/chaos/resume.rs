@@ -416,6 +416,72 @@ fn cli_resumes_a_killed_upload() {
     cleanup(&env, &prefix);
 }
 
+/// `copyto` goes through the same copy route as `copy` (issue 21, items 4 and 13): its upload
+/// carries a resume identity and the journal is kept, so a killed `copyto` to S3 is taken up
+/// by the next `copyto` of the same file, which on Garage sends about what the first did not
+/// store (s3s-fs lists no part ETags: there the parts are sent again, and the journal entry
+/// is still found and closed).
+#[cfg(all(feature = "cli", unix))]
+#[test]
+fn cli_copyto_resumes_a_killed_upload() {
+    for server in SERVERS {
+        let Some(env) = require_server(server) else {
+            continue;
+        };
+        let size = 6 * PART;
+        let home = TempDir::new().unwrap();
+        let src = TempDir::new().unwrap();
+        let data = pattern(size, 11);
+        let file = src.path().join("one.bin");
+        std::fs::write(&file, &data).unwrap();
+        let prefix = unique_prefix("copyto-resume");
+        let proxy = TcpProxy::start(upstream(&env)).unwrap();
+        let url = cli_url(&env, &proxy, &prefix);
+        // The object's own URL: its key before the query.
+        let (base, query) = url.split_once('?').expect("a query");
+        let dst = format!("{base}/renamed.bin?{query}");
+        let f = file.to_string_lossy().into_owned();
+        killed_run(
+            &["copyto", &f, &dst],
+            home.path(),
+            &proxy,
+            (size / 2 + PART) as u64,
+        );
+        let first = proxy.stats().bytes_up;
+        assert_pending(&env, &prefix, 1);
+        let uploads = home.path().join("cache/omnistorage/uploads");
+        assert_eq!(
+            journal_entries(&uploads),
+            1,
+            "{server}: the killed copyto's entry"
+        );
+        let plain = builder(&env).prefix(&prefix).build().unwrap();
+        assert!(!plain.contains("renamed.bin").unwrap(), "no partial object");
+
+        let second = crate::cli::run(&["copyto", &f, &dst], None, home.path());
+        assert_eq!(
+            crate::cli::code(&second),
+            0,
+            "{server}: {}",
+            crate::cli::stderr(&second)
+        );
+        let second_up = proxy.stats().bytes_up - first;
+        assert!(
+            plain.read_to_vec("renamed.bin").unwrap() == data,
+            "{server}"
+        );
+        assert_eq!(journal_entries(&uploads), 0, "{server}: the entry is gone");
+        assert_pending(&env, &prefix, 0);
+        if lists_etags(&env) {
+            assert!(
+                (second_up as f64) < 0.6 * size as f64,
+                "the second copyto sent {second_up} of {size} bytes"
+            );
+        }
+        cleanup(&env, &prefix);
+    }
+}
+
 /// `--no-upload-journal`: the binary keeps no journal (and a multipart upload still works).
 #[cfg(feature = "cli")]
 #[test]

@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use omnistorage::sync::progress::{Stats, Ticker};
 use omnistorage::sync::{self, BisyncOptions, CheckReport, Conflict, DedupeMode, Options, Report};
-use omnistorage::{Cancel, Error, ErrorKind, Path};
+use omnistorage::{Cancel, CopyOptions, Error, ErrorKind, Path, Throttle};
 
 use crate::args::{Args, Usage};
 use crate::output::{Level, Output};
@@ -118,30 +119,53 @@ pub(super) fn tree_transfer(
     )))
 }
 
-/// copyto / moveto: one object to exactly the named destination (a tree: like copy/move).
+/// copyto / moveto: one object to exactly the named destination (a tree: like copy/move),
+/// through the library's copy route ([`omnistorage::copy_object`]) with the run's cancel,
+/// bandwidth limit and progress. The copy carries a resume identity and the S3 remotes keep
+/// the upload journal (as for sync and copy), so an upload a killed `copyto` left is taken
+/// up by the next one.
 pub(super) fn one_transfer(
     command: &str,
     args: &Args,
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
+    // Before any remote is opened: the flags decide the upload journal too.
+    let opts = tri!(flags::options(args, cancel));
     let src = tri!(remote::object_or_local(&args.rest[0]));
-    let is_object = matches!(src.backend.stat(&src.path), Ok(e) if !e.is_dir);
-    if !is_object {
-        let tree = if command == "copyto" { "copy" } else { "move" };
-        return tree_transfer(tree, args, cancel, out);
-    }
+    let listed = match src.backend.stat(&src.path) {
+        Ok(e) if !e.is_dir => e,
+        _ => {
+            let tree = if command == "copyto" { "copy" } else { "move" };
+            return tree_transfer(tree, args, cancel, out);
+        }
+    };
     let dst = tri!(remote::object_or_local(&args.rest[1]));
     if args.on("dry-run") {
         out.notice(Some(&args.rest[0]), &format!("skipped {command} (dry run)"));
         return Ok(Outcome::Code(exit::OK));
     }
+    let stats = Stats::new();
+    stats.add_planned(1, listed.size);
+    let ticker = match out.progress_every() {
+        Some(every) => Some(tri!(Ticker::start(&stats, every, out.progress_callback()))),
+        None => None,
+    };
+    let transfer = stats.start(src.path.as_str(), listed.size);
+    let count = |n: u64| transfer.add(n);
+    let mut copy = CopyOptions::new().cancel(cancel).progress(&count);
+    copy.throttle = opts.bwlimit_value().map(|b| b as &dyn Throttle);
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let done = if command == "copyto" {
-        omnistorage::copy_path(a, &src.path, b, &dst.path)
+        omnistorage::copy_object(a, &src.path, b, &dst.path, Some(&listed), &copy)
     } else {
-        omnistorage::move_path(a, &src.path, b, &dst.path)
+        omnistorage::move_object(a, &src.path, b, &dst.path, Some(&listed), &copy)
     };
+    transfer.finish(done.is_ok());
+    if let Some(ticker) = ticker {
+        ticker.stop();
+        out.finish(&stats.snapshot());
+    }
     match done {
         Ok(_) => Ok(Outcome::Code(exit::OK)),
         Err(e) => Ok(Outcome::Failed(e, true)),
