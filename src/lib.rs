@@ -62,6 +62,8 @@
 //! - [`copy_path`] / [`move_path`]: between any two backends, server-side when possible.
 //! - [`Reader`] / [`Writer`]: the stream types; a `Writer` commits on [`Writer::finish`] and
 //!   aborts on drop. [`Finish`] is that rule for every layer that stacks on a `Writer`.
+//! - [`units`]: sizes, durations, rates and times of day in rclone's syntax (`5Mi`, `1h30m`),
+//!   one parser each for URLs, options, filters and the command line.
 //! - [`format`](mod@format): records over those streams: NDJSON ([`format::ndjson`], typed with `serde`),
 //!   length-prefixed ([`format::lengthprefix`]), CSV (`format::csv`, feature `csv`).
 //!
@@ -125,6 +127,7 @@ pub mod registry;
 mod retry;
 #[cfg(feature = "sync")]
 pub mod sync;
+pub mod units;
 mod url;
 
 #[cfg(feature = "conformance")]

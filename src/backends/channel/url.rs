@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use super::stream::lock;
 use super::{ChannelBackend, Config};
@@ -33,11 +32,10 @@ pub(crate) fn open_url(url: &Url) -> Result<Box<dyn Backend>> {
                 })?);
             }
             "timeout" => {
-                timeout = Some(parse_duration(value).ok_or_else(|| {
-                    invalid(format!(
-                        "timeout={value:?}: expected a duration such as 500ms, 5s or 2m"
-                    ))
-                })?);
+                timeout = Some(
+                    crate::units::parse_duration(value)
+                        .map_err(|e| invalid(format!("timeout: {}", e.message().unwrap_or(""))))?,
+                );
             }
             "persistent" => {
                 persistent = Some(match value.as_str() {
@@ -88,36 +86,4 @@ pub(crate) fn open_url(url: &Url) -> Result<Box<dyn Backend>> {
     let backend = ChannelBackend::with_config(config);
     named.insert(url.host.clone(), backend.clone());
     Ok(Box::new(backend))
-}
-
-/// `500ms`, `5s`, `2m`, or a bare number of seconds.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = number.parse().ok()?;
-    match unit {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => n.checked_mul(60).map(Duration::from_secs),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        for bad in ["", "s", "5h", "-1s", "1.5s", "99999999999999999999s"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
-        assert_eq!(parse_duration(&format!("{}m", u64::MAX)), None);
-    }
 }

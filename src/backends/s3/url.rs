@@ -4,6 +4,7 @@ use super::S3Backend;
 use super::builder::{Provider, S3Builder};
 use super::client::NAME;
 use crate::error::{Error, ErrorKind, Result};
+use crate::units::BareUnit;
 
 impl S3Backend {
     /// Opens from a parsed `s3://bucket/prefix?...` URL. Query parameters: `endpoint` (several
@@ -24,9 +25,22 @@ impl S3Backend {
                 Some(v) => Err(bad(format!("{key}={v:?} is not true or false"))),
             }
         };
+        // This crate's own size parameters always counted bytes.
+        let size = |key: &str| -> Result<Option<u64>> {
+            url.param(key)
+                .map(|v| {
+                    crate::units::parse_size(v, BareUnit::Bytes)
+                        .map_err(|e| bad(format!("{key}: {}", e.message().unwrap_or(""))))
+                })
+                .transpose()
+        };
         let number = |key: &str| -> Result<Option<u64>> {
             url.param(key)
-                .map(|v| parse_size(v).ok_or_else(|| bad(format!("{key}={v:?} is not a size"))))
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .map_err(|_| bad(format!("{key}={v:?} is not a number")))
+                })
                 .transpose()
         };
         if let Some(p) = url.param("provider") {
@@ -36,8 +50,12 @@ impl S3Backend {
             b = b.endpoints(e.split(',').map(str::trim).filter(|e| !e.is_empty()));
         }
         if let Some(v) = url.param("endpoint_down_after") {
-            let after = crate::url::parse_duration(v)
-                .ok_or_else(|| bad(format!("endpoint_down_after={v:?} is not a duration")))?;
+            let after = crate::units::parse_duration(v).map_err(|e| {
+                bad(format!(
+                    "endpoint_down_after: {}",
+                    e.message().unwrap_or("")
+                ))
+            })?;
             b = b.endpoint_down_after(after);
         }
         if let Some(r) = url.param("region") {
@@ -83,7 +101,7 @@ impl S3Backend {
         if let Some(dir) = url.param("upload_journal").filter(|d| !d.is_empty()) {
             b = b.upload_journal(dir);
         }
-        if let Some(n) = number("part_size")? {
+        if let Some(n) = size("part_size")? {
             b = b.part_size(usize::try_from(n).map_err(|_| bad("part_size too large".into()))?);
         }
         if let Some(n) = number("concurrency")? {
@@ -96,38 +114,9 @@ impl S3Backend {
     }
 }
 
-/// Parses `8M`, `5MiB`, `1048576`, `1G` (powers of 1024).
-fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    let (n, unit) = s.split_at(digits);
-    let n: u64 = n.parse().ok()?;
-    let mult = match unit
-        .trim()
-        .to_ascii_lowercase()
-        .trim_end_matches("ib")
-        .trim_end_matches('b')
-    {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(mult)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("8M"), Some(8 << 20));
-        assert_eq!(parse_size("5MiB"), Some(5 << 20));
-        assert_eq!(parse_size("1048576"), Some(1 << 20));
-        assert_eq!(parse_size("1x"), None);
-    }
 
     #[test]
     fn endpoints_and_bound_from_the_url() {

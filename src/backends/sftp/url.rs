@@ -74,8 +74,8 @@ impl SftpBackend {
                 .map_err(|_| bad(format!("{key}={v:?} is not a number")))
         };
         let duration = |key: &str, v: &str| -> Result<Duration> {
-            crate::url::parse_duration(v)
-                .ok_or_else(|| bad(format!("{key}={v:?} is not a duration (30s, 2m, 500ms)")))
+            crate::units::parse_duration(v)
+                .map_err(|e| bad(format!("{key}: {}", e.message().unwrap_or(""))))
         };
         for (key, v) in &url.query {
             let v = v.as_str();

@@ -341,7 +341,6 @@ fn s3<'a>(
         ("secret_access_key", "secret_access_key"),
         ("session_token", "session_token"),
         ("profile", "profile"),
-        ("chunk_size", "part_size"),
         ("upload_concurrency", "concurrency"),
         ("endpoint_down_after", "endpoint_down_after"),
     ] {
@@ -349,6 +348,13 @@ fn s3<'a>(
             used.push(theirs);
             q.push((ours, v.to_owned()));
         }
+    }
+    if let Some(v) = get("chunk_size") {
+        // rclone's sizes: a bare number is KiB.
+        used.push("chunk_size");
+        let bytes = omnistorage::units::parse_size(v, omnistorage::units::BareUnit::KiB)
+            .map_err(|e| config_err(name, format!("chunk_size: {}", e.message().unwrap_or(""))))?;
+        q.push(("part_size", format!("{bytes}B")));
     }
     if let Some(v) = get("force_path_style") {
         used.push("force_path_style");

@@ -355,7 +355,7 @@ fn rclone_remotes_map_to_urls() {
         ),
         (
             "tuned:b",
-            "s3://b/?session_token=T&profile=p&part_size=8M&concurrency=8",
+            "s3://b/?session_token=T&profile=p&concurrency=8&part_size=8388608B",
         ),
         (
             "box:rel",
