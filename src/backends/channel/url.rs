@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::ChannelBackend;
 use super::stream::lock;
-use super::{ChannelBackend, Config};
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::url::Url;
@@ -23,48 +23,14 @@ pub(crate) fn open_url(url: &Url) -> Result<Box<dyn Backend>> {
             "a chan URL names a channel backend, nothing in it: chan://[NAME][?capacity=N&timeout=5s&persistent=true]".into(),
         ));
     }
-    let (mut capacity, mut timeout, mut persistent) = (None, None, None);
+    let mut builder = ChannelBackend::builder();
     for (key, value) in &url.query {
-        match key.as_str() {
-            "capacity" => {
-                capacity = Some(value.parse::<usize>().map_err(|_| {
-                    invalid(format!("capacity={value:?}: expected a number of messages"))
-                })?);
-            }
-            "timeout" => {
-                timeout = Some(
-                    crate::units::parse_duration(value)
-                        .map_err(|e| invalid(format!("timeout: {}", e.message().unwrap_or(""))))?,
-                );
-            }
-            "persistent" => {
-                persistent = Some(match value.as_str() {
-                    "" | "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => {
-                        return Err(invalid(format!(
-                            "persistent={value:?}: expected true or false"
-                        )));
-                    }
-                });
-            }
-            other => {
-                return Err(invalid(format!(
-                    "unknown parameter {other:?} (known: capacity, timeout, persistent)"
-                )));
-            }
-        }
+        builder = builder
+            .set(key, value)
+            .map_err(|e| e.with_path(url.to_string()))?;
     }
-    let mut config = Config::default();
-    if let Some(capacity) = capacity {
-        config.capacity = capacity;
-    }
-    if timeout.is_some() {
-        config.timeout = timeout;
-    }
-    if let Some(persistent) = persistent {
-        config.persistent = persistent;
-    }
+    let config = builder.config;
+    let given = |key: &str| url.query.iter().any(|(k, _)| k == key);
     if url.host.is_empty() {
         return Ok(Box::new(ChannelBackend::with_config(config)));
     }
@@ -72,9 +38,9 @@ pub(crate) fn open_url(url: &Url) -> Result<Box<dyn Backend>> {
     let mut named = lock(&NAMED);
     if let Some(existing) = named.get(&url.host).filter(|b| !b.is_closed()) {
         let have = existing.shared.config;
-        let clash = capacity.is_some_and(|c| c != have.capacity)
-            || timeout.is_some_and(|t| Some(t) != have.timeout)
-            || persistent.is_some_and(|p| p != have.persistent);
+        let clash = (given("capacity") && config.capacity != have.capacity)
+            || (given("timeout") && config.timeout != have.timeout)
+            || (given("persistent") && config.persistent != have.persistent);
         if clash {
             return Err(invalid(format!(
                 "the channel backend {:?} is open with other settings ({have:?})",

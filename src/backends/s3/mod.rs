@@ -137,6 +137,7 @@ mod journal;
 mod list;
 mod meta;
 mod multipart;
+mod options;
 mod pool;
 mod reader;
 mod url;
@@ -152,6 +153,7 @@ pub use self::builder::{
     S3Builder,
 };
 use self::client::{Client, NAME};
+pub use self::options::RCLONE_IGNORED;
 use self::pool::PartPool;
 use crate::backend::{Backend, List, PendingList, PendingUpload, Presign};
 use crate::cancel::Cancel;

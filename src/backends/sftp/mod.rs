@@ -139,6 +139,7 @@ mod errors;
 mod ext;
 mod known_hosts;
 mod ops;
+mod options;
 mod pattern;
 mod pool;
 mod read;
@@ -158,6 +159,7 @@ pub use config::{
     DEFAULT_TIMEOUT, HostKeyCheck, SftpBuilder,
 };
 pub use connect::{HostKeyError, HostKeyProblem};
+pub use options::RCLONE_IGNORED;
 
 use crate::backends::guard::Guard;
 use crate::error::{Error, ErrorKind, Result};

@@ -198,8 +198,5 @@ pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
     if let Some(f) = filter(args)? {
         o = o.filter(f);
     }
-    // The commands that upload through the engine resume S3 uploads a killed run left.
-    let uploads = matches!(args.command.as_deref(), Some("sync" | "copy" | "move"));
-    crate::remote::set_upload_journal(uploads && !args.on("no-upload-journal"));
     Ok(o)
 }

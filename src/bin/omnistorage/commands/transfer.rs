@@ -116,8 +116,10 @@ fn tree_transfer(
         None,
         &format!("{command}: {} -> {}", args.rest[0], args.rest[1]),
     );
+    // These upload through the engine: S3 uploads a killed run left are resumed.
+    let journal = !args.on("no-upload-journal");
     let src = tri!(remote::tree(&args.rest[0]));
-    let dst = tri!(remote::tree(&args.rest[1]));
+    let dst = tri!(remote::tree_with(&args.rest[1], journal));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let r = tri!(match command {
         "sync" => sync::sync(a, &src.path, b, &dst.path, &opts),
