@@ -65,6 +65,8 @@
 //!   way, metadata, cancel; a source that changes while it is read is never committed.
 //! - [`Reader`] / [`Writer`]: the stream types; a `Writer` commits on [`Writer::finish`] and
 //!   aborts on drop. [`Finish`] is that rule for every layer that stacks on a `Writer`.
+//! - [`units`]: sizes, durations, rates and times of day in rclone's syntax (`5Mi`, `1h30m`),
+//!   one parser each for URLs, options, filters and the command line.
 //! - [`format`](mod@format): records over those streams: NDJSON ([`format::ndjson`], typed with `serde`),
 //!   length-prefixed ([`format::lengthprefix`]), CSV (`format::csv`, feature `csv`).
 //!
@@ -135,6 +137,7 @@ mod retry;
 pub mod state_file;
 #[cfg(feature = "sync")]
 pub mod sync;
+pub mod units;
 mod url;
 mod wrap;
 

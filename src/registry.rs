@@ -114,14 +114,29 @@ pub fn schemes() -> Vec<String> {
 
 /// Opens the backend a URL names. See the [module docs](self) for the forms.
 pub fn open(url: &str) -> Result<Box<dyn Backend>> {
-    let parsed = Url::parse(url)?;
+    open_url(&Url::parse(url)?)
+}
+
+/// Opens the backend a parsed URL names: [`open`] without the parsing, for a URL that was
+/// built or changed as a [`Url`] (its path, its query pairs) rather than as text.
+///
+/// ```
+/// use omnistorage::{BackendExt, Url};
+///
+/// let mut url = Url::parse("mem://open-url-doc")?;
+/// url.path = "/photos".into();
+/// omnistorage::registry::open_url(&url)?.write_all("a.jpg", b"...")?;
+/// assert!(omnistorage::open("mem://open-url-doc/photos")?.contains("a.jpg")?);
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+pub fn open_url(parsed: &Url) -> Result<Box<dyn Backend>> {
     let factory = registry()
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(&parsed.scheme)
         .cloned();
     match factory {
-        Some(factory) => factory(&parsed),
+        Some(factory) => factory(parsed),
         None => Err(Error::new(
             ErrorKind::InvalidConfig,
             format!(

@@ -37,23 +37,6 @@ pub struct Url {
     pub fragment: Option<String>,
 }
 
-/// A duration in a URL parameter: `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds.
-#[cfg(any(feature = "s3", feature = "sftp"))]
-pub(crate) fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    use std::time::Duration;
-    let s = s.trim();
-    let digits = s.bytes().take_while(|b| b.is_ascii_digit()).count();
-    let (n, unit) = s.split_at(digits);
-    let n: u64 = n.parse().ok()?;
-    Some(match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
-        _ => return None,
-    })
-}
-
 /// Whether `s` is a scheme: a letter, then letters, digits, `+`, `-` or `.`.
 pub(crate) fn is_scheme(s: &str) -> bool {
     let mut chars = s.chars();
@@ -375,21 +358,6 @@ impl fmt::Debug for RedactedQuery<'_> {
 #[cfg(test)]
 mod tests {
 
-    #[cfg(any(feature = "s3", feature = "sftp"))]
-    #[test]
-    fn durations_parse() {
-        use std::time::Duration;
-        assert_eq!(super::parse_duration("3s"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            super::parse_duration("500ms"),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(super::parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(super::parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(super::parse_duration("7"), Some(Duration::from_secs(7)));
-        assert_eq!(super::parse_duration("1d"), None);
-        assert_eq!(super::parse_duration("s"), None);
-    }
     use super::*;
 
     #[test]

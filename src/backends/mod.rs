@@ -14,6 +14,8 @@ pub mod memory;
 mod paged;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod secret;
+#[cfg(any(feature = "s3", feature = "sftp", feature = "channel"))]
+mod setting;
 
 #[cfg(feature = "channel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "channel")))]

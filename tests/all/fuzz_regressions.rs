@@ -131,3 +131,8 @@ fn url_parse() {
 fn sftp_ext() {
     replay("sftp_ext", props::sftp_ext::check);
 }
+
+#[test]
+fn units_parse() {
+    replay("units_parse", props::units_parse::check);
+}

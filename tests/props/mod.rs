@@ -41,6 +41,7 @@ pub mod sftp_ssh_config;
 #[cfg(feature = "sync")]
 pub mod sync_filter;
 mod trickle;
+pub mod units_parse;
 pub mod url_parse;
 #[cfg(all(feature = "gzip", feature = "zstd"))]
 pub mod zstd_decode;

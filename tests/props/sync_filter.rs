@@ -12,7 +12,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use omnistorage::sync::filter::{Filter, parse_duration, parse_size};
+use omnistorage::sync::filter::Filter;
+use omnistorage::units::{BareUnit, parse_duration, parse_size};
 
 const PATTERN_ALPHABET: &[u8] = b"ab/*?[]!^{},\\-/*a";
 const PATH_ALPHABET: &[u8] = b"ab-!*/aB";
@@ -229,7 +230,7 @@ fn raw_texts(data: &[u8]) {
         }
     }
     for line in text.lines().take(8) {
-        if let Err(e) = parse_size(line) {
+        if let Err(e) = parse_size(line, BareUnit::KiB) {
             assert_eq!(e.kind(), omnistorage::ErrorKind::InvalidInput, "{e}");
         }
         if let Err(e) = parse_duration(line) {

@@ -229,6 +229,39 @@ impl ChannelBuilder {
         self
     }
 
+    /// Sets one option by its name, as `chan://` URL parameters do: `capacity` (a number
+    /// of messages), `timeout` (a duration, [`units`](crate::units): `500ms`, `5s`, `2m`,
+    /// `1h`) and `persistent` (`true`/`false`). Any other key, and a value that does not
+    /// parse, is [`ErrorKind::InvalidConfig`] naming the key.
+    ///
+    /// ```
+    /// use omnistorage::ChannelBackend;
+    ///
+    /// let chan = ChannelBackend::builder()
+    ///     .set("capacity", "16")?
+    ///     .set("timeout", "5s")?
+    ///     .set("persistent", "true")?
+    ///     .build();
+    /// # drop(chan);
+    /// assert!(ChannelBackend::builder().set("colour", "blue").is_err());
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn set(self, key: &str, value: &str) -> crate::Result<ChannelBuilder> {
+        let v = crate::backends::setting::Setting {
+            backend: "channel",
+            key,
+            value,
+            secret: false,
+        };
+        Ok(match key {
+            "capacity" => self
+                .capacity(usize::try_from(v.count()?).map_err(|_| v.invalid("too many messages"))?),
+            "timeout" => self.timeout(v.duration()?),
+            "persistent" => self.persistent(v.flag()?),
+            _ => return Err(v.unknown()),
+        })
+    }
+
     /// Makes the backend.
     pub fn build(self) -> ChannelBackend {
         ChannelBackend::with_config(self.config)

@@ -25,6 +25,49 @@ pub const DEFAULT_UPLOAD_MEMORY: usize = 64 * MIB;
 /// The default [`S3Builder::endpoint_down_after`]: 30 s.
 pub const DEFAULT_ENDPOINT_DOWN_AFTER: Duration = Duration::from_secs(30);
 
+/// rclone's S3 providers that have nothing of their own here: generic stores, given by
+/// their endpoint.
+const RCLONE_GENERIC: &[&str] = &[
+    "alibaba",
+    "arvancloud",
+    "bizflycloud",
+    "chinamobile",
+    "cubbit",
+    "dreamhost",
+    "exaba",
+    "filelu",
+    "flashblade",
+    "hetzner",
+    "huaweiobs",
+    "ibmcos",
+    "idrive",
+    "intercolo",
+    "ionos",
+    "leviia",
+    "liara",
+    "linode",
+    "lyvecloud",
+    "magalu",
+    "mega",
+    "netease",
+    "outscale",
+    "ovhcloud",
+    "petabox",
+    "qiniu",
+    "rackcorp",
+    "rclone",
+    "scaleway",
+    "seaweedfs",
+    "selectel",
+    "servercore",
+    "spectralogic",
+    "stackpath",
+    "storj",
+    "synology",
+    "tencentcos",
+    "zata",
+];
+
 /// A well-known S3-compatible service. See the [module docs](super) for what each sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -58,7 +101,10 @@ pub enum Provider {
 
 impl Provider {
     /// Parses a provider name as used in URLs (`aws`, `r2`, `minio`, `b2`, `wasabi`,
-    /// `digitalocean`, `gcs`, `garage`, `ceph`, `other`). R2's account id comes separately.
+    /// `digitalocean`, `gcs`, `garage`, `ceph`, `other`) or in rclone's config (`AWS`,
+    /// `Cloudflare`, `Minio`, `Wasabi`, `DigitalOcean`, `GCS`, `Ceph`, `Other`), in any case.
+    /// rclone's other providers (`Scaleway`, `IDrive`, `Storj`, ...) are [`Provider::Other`]:
+    /// give their endpoint. R2's account id comes separately.
     pub fn from_name(name: &str, account_id: Option<&str>) -> Result<Provider> {
         Ok(match name.to_ascii_lowercase().as_str() {
             "aws" | "amazon" => Provider::Aws,
@@ -78,6 +124,7 @@ impl Provider {
             "garage" => Provider::Garage,
             "ceph" | "rgw" => Provider::Ceph,
             "other" => Provider::Other,
+            known if RCLONE_GENERIC.contains(&known) => Provider::Other,
             other => {
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
@@ -141,12 +188,12 @@ impl Provider {
 pub struct S3Builder {
     bucket: String,
     prefix: String,
-    provider: Option<Provider>,
+    pub(super) provider: Option<Provider>,
     endpoint: Option<String>,
     region: Option<String>,
     path_style: Option<bool>,
-    creds: CredsConfig,
-    part_size: usize,
+    pub(super) creds: CredsConfig,
+    pub(super) part_size: usize,
     concurrency: usize,
     upload_memory: usize,
     retries: u32,
@@ -164,6 +211,12 @@ pub struct S3Builder {
     /// Failover: the endpoints after the first ([`S3Builder::endpoints`]).
     more_endpoints: Vec<String>,
     down_after: Duration,
+    /// Set by [`S3Builder::set`]: R2's account id when given apart from the provider.
+    pub(super) account_id: Option<String>,
+    /// rclone's `env_auth`: `Some(false)` and no keys means anonymous access.
+    pub(super) env_auth: Option<bool>,
+    /// rclone options [`S3Builder::set`] accepted without using them.
+    pub(super) ignored: Vec<String>,
 }
 
 impl S3Builder {
@@ -194,6 +247,9 @@ impl S3Builder {
             upload_journal: None,
             more_endpoints: Vec::new(),
             down_after: DEFAULT_ENDPOINT_DOWN_AFTER,
+            account_id: None,
+            env_auth: None,
+            ignored: Vec::new(),
         }
     }
 
@@ -292,16 +348,14 @@ impl S3Builder {
         key_id: impl Into<String>,
         secret: impl Into<String>,
     ) -> S3Builder {
-        let token = self.creds.explicit.take().and_then(|(_, _, t)| t);
-        self.creds.explicit = Some((key_id.into(), Secret(secret.into()), token));
+        self.creds.key_id = Some(key_id.into());
+        self.creds.secret = Some(Secret(secret.into()));
         self
     }
 
     /// A session token to go with [`credentials`](S3Builder::credentials). Default: none.
     pub fn session_token(mut self, token: impl Into<String>) -> S3Builder {
-        if let Some((_, _, t)) = self.creds.explicit.as_mut() {
-            *t = Some(Secret(token.into()));
-        }
+        self.creds.token = Some(Secret(token.into()));
         self
     }
 
@@ -447,8 +501,21 @@ impl S3Builder {
 
     /// Checks the configuration, resolves credentials and the region, and makes the backend.
     /// Nothing is sent to the server.
-    pub fn build(self) -> Result<S3Backend> {
+    pub fn build(mut self) -> Result<S3Backend> {
         let bad = |msg: String| Error::new(ErrorKind::InvalidConfig, msg).with_backend(NAME);
+        // rclone: with `env_auth = false` and no keys, access is anonymous.
+        if self.env_auth == Some(false)
+            && self.creds.key_id.is_none()
+            && self.creds.secret.is_none()
+        {
+            self.creds.anonymous = true;
+        }
+        if let Some(Provider::CloudflareR2 { account_id }) = &self.provider
+            && account_id.is_empty()
+            && self.endpoint.is_none()
+        {
+            return Err(bad("provider r2 needs account_id, or the endpoint".into()));
+        }
         if !valid_bucket(&self.bucket) {
             return Err(bad(format!("invalid bucket name {:?}", self.bucket)));
         }

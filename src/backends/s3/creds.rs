@@ -19,7 +19,11 @@ pub(crate) struct Creds {
 /// What the builder was told about credentials.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CredsConfig {
-    pub(crate) explicit: Option<(String, Secret, Option<Secret>)>,
+    /// The key id and secret given (both, or neither: [`resolve`] checks), and a session
+    /// token to go with them; set in any order.
+    pub(crate) key_id: Option<String>,
+    pub(crate) secret: Option<Secret>,
+    pub(crate) token: Option<Secret>,
     pub(crate) profile: Option<String>,
     pub(crate) anonymous: bool,
 }
@@ -111,13 +115,23 @@ fn from_pairs(pairs: &[(String, String)], origin: String) -> Option<Creds> {
 /// Resolves credentials: explicit, then the environment, then the shared files (with
 /// `AWS_PROFILE`), then anonymous if asked for. `Ok(None)` means anonymous.
 pub(crate) fn resolve(cfg: &CredsConfig, env: &dyn Env) -> Result<Option<Creds>> {
-    if let Some((key, secret, token)) = &cfg.explicit {
-        return Ok(Some(Creds {
-            key: key.clone(),
-            secret: secret.clone(),
-            token: token.clone(),
-            origin: "the configuration".into(),
-        }));
+    match (&cfg.key_id, &cfg.secret) {
+        (Some(key), Some(secret)) => {
+            return Ok(Some(Creds {
+                key: key.clone(),
+                secret: secret.clone(),
+                token: cfg.token.clone(),
+                origin: "the configuration".into(),
+            }));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "give both access_key_id and secret_access_key, or neither",
+            )
+            .with_backend(super::client::NAME));
+        }
     }
     if cfg.anonymous {
         return Ok(None);
@@ -221,7 +235,8 @@ mod tests {
     #[test]
     fn explicit_wins() {
         let cfg = CredsConfig {
-            explicit: Some(("K".into(), Secret("S".into()), None)),
+            key_id: Some("K".into()),
+            secret: Some(Secret("S".into())),
             ..Default::default()
         };
         let e = env(&[

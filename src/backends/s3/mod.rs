@@ -138,6 +138,7 @@ mod list;
 mod meta;
 mod multipart;
 mod op;
+mod options;
 mod pool;
 mod reader;
 mod url;
@@ -153,6 +154,7 @@ pub use self::builder::{
     S3Builder,
 };
 use self::client::{Client, NAME};
+pub use self::options::RCLONE_IGNORED;
 use self::pool::PartPool;
 use crate::backend::{Backend, List, PendingList, PendingUpload, Presign};
 use crate::cancel::Cancel;

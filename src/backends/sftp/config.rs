@@ -66,6 +66,8 @@ pub struct SftpBuilder {
     pub(crate) shell_hashes: bool,
     pub(crate) posix_rename: bool,
     pub(crate) reclaim_after: Option<Duration>,
+    /// rclone options [`SftpBuilder::set`] accepted without using them.
+    pub(crate) ignored: Vec<String>,
 }
 
 impl SftpBuilder {
@@ -94,6 +96,7 @@ impl SftpBuilder {
             shell_hashes: true,
             posix_rename: true,
             reclaim_after: Some(DEFAULT_RECLAIM_AFTER),
+            ignored: Vec::new(),
         }
     }
 

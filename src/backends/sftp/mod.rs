@@ -147,6 +147,7 @@ mod ext;
 mod known_hosts;
 mod op;
 mod ops;
+mod options;
 mod pattern;
 mod pool;
 mod read;
@@ -166,6 +167,7 @@ pub use config::{
     DEFAULT_TIMEOUT, HostKeyCheck, SftpBuilder,
 };
 pub use connect::{HostKeyError, HostKeyProblem};
+pub use options::RCLONE_IGNORED;
 
 use crate::backends::guard::Guard;
 use crate::error::{Error, ErrorKind, Result};

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use omnistorage::sync::bwlimit::{BwLimit, parse_rate};
-use omnistorage::sync::filter::{Filter, parse_duration, parse_size};
+use omnistorage::sync::bwlimit::BwLimit;
+use omnistorage::sync::filter::Filter;
 use omnistorage::sync::{Compare, DeleteMode, Options};
+use omnistorage::units::{BareUnit, parse_duration, parse_rate, parse_size};
 use omnistorage::{Cancel, Error, ErrorKind, Path};
 
 use crate::args::Args;
@@ -31,13 +32,15 @@ fn number<T: std::str::FromStr>(args: &Args, flag: &str) -> Result<Option<T>, Er
     }
 }
 
+/// A size flag: a bare number is KiB, as in rclone (`--min-size 100` is 100 KiB).
 fn size(args: &Args, flag: &str) -> Result<Option<u64>, Error> {
     args.value(flag)
-        .map(|v| parse_size(v).map_err(|e| bad(flag, v, &e)))
+        .map(|v| parse_size(v, BareUnit::KiB).map_err(|e| bad(flag, v, &e)))
         .transpose()
 }
 
-fn duration(args: &Args, flag: &str) -> Result<Option<Duration>, Error> {
+/// A duration flag (`--max-age 1h30m`, `--stats 30s`; a bare number is seconds).
+pub fn duration(args: &Args, flag: &str) -> Result<Option<Duration>, Error> {
     args.value(flag)
         .map(|v| parse_duration(v).map_err(|e| bad(flag, v, &e)))
         .transpose()
@@ -195,11 +198,5 @@ pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
     if let Some(f) = filter(args)? {
         o = o.filter(f);
     }
-    // The commands that upload through the copy route resume S3 uploads a killed run left.
-    let uploads = matches!(
-        args.command.as_deref(),
-        Some("sync" | "copy" | "move" | "copyto" | "moveto")
-    );
-    crate::remote::set_upload_journal(uploads && !args.on("no-upload-journal"));
     Ok(o)
 }

@@ -101,10 +101,7 @@ fn run(args: &Args) -> u8 {
 /// The output the flags ask for (`-q`, `-v`, `--use-json-log`, `--log-file`, `-P`,
 /// `--stats`).
 fn output_from(args: &Args) -> Result<output::Output, omnistorage::Error> {
-    let stats = match args.value("stats") {
-        Some(v) => Some(omnistorage::sync::filter::parse_duration(v)?),
-        None => Some(std::time::Duration::from_secs(60)),
-    };
+    let stats = Some(flags::duration(args, "stats")?.unwrap_or(std::time::Duration::from_secs(60)));
     let verbose = u8::try_from(args.count("verbose")).unwrap_or(u8::MAX);
     let cfg = output::OutputConfig {
         level: output::Level::from_flags(args.on("quiet"), verbose),

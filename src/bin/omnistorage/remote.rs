@@ -1,13 +1,17 @@
 //! Opening what the user names: a tree (`sync SRC DST`) or one object (`cat FILE`).
+//!
+//! A configured remote builds its backend by calling its builder's `set` for each option
+//! (`config::remote::Configured`); a URL is parsed once and opened as parsed; nothing is
+//! turned back into URL text.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use omnistorage::backends::s3::S3Builder;
 use omnistorage::{Backend, Error, ErrorKind, Path};
 
 use crate::config::Config;
-use crate::config::remote::{Spec, parse_spec};
+use crate::config::remote::{Kind, Spec, Target, parse_spec, resolve_with};
 
 /// An opened remote: the backend, and the path of the named thing inside it.
 pub struct Opened {
@@ -17,8 +21,15 @@ pub struct Opened {
 
 /// Opens `spec` as a tree: the backend is rooted there.
 pub fn tree(spec: &str) -> Result<Opened, Error> {
-    let url = resolve(spec)?;
-    let backend = omnistorage::open(&url)?;
+    tree_with(spec, false)
+}
+
+/// [`tree`] for the commands that upload through the sync engine (`sync`, `copy`, `move`):
+/// with `journal`, an S3 backend keeps its upload journal in the user's cache directory
+/// (`omnistorage/uploads`, beside the hash cache), so that uploads a killed run left are
+/// resumed; a URL that names its own `upload_journal` keeps it.
+pub fn tree_with(spec: &str, journal: bool) -> Result<Opened, Error> {
+    let backend = open(&resolve(spec)?, journal)?;
     Ok(Opened {
         backend,
         path: Path::root(),
@@ -27,14 +38,51 @@ pub fn tree(spec: &str) -> Result<Opened, Error> {
 
 /// Opens `spec` as one object: the backend is rooted at its parent.
 pub fn object(spec: &str) -> Result<Opened, Error> {
-    let url = resolve(spec)?;
-    let (parent, name) = split_last(&url)
+    object_with(spec, false)
+}
+
+/// [`object`] for the commands that upload one object through the copy route (`copyto`,
+/// `moveto`): with `journal`, as [`tree_with`].
+pub fn object_with(spec: &str, journal: bool) -> Result<Opened, Error> {
+    let target = resolve(spec)?;
+    let (parent, name) = target
+        .split_last()
         .ok_or_else(|| Error::new(ErrorKind::InvalidPath, format!("{spec:?} names no object")))?;
-    let backend = omnistorage::open(&parent)?;
     Ok(Opened {
-        backend,
-        path: Path::parse(name)?,
+        backend: open(&parent, journal)?,
+        path: Path::parse(&name)?,
     })
+}
+
+/// Opens a target: a local path or a URL through the registry, a configured remote through
+/// its builder.
+fn open(target: &Target, journal: bool) -> Result<Box<dyn Backend>, Error> {
+    let journal = journal.then(uploads_dir).flatten();
+    match target {
+        Target::Local(path) => omnistorage::open(path),
+        Target::Url(url) if url.scheme == "s3" && journal.is_some() => {
+            let b = S3Builder::from_url(url)?;
+            Ok(Box::new(
+                with_journal(b, journal, url.param("upload_journal").is_some()).build()?,
+            ))
+        }
+        Target::Url(url) => omnistorage::registry::open_url(url),
+        Target::Remote(c) => match c.kind {
+            Kind::S3 => {
+                let named = c.options.iter().any(|(k, _)| k == "upload_journal");
+                Ok(Box::new(with_journal(c.s3()?, journal, named).build()?))
+            }
+            Kind::Sftp => Ok(Box::new(c.sftp()?.build()?)),
+        },
+    }
+}
+
+/// `b` with the upload journal in `dir`, unless its options `named` one already.
+fn with_journal(b: S3Builder, dir: Option<PathBuf>, named: bool) -> S3Builder {
+    match dir {
+        Some(dir) if !named => b.upload_journal(dir),
+        _ => b,
+    }
 }
 
 /// The `--config` file given, set once by `main`.
@@ -59,45 +107,32 @@ pub fn config() -> Result<&'static Config, Error> {
         .map_err(Clone::clone)
 }
 
-/// Whether S3 remotes opened from now on keep an upload journal.
-static UPLOAD_JOURNAL: AtomicBool = AtomicBool::new(false);
-
-/// Turns the upload journal of the S3 remotes opened from now on on or off (off until said):
-/// the commands that upload through the sync engine turn it on, unless `--no-upload-journal`.
-pub fn set_upload_journal(on: bool) {
-    UPLOAD_JOURNAL.store(on, Ordering::Relaxed);
-}
-
-/// What `omnistorage::open` takes for `spec`: a URL or local path as typed, or a named
-/// remote (`name:path`) resolved through the config and the environment.
-fn resolve(spec: &str) -> Result<String, Error> {
+/// What `spec` names: a URL or local path as typed, or a named remote (`name:path`)
+/// resolved through the config and the environment.
+fn resolve(spec: &str) -> Result<Target, Error> {
     if spec.is_empty() {
         return Err(Error::new(ErrorKind::InvalidInput, "an empty remote"));
     }
-    let url = match parse_spec(spec)? {
-        Spec::Remote { .. } => crate::config::resolve(spec, config()?)?.url,
-        Spec::Url(_) | Spec::Local(_) => spec.to_owned(),
+    let windows = cfg!(windows);
+    let resolved = match parse_spec(spec)? {
+        Spec::Remote { .. } => crate::config::resolve(spec, config()?)?,
+        Spec::Url(_) | Spec::Local(_) => resolve_with(spec, &NoRemotes, windows)?,
     };
-    Ok(with_upload_journal(url))
+    Ok(resolved.target)
 }
 
-/// An `s3://` URL with `upload_journal=` the user's cache directory (`omnistorage/uploads`,
-/// beside the hash cache), when the journal is on and the URL does not name one itself.
-fn with_upload_journal(url: String) -> String {
-    if !UPLOAD_JOURNAL.load(Ordering::Relaxed)
-        || !url.starts_with("s3://")
-        || url.contains("upload_journal=")
-    {
-        return url;
+/// The remotes of a spec that names none: a URL or a local path never reads the config
+/// (so a broken config file does not stop commands on them).
+struct NoRemotes;
+
+impl crate::config::remote::Remotes for NoRemotes {
+    fn options(&self, _: &str) -> Option<Vec<(String, String)>> {
+        None
     }
-    let Some(dir) = uploads_dir() else {
-        return url;
-    };
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!(
-        "{url}{sep}upload_journal={}",
-        query_escape(&dir.to_string_lossy())
-    )
+
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// [`omnistorage::sync::user_cache_dir`]`/uploads`, beside the hash cache.
@@ -105,86 +140,15 @@ fn uploads_dir() -> Option<PathBuf> {
     omnistorage::sync::user_cache_dir().map(|d| d.join("uploads"))
 }
 
-/// Percent-escapes all but unreserved characters and `/`, for a URL query value.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Splits a URL or local path into its parent and last segment (the query of a URL stays
-/// with the parent).
-fn split_last(url: &str) -> Option<(String, String)> {
-    let (body, query) = match url.find("://") {
-        Some(_) => match url.split_once('?') {
-            Some((b, q)) => (b, Some(q)),
-            None => (url, None),
-        },
-        None => (url, None),
-    };
-    let body = body.trim_end_matches('/');
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let cut = body.rfind('/').filter(|&i| i >= start)?;
-    let (parent, name) = (&body[..cut], &body[cut + 1..]);
-    if name.is_empty() {
-        return None;
-    }
-    // A URL's first segment after the scheme is its store (bucket, host): not a parent.
-    let parent = if parent.len() < start {
-        return None;
-    } else {
-        parent
-    };
-    let parent = if parent.is_empty() {
-        "/".to_owned()
-    } else {
-        parent.to_owned()
-    };
-    Some((
-        match query {
-            Some(q) => format!("{parent}?{q}"),
-            None => parent,
-        },
-        name.to_owned(),
-    ))
-}
-
 /// A local path without a slash names an object in the current directory.
 pub fn object_or_local(spec: &str) -> Result<Opened, Error> {
-    if !spec.contains('/') && !spec.contains("://") {
-        return object(&format!("./{spec}"));
-    }
-    object(spec)
+    object_or_local_with(spec, false)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{query_escape, split_last};
-
-    #[test]
-    fn journal_dirs_escape_for_the_query() {
-        assert_eq!(query_escape("/home/a b/c&d%"), "/home/a%20b/c%26d%25");
+/// [`object_or_local`], with the upload journal as [`object_with`] keeps it.
+pub fn object_or_local_with(spec: &str, journal: bool) -> Result<Opened, Error> {
+    if !spec.contains('/') && !spec.contains("://") {
+        return object_with(&format!("./{spec}"), journal);
     }
-
-    #[test]
-    fn splits_keep_the_query_with_the_parent() {
-        assert_eq!(
-            split_last("s3://b/dir/file.txt?endpoint=http://x:1"),
-            Some(("s3://b/dir?endpoint=http://x:1".into(), "file.txt".into()))
-        );
-        assert_eq!(split_last("/tmp/a"), Some(("/tmp".into(), "a".into())));
-        assert_eq!(split_last("/a"), Some(("/".into(), "a".into())));
-        assert_eq!(split_last("rel/a/b"), Some(("rel/a".into(), "b".into())));
-        assert_eq!(split_last("s3://bucket"), None);
-        assert_eq!(
-            split_last("s3://bucket/k"),
-            Some(("s3://bucket".into(), "k".into()))
-        );
-    }
+    object_with(spec, journal)
 }

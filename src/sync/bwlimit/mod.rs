@@ -11,12 +11,13 @@
 //! then waits outside it. A wait ends at once, with [`ErrorKind::Cancelled`], when the
 //! [`Cancel`] token it was given is cancelled; the bytes it had reserved go back to the bucket.
 //!
-//! [`parse_rate`] reads rclone's syntax for a single rate. Separate upload and download limits
-//! (`UP:DOWN`) and timetables (`08:00,512k 19:00,off`) are not supported yet; they are
-//! refused with [`ErrorKind::InvalidInput`].
+//! [`units::parse_rate`](crate::units::parse_rate) reads rclone's syntax for a single rate.
+//! Separate upload and download limits (`UP:DOWN`) and timetables (`08:00,512k 19:00,off`)
+//! are not supported yet; they are refused with [`ErrorKind::InvalidInput`].
 //!
 //! ```
-//! use omnistorage::sync::bwlimit::{parse_rate, BwLimit};
+//! use omnistorage::sync::bwlimit::BwLimit;
+//! use omnistorage::units::parse_rate;
 //! use std::io::Read;
 //!
 //! let rate = parse_rate("2M")?.expect("a limit"); // 2 MiB/s
@@ -168,7 +169,8 @@ struct Shared {
 
 impl BwLimit {
     /// A limit of `bytes_per_second`, starting empty. `0` is [`ErrorKind::InvalidInput`]
-    /// (no limit at all is no `BwLimit`; [`parse_rate`] answers `None` for it).
+    /// (no limit at all is no `BwLimit`; [`parse_rate`](crate::units::parse_rate) answers `None`
+    /// for it).
     pub fn new(bytes_per_second: u64) -> Result<BwLimit> {
         let clock = RealClock {
             origin: Instant::now(),
@@ -287,106 +289,6 @@ impl<R: Read> Read for Limited<R> {
         let bytes = u64::try_from(n).unwrap_or(u64::MAX);
         self.limit.take(bytes, self.cancel.as_ref())?;
         Ok(n)
-    }
-}
-
-/// Parses a rate in rclone's `--bwlimit` syntax: a number of bytes per second with an
-/// optional suffix. A bare number is KiB/s; `B` is bytes; `K`, `M`, `G`, `T`, `P`, `E` are
-/// powers of 1024 (either case, optionally followed by `i` or `iB`: `10M`, `10Mi`, `10MiB`);
-/// the number may have a fraction (`1.5M`). `off` (any case) and `0` mean no limit: `None`.
-///
-/// A negative, malformed or overflowing rate, a positive one below 1 byte/s, and the forms
-/// not supported yet (`UP:DOWN`, timetables) are [`ErrorKind::InvalidInput`]. Like rclone,
-/// `KB` is not accepted (it would be ambiguous).
-///
-/// ```
-/// use omnistorage::sync::bwlimit::parse_rate;
-///
-/// assert_eq!(parse_rate("10")?, Some(10 * 1024));
-/// assert_eq!(parse_rate("512B")?, Some(512));
-/// assert_eq!(parse_rate("1.5MiB")?, Some(1536 * 1024));
-/// assert_eq!(parse_rate("off")?, None);
-/// assert!(parse_rate("1KB").is_err());
-/// # Ok::<(), omnistorage::Error>(())
-/// ```
-pub fn parse_rate(text: &str) -> Result<Option<u64>> {
-    let bad = |why: &str| {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("bandwidth limit {text:?}: {why}"),
-        )
-    };
-    let s = text.trim();
-    if s.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    if s.contains(':') || s.contains(',') || s.contains(char::is_whitespace) {
-        return Err(bad(
-            "separate upload and download limits and timetables are not supported yet",
-        ));
-    }
-    let (number, multiplier) = split_suffix(s).ok_or_else(|| bad("unknown suffix"))?;
-    let value: f64 = number.parse().map_err(|_| bad("not a number"))?;
-    if !value.is_finite() {
-        return Err(bad("not a number"));
-    }
-    if value < 0.0 {
-        return Err(bad("negative"));
-    }
-    if value == 0.0 {
-        return Ok(None);
-    }
-    let bytes = value * multiplier as f64;
-    // 2^64 as f64: anything at or above it does not fit.
-    if bytes >= 18_446_744_073_709_551_616.0 {
-        return Err(bad("too large"));
-    }
-    // Truncated, as rclone does.
-    let rate = bytes as u64;
-    if rate == 0 {
-        return Err(bad("below 1 byte per second"));
-    }
-    Ok(Some(rate))
-}
-
-/// Splits `s` into its number and the multiplier its suffix stands for, as rclone's
-/// `SizeSuffix` does (with the default unit KiB).
-fn split_suffix(s: &str) -> Option<(&str, u64)> {
-    let power = |c: char| -> Option<u64> {
-        let exp = match c.to_ascii_lowercase() {
-            'k' => 1,
-            'm' => 2,
-            'g' => 3,
-            't' => 4,
-            'p' => 5,
-            'e' => 6,
-            _ => return None,
-        };
-        Some(1u64 << (10 * exp))
-    };
-    let mut rev = s.chars().rev();
-    let last = rev.next()?;
-    match last {
-        '0'..='9' | '.' => Some((s, 1024)),
-        'b' | 'B' => {
-            let mut before = s.chars().rev().skip(1);
-            match (before.next(), before.next()) {
-                (Some('i' | 'I'), Some(symbol)) => {
-                    let cut = s.len() - 2 - symbol.len_utf8();
-                    Some((s.get(..cut)?, power(symbol)?))
-                }
-                _ => Some((s.get(..s.len() - 1)?, 1)),
-            }
-        }
-        'i' | 'I' => {
-            let symbol = rev.next()?;
-            let cut = s.len() - 1 - symbol.len_utf8();
-            Some((s.get(..cut)?, power(symbol)?))
-        }
-        symbol => {
-            let multiplier = power(symbol)?;
-            Some((s.get(..s.len() - symbol.len_utf8())?, multiplier))
-        }
     }
 }
 

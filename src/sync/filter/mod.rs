@@ -88,7 +88,6 @@ mod matcher;
 mod rules;
 #[cfg(test)]
 mod tests;
-mod units;
 
 use std::fmt;
 use std::sync::Arc;
@@ -98,7 +97,6 @@ use ::glob::MatchOptions;
 
 use crate::{Error, ErrorKind, Result};
 use rules::{RuleSet, lines};
-pub use units::{parse_duration, parse_size};
 
 /// A compiled set of filter rules; see the [module docs](self) for the rules.
 ///

@@ -31,7 +31,7 @@ fn chan_urls_open_channel_backends() {
 fn bad_chan_urls_are_invalid_config() {
     for url in [
         "chan://?capacity=lots",
-        "chan://?timeout=5h",
+        "chan://?timeout=5x",
         "chan://?persistent=maybe",
         "chan://?colour=blue",
         "chan://name/a/path",

@@ -136,10 +136,7 @@ pub(super) fn touch(args: &Args) -> Result<u8, Error> {
 
 pub(super) fn link(args: &Args) -> Result<u8, Error> {
     let o = remote::object_or_local(&args.rest[0])?;
-    let expire = match args.value("expire") {
-        Some(v) => omnistorage::sync::filter::parse_duration(v)?,
-        None => Duration::from_secs(3600),
-    };
+    let expire = crate::flags::duration(args, "expire")?.unwrap_or(Duration::from_secs(3600));
     println!("{}", o.backend.presign(&o.path, Presign::Get, expire)?);
     Ok(exit::OK)
 }

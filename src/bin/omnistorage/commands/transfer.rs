@@ -104,8 +104,10 @@ pub(super) fn tree_transfer(
         None,
         &format!("{command}: {} -> {}", args.rest[0], args.rest[1]),
     );
+    // These upload through the engine: S3 uploads a killed run left are resumed.
+    let journal = !args.on("no-upload-journal");
     let src = tri!(remote::tree(&args.rest[0]));
-    let dst = tri!(remote::tree(&args.rest[1]));
+    let dst = tri!(remote::tree_with(&args.rest[1], journal));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let r = tri!(match command {
         "sync" => sync::sync(a, &src.path, b, &dst.path, &opts),
@@ -130,7 +132,7 @@ pub(super) fn one_transfer(
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
-    // Before any remote is opened: the flags decide the upload journal too.
+    // The run's options (bandwidth limit, cancel) for the copy route.
     let opts = tri!(flags::options(args, cancel));
     let src = tri!(remote::object_or_local(&args.rest[0]));
     let listed = match src.backend.stat(&src.path) {
@@ -140,7 +142,8 @@ pub(super) fn one_transfer(
             return tree_transfer(tree, args, cancel, out);
         }
     };
-    let dst = tri!(remote::object_or_local(&args.rest[1]));
+    let journal = !args.on("no-upload-journal");
+    let dst = tri!(remote::object_or_local_with(&args.rest[1], journal));
     if args.on("dry-run") {
         out.notice(Some(&args.rest[0]), &format!("skipped {command} (dry run)"));
         return Ok(Outcome::Code(exit::OK));

@@ -1,5 +1,6 @@
 //! The CLI's remotes: the config file (ours in TOML, or rclone's `rclone.conf` read
-//! unchanged), the environment's overrides, and remote specs resolved to URLs.
+//! unchanged), the environment's overrides, and remote specs resolved to what opens a
+//! backend (a configured remote's options go to its builder's `set`, key by key).
 //!
 //! A remote's options come from the file, then `RCLONE_CONFIG_<NAME>_<KEY>`, then
 //! `OMNISTORAGE_CONFIG_<NAME>_<KEY>` (name and key upper-case, `-` as `_`), so a remote can
@@ -245,8 +246,8 @@ impl remote::Remotes for Config {
     }
 }
 
-/// Resolves a remote spec as the user typed it (a local path, a URL, or `name:path`) to a
-/// URL `omnistorage::open` takes.
+/// Resolves a remote spec as the user typed it (a local path, a URL, or `name:path`) to
+/// what opens its backend.
 pub fn resolve(spec: &str, config: &Config) -> Result<Resolved, Error> {
     remote::resolve_with(spec, config, cfg!(windows))
 }

@@ -1,5 +1,6 @@
-//! Remote specs as the user types them, and rclone's remote types mapped to the URLs
-//! `omnistorage::open` takes.
+//! Remote specs as the user types them, resolved to what opens a backend: a local path, a
+//! parsed URL, or a configured remote whose options go, key by key, to its backend's
+//! builder (`S3Builder::set`, `SftpBuilder::set`): no URL text is made from a config.
 //!
 //! A spec is a URL (`s3://bucket/dir`, `sftp://host/path`, `mem://`, `file:///abs`), a
 //! configured remote (`name:path`, `name:` for its root) or else a local path (`/abs`,
@@ -8,7 +9,9 @@
 //! Self-contained (std, `omnistorage`'s public API and the sibling `obscure` module), so the
 //! fuzz targets can include it.
 
-use omnistorage::{Error, ErrorKind};
+use omnistorage::backends::s3::S3Builder;
+use omnistorage::backends::sftp::{SftpBackend, SftpBuilder};
+use omnistorage::{Error, ErrorKind, Url};
 
 use super::obscure;
 
@@ -36,16 +39,148 @@ pub trait Remotes {
     fn names(&self) -> Vec<String>;
 }
 
-/// A spec resolved to what `omnistorage::open` takes.
+/// A spec resolved: what to open, and how to name it in messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
-    /// The URL (or local path) to give `omnistorage::open`; may hold secrets.
-    pub url: String,
-    /// The same with secrets replaced by `***`, for messages and logs.
+    /// What to open.
+    pub target: Target,
+    /// What to call it in messages and logs: never a secret.
     pub display: String,
-    /// Options of the remote that omnistorage does not use (rclone tuning such as `acl`,
-    /// `storage_class`, `shell_type`), for a verbose warning.
+    /// Options of the remote that omnistorage does not use (rclone's options it does not
+    /// implement, such as `acl`, `storage_class`, `shell_type`): accepted, as rclone users
+    /// expect their config to work, and listed here.
     pub ignored: Vec<String>,
+}
+
+/// What a spec opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A local path, as `omnistorage::open` takes it.
+    Local(String),
+    /// A URL the user typed (or an alias named), parsed; its path may have been extended.
+    Url(Url),
+    /// A configured remote of a backend type, built by its builder's `set`.
+    Remote(Configured),
+}
+
+/// The backend types a configured remote can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `type = s3`: the path's first segment is the bucket.
+    S3,
+    /// `type = sftp`: the path is absolute, or under the login directory.
+    Sftp,
+}
+
+/// A configured remote: its type, the path inside it, and its options (rclone's names; the
+/// obscured passwords revealed and renamed `password`, `passphrase`) in order.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Configured {
+    /// The backend type.
+    pub kind: Kind,
+    /// The path inside the remote (for s3, `bucket/prefix`).
+    pub path: String,
+    /// The options, `type` left out, as the builder's `set` takes them.
+    pub options: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Configured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let options: Vec<(&str, &str)> = self
+            .options
+            .iter()
+            .map(|(k, v)| (k.as_str(), if is_secret(k) { "***" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("Configured")
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("options", &options)
+            .finish()
+    }
+}
+
+impl Configured {
+    /// The S3 builder: the bucket and prefix from the path, then `set` for each option. As
+    /// in rclone, a remote without `env_auth` has it `false` (no keys: anonymous access).
+    pub fn s3(&self) -> Result<S3Builder, Error> {
+        let path = self.path.trim_start_matches('/');
+        let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+        let mut b = S3Builder::new(bucket).prefix(prefix);
+        if !self.options.iter().any(|(k, _)| k == "env_auth") {
+            b = b.set("env_auth", "false")?;
+        }
+        for (k, v) in &self.options {
+            b = b.set(k, v)?;
+        }
+        Ok(b)
+    }
+
+    /// The SFTP builder: the root from the path, then `set` for each option.
+    pub fn sftp(&self) -> Result<SftpBuilder, Error> {
+        let mut b = SftpBackend::builder("").root(self.path.clone());
+        for (k, v) in &self.options {
+            b = b.set(k, v)?;
+        }
+        Ok(b)
+    }
+
+    /// The options its builder accepted without using them.
+    fn ignored(&self) -> Result<Vec<String>, Error> {
+        Ok(match self.kind {
+            Kind::S3 => self.s3()?.ignored().to_vec(),
+            Kind::Sftp => self.sftp()?.ignored().to_vec(),
+        })
+    }
+}
+
+impl Target {
+    /// Splits off the last segment of the path, for a spec that names one object: the
+    /// target of its parent and the object's name. `None` when the path has no segment to
+    /// give (a bucket, a host, a root).
+    pub fn split_last(&self) -> Option<(Target, String)> {
+        fn split(path: &str) -> Option<(String, String)> {
+            let trimmed = path.trim_end_matches('/');
+            let (parent, name) = match trimmed.rfind('/') {
+                Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+                None => ("", trimmed),
+            };
+            if name.is_empty() {
+                return None;
+            }
+            let parent = if parent.is_empty() && trimmed.starts_with('/') {
+                "/"
+            } else {
+                parent
+            };
+            Some((parent.to_owned(), name.to_owned()))
+        }
+        match self {
+            Target::Local(path) => {
+                let (parent, name) = split(path)?;
+                let parent = if parent.is_empty() {
+                    ".".to_owned()
+                } else {
+                    parent
+                };
+                Some((Target::Local(parent), name))
+            }
+            Target::Url(url) => {
+                let (parent, name) = split(&url.path)?;
+                let mut url = url.clone();
+                url.path = parent;
+                Some((Target::Url(url), name))
+            }
+            Target::Remote(c) => {
+                let (parent, name) = split(&c.path)?;
+                if c.kind == Kind::S3 && parent.trim_matches('/').is_empty() {
+                    return None; // the bucket itself
+                }
+                let mut c = c.clone();
+                c.path = parent;
+                Some((Target::Remote(c), name))
+            }
+        }
+    }
 }
 
 /// The remote types [`resolve_with`] understands.
@@ -119,15 +254,16 @@ pub fn parse_spec_for(spec: &str, windows: bool) -> Result<Spec<'_>, Error> {
 pub fn resolve_with(spec: &str, remotes: &dyn Remotes, windows: bool) -> Result<Resolved, Error> {
     match parse_spec_for(spec, windows)? {
         Spec::Local(path) => Ok(local(path, Vec::new())),
-        Spec::Url(url) => {
-            let parsed = omnistorage::Url::parse(url)?;
-            Ok(Resolved {
-                url: url.to_owned(),
-                display: parsed.to_string(),
-                ignored: Vec::new(),
-            })
-        }
+        Spec::Url(url) => Ok(url_target(Url::parse(url)?)),
         Spec::Remote { name, path } => remote(name, path, remotes, windows, &mut Vec::new()),
+    }
+}
+
+fn url_target(url: Url) -> Resolved {
+    Resolved {
+        display: url.to_string(),
+        target: Target::Url(url),
+        ignored: Vec::new(),
     }
 }
 
@@ -141,7 +277,7 @@ fn local(path: &str, ignored: Vec<String>) -> Resolved {
     };
     Resolved {
         display: url.clone(),
-        url,
+        target: Target::Local(url),
         ignored,
     }
 }
@@ -188,7 +324,19 @@ fn remote(
     let kind = get("type").ok_or_else(|| config_err(name, "has no type"))?;
     match kind {
         "local" => {
-            let ignored = unused(&opts, &["type"]);
+            let mut ignored = Vec::new();
+            for (k, v) in &opts {
+                if k == "type" || v.is_empty() {
+                    continue;
+                }
+                if !LOCAL_IGNORED.contains(&k.as_str()) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidConfig,
+                        format!("remote {name:?}: unknown option {k:?} for the local backend"),
+                    ));
+                }
+                ignored.push(k.clone());
+            }
             Ok(local(path, ignored))
         }
         "alias" => {
@@ -196,15 +344,15 @@ fn remote(
             match parse_spec_for(target, windows)? {
                 Spec::Local(root) => Ok(local(&join(root, path), Vec::new())),
                 Spec::Url(url) => {
-                    let (main, query) = match url.split_once('?') {
-                        Some((m, q)) => (m, Some(q)),
-                        None => (url, None),
-                    };
-                    let mut joined = join(main, &encode(path, true));
-                    if let Some(q) = query {
-                        joined = format!("{joined}?{q}");
+                    let mut url = Url::parse(url)?;
+                    if !path.is_empty() {
+                        url.path = format!(
+                            "{}/{}",
+                            url.path.trim_end_matches('/'),
+                            path.trim_start_matches('/')
+                        );
                     }
-                    resolve_with(&joined, remotes, windows)
+                    Ok(url_target(url))
                 }
                 Spec::Remote {
                     name: next,
@@ -212,8 +360,8 @@ fn remote(
                 } => remote(next, &join(root, path), remotes, windows, seen),
             }
         }
-        "s3" => s3(name, path, &opts, &get),
-        "sftp" => sftp(name, path, &opts, &get),
+        "s3" => s3(name, path, &opts),
+        "sftp" => sftp(name, path, &opts),
         other => Err(Error::new(
             ErrorKind::Unsupported,
             format!(
@@ -235,236 +383,114 @@ fn join(a: &str, b: &str) -> String {
     }
 }
 
-/// The options that no mapping used, by name.
-fn unused(opts: &[(String, String)], used: &[&str]) -> Vec<String> {
+/// rclone's options of the local backend, none of which omnistorage implements: accepted
+/// and listed as ignored (the file backend has no options of its own).
+const LOCAL_IGNORED: &[&str] = &[
+    "case_insensitive",
+    "case_sensitive",
+    "copy_links",
+    "description",
+    "encoding",
+    "hashes",
+    "links",
+    "no_check_updated",
+    "no_clone",
+    "no_preallocate",
+    "no_set_modtime",
+    "no_sparse",
+    "nounc",
+    "one_file_system",
+    "skip_links",
+    "skip_specials",
+    "time_type",
+    "translate_symlinks",
+    "unicode_normalization",
+    "zero_size_links",
+];
+
+/// The remote's options for its builder: `type` left out, empty values left out (rclone
+/// writes unset options as `key =`).
+fn options(opts: &[(String, String)]) -> Vec<(String, String)> {
     opts.iter()
-        .filter(|(k, v)| !v.is_empty() && !used.contains(&k.as_str()))
-        .map(|(k, _)| k.clone())
+        .filter(|(k, v)| k != "type" && !v.is_empty())
+        .cloned()
         .collect()
 }
 
-/// Percent-encodes all but unreserved characters (and `/` when `slash`).
-fn encode(s: &str, slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~')
-            || (slash && b == b'/')
-        {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn truthy(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" | "" => Some(false),
-        _ => None,
-    }
-}
-
-/// Builds `base?k=v&...` twice: as is, and with secrets shown as `***`.
-fn finish(base: String, query: &[(&str, String)], ignored: Vec<String>) -> Resolved {
-    let (mut url, mut display) = (base.clone(), base);
-    for (i, (k, v)) in query.iter().enumerate() {
-        let sep = if i == 0 { '?' } else { '&' };
-        url.push_str(&format!("{sep}{k}={}", encode(v, false)));
-        let shown = if is_secret(k) {
-            "***".to_owned()
-        } else {
-            encode(v, false)
-        };
-        display.push_str(&format!("{sep}{k}={shown}"));
-    }
-    Resolved {
-        url,
-        display,
-        ignored,
-    }
-}
-
-type Get<'a> = dyn Fn(&str) -> Option<&'a str> + 'a;
-
-/// rclone's s3 options → `s3://bucket/prefix?...`; the path's first segment is the bucket.
-fn s3<'a>(
+/// A configured remote, checked by building its builder once (an unknown option or a bad
+/// value is an error now, naming the remote).
+fn configured(
     name: &str,
-    path: &str,
-    opts: &[(String, String)],
-    get: &Get<'a>,
+    kind: Kind,
+    path: String,
+    options: Vec<(String, String)>,
 ) -> Result<Resolved, Error> {
+    let c = Configured {
+        kind,
+        path: path.clone(),
+        options,
+    };
+    let ignored = c.ignored().map_err(|e| {
+        let msg = format!("remote {name:?}: {}", e.message().unwrap_or(""));
+        e.with_message(msg)
+    })?;
+    Ok(Resolved {
+        display: format!("{name}:{path}"),
+        target: Target::Remote(c),
+        ignored,
+    })
+}
+
+/// An s3 remote: the path's first segment is the bucket.
+fn s3(name: &str, path: &str, opts: &[(String, String)]) -> Result<Resolved, Error> {
     let path = path.trim_start_matches('/');
-    let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+    let bucket = path.split('/').next().unwrap_or("");
     if bucket.is_empty() {
         return Err(Error::new(
             ErrorKind::InvalidInput,
             format!("remote {name:?} is s3: name the bucket, as {name}:bucket/path"),
         ));
     }
-    let mut q: Vec<(&str, String)> = Vec::new();
-    let mut used = vec!["type", "env_auth"];
-    let provider = get("provider").map(str::to_ascii_lowercase);
-    if let Some(p) = &provider {
-        used.push("provider");
-        let ours = match p.as_str() {
-            "aws" | "minio" | "wasabi" | "digitalocean" | "gcs" | "ceph" => p.as_str(),
-            _ => "other",
-        };
-        q.push(("provider", ours.to_owned()));
-        if p == "cloudflare" && get("region").is_none() {
-            q.push(("region", "auto".to_owned()));
-        }
-    }
-    if let Some(e) = get("endpoint") {
-        used.push("endpoint");
-        // Several endpoints of one store (ours: failover), separated by commas.
-        let all: Vec<String> = e
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(|e| {
-                if e.contains("://") {
-                    e.to_owned()
-                } else {
-                    format!("https://{e}")
-                }
-            })
-            .collect();
-        q.push(("endpoint", all.join(",")));
-    }
-    for (theirs, ours) in [
-        ("region", "region"),
-        ("access_key_id", "access_key_id"),
-        ("secret_access_key", "secret_access_key"),
-        ("session_token", "session_token"),
-        ("profile", "profile"),
-        ("chunk_size", "part_size"),
-        ("upload_concurrency", "concurrency"),
-        ("endpoint_down_after", "endpoint_down_after"),
-    ] {
-        if let Some(v) = get(theirs) {
-            used.push(theirs);
-            q.push((ours, v.to_owned()));
-        }
-    }
-    if let Some(v) = get("force_path_style") {
-        used.push("force_path_style");
-        let b = truthy(v).ok_or_else(|| {
-            config_err(
-                name,
-                format!("force_path_style = {v:?} is not true or false"),
-            )
-        })?;
-        q.push(("path_style", b.to_string()));
-    }
-    let env_auth = match get("env_auth") {
-        Some(v) => truthy(v)
-            .ok_or_else(|| config_err(name, format!("env_auth = {v:?} is not true or false")))?,
-        None => false,
-    };
-    // rclone: no keys and env_auth off means anonymous access.
-    if get("access_key_id").is_none() && get("secret_access_key").is_none() && !env_auth {
-        q.push(("anonymous", "true".to_owned()));
-    }
-    let base = format!("s3://{}/{}", encode(bucket, false), encode(prefix, true));
-    Ok(finish(base, &q, unused(opts, &used)))
+    configured(name, Kind::S3, path.to_owned(), options(opts))
 }
 
-/// rclone's sftp options → `sftp://user@host:port/path?...`. Obscured passwords (`pass`,
-/// `key_file_pass`) are revealed; a relative path is under the login directory.
-fn sftp<'a>(
-    name: &str,
-    path: &str,
-    opts: &[(String, String)],
-    get: &Get<'a>,
-) -> Result<Resolved, Error> {
-    let host = get("host").ok_or_else(|| config_err(name, "an sftp remote needs host"))?;
-    if get("key_pem").is_some() {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "remote {name:?}: key_pem (an inline key) is not supported; put the key in a file and set key_file"
-            ),
-        ));
+/// An sftp remote. Obscured passwords (`pass`, `key_file_pass`) are revealed, as rclone
+/// does, and given as `password` and `passphrase`; a relative path is under the login
+/// directory; an IPv6 host may come in brackets.
+fn sftp(name: &str, path: &str, opts: &[(String, String)]) -> Result<Resolved, Error> {
+    let mut options = Vec::new();
+    let mut host = false;
+    for (k, v) in self::options(opts) {
+        let (k, v) = match k.as_str() {
+            "pass" | "key_file_pass" => {
+                let plain = obscure::reveal(&v).map_err(|e| {
+                    config_err(
+                        name,
+                        format!("{k}: {}", e.message().unwrap_or("not obscured")),
+                    )
+                })?;
+                let ours = if k == "pass" {
+                    "password"
+                } else {
+                    "passphrase"
+                };
+                (ours.to_owned(), plain)
+            }
+            "host" => {
+                host = true;
+                let bare = v
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(&v)
+                    .to_owned();
+                (k, bare)
+            }
+            _ => (k, v),
+        };
+        options.push((k, v));
     }
-    let mut used = vec!["type", "host", "user", "port"];
-    let mut authority = String::new();
-    if let Some(user) = get("user") {
-        authority.push_str(&encode(user, false));
-        authority.push('@');
+    if !host {
+        return Err(config_err(name, "an sftp remote needs host"));
     }
-    if host.contains(':') {
-        // An IPv6 address, bracketed or not.
-        let bare = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        if !bare
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-        {
-            return Err(config_err(
-                name,
-                format!("host = {host:?} is not a host name or address"),
-            ));
-        }
-        authority.push_str(&format!("[{bare}]"));
-    } else {
-        authority.push_str(&encode(host, false));
-    }
-    if let Some(port) = get("port") {
-        let port: u16 = port
-            .parse()
-            .map_err(|_| config_err(name, format!("port = {port:?} is not a port number")))?;
-        authority.push_str(&format!(":{port}"));
-    }
-    let path = if path.starts_with('/') {
-        encode(path, true)
-    } else if path.is_empty() {
-        String::new()
-    } else {
-        format!("/~/{}", encode(path, true))
-    };
-    let mut q: Vec<(&str, String)> = Vec::new();
-    let reveal = |key: &str, v: &str| {
-        obscure::reveal(v).map_err(|e| {
-            config_err(
-                name,
-                format!("{key}: {}", e.message().unwrap_or("not obscured")),
-            )
-        })
-    };
-    if let Some(v) = get("pass") {
-        used.push("pass");
-        q.push(("password", reveal("pass", v)?));
-    }
-    if let Some(v) = get("key_file") {
-        used.push("key_file");
-        q.push(("key", v.to_owned()));
-    }
-    if let Some(v) = get("key_file_pass") {
-        used.push("key_file_pass");
-        q.push(("passphrase", reveal("key_file_pass", v)?));
-    }
-    if let Some(v) = get("known_hosts_file") {
-        used.push("known_hosts_file");
-        q.push(("known_hosts", v.to_owned()));
-    }
-    if let Some(v) = get("key_use_agent") {
-        used.push("key_use_agent");
-        if truthy(v) == Some(true) {
-            q.push(("agent", "true".to_owned()));
-        }
-    }
-    if let Some(v) = get("disable_hashcheck") {
-        used.push("disable_hashcheck");
-        if truthy(v) == Some(true) {
-            q.push(("hashes", "false".to_owned()));
-        }
-    }
-    let base = format!("sftp://{authority}{path}");
-    Ok(finish(base, &q, unused(opts, &used)))
+    configured(name, Kind::Sftp, path.to_owned(), options)
 }

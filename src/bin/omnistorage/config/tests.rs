@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use omnistorage::ErrorKind;
 
-use super::remote::{Spec, parse_spec_for, resolve_with};
+use omnistorage::backends::s3::S3Builder;
+use omnistorage::backends::sftp::SftpBuilder;
+
+use super::remote::{Kind, Spec, Target, parse_spec_for, resolve_with};
 use super::store::Env;
 use super::{Config, Source, obscure};
 
@@ -56,10 +59,40 @@ fn config(text: &str, rclone: bool, vars: &[(&str, &str)]) -> (TempDir, Config) 
     (dir, cfg)
 }
 
-fn url(cfg: &Config, spec: &str) -> String {
-    resolve_with(spec, cfg, false)
-        .unwrap_or_else(|e| panic!("{spec}: {e}"))
-        .url
+/// What a spec opens, as text to compare: a local path as it is, a URL as parsed (secrets
+/// hidden), a configured remote as its builder's `Debug` (secrets hidden).
+fn opened(cfg: &Config, spec: &str) -> String {
+    let r = resolve_with(spec, cfg, false).unwrap_or_else(|e| panic!("{spec}: {e}"));
+    describe(&r.target)
+}
+
+fn describe(t: &Target) -> String {
+    match t {
+        Target::Local(p) => p.clone(),
+        Target::Url(u) => u.to_string(),
+        Target::Remote(c) => match c.kind {
+            Kind::S3 => format!("{:?}", c.s3().unwrap()),
+            Kind::Sftp => format!("{:?}", c.sftp().unwrap()),
+        },
+    }
+}
+
+/// The options a configured remote gives its builder.
+fn options(cfg: &Config, spec: &str) -> Vec<(String, String)> {
+    match resolve_with(spec, cfg, false).unwrap().target {
+        Target::Remote(c) => c.options,
+        other => panic!("{spec}: {other:?}"),
+    }
+}
+
+/// The builder a URL makes, as its `Debug`.
+fn from_url(url: &str) -> String {
+    let parsed = omnistorage::Url::parse(url).unwrap();
+    match parsed.scheme.as_str() {
+        "s3" => format!("{:?}", S3Builder::from_url(&parsed).unwrap()),
+        "sftp" => format!("{:?}", SftpBuilder::from_url(&parsed).unwrap()),
+        other => panic!("{other}"),
+    }
 }
 
 #[test]
@@ -177,7 +210,7 @@ fn create_delete_save_round_trip() {
     let pass = again.options("box").unwrap();
     let pass = &pass.iter().find(|(k, _)| k == "pass").unwrap().1;
     assert_eq!(obscure::reveal(pass).unwrap(), "hunter2");
-    assert!(url(&again, "box:x").contains("password=hunter2"));
+    assert!(options(&again, "box:x").contains(&("password".into(), "hunter2".into())));
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left");
 }
@@ -219,14 +252,17 @@ fn environment_overrides_and_defines_remotes() {
     ];
     let (_dir, mut cfg) = config("[my-s3]\ntype = s3\nregion = file\n", true, &vars);
     assert_eq!(cfg.names(), ["my-s3", "ENVONLY", "OTHER"]);
-    let u = url(&cfg, "my-s3:b");
-    assert!(u.contains("region=from-rclone-env"), "{u}");
+    let o = options(&cfg, "my-s3:b");
     assert!(
-        u.contains("endpoint=http%3A%2F%2Fours%3A2"),
-        "ours beats rclone's: {u}"
+        o.contains(&("region".into(), "from-rclone-env".into())),
+        "{o:?}"
     );
-    assert_eq!(url(&cfg, "envonly:/tmp/x"), "/tmp/x");
-    assert_eq!(url(&cfg, "other:sub"), "/base/sub");
+    assert!(
+        o.contains(&("endpoint".into(), "http://ours:2".into())),
+        "ours beats rclone's: {o:?}"
+    );
+    assert_eq!(opened(&cfg, "envonly:/tmp/x"), "/tmp/x");
+    assert_eq!(opened(&cfg, "other:sub"), "/base/sub");
     assert_eq!(
         cfg.delete("envonly").unwrap_err().kind(),
         ErrorKind::NotFound
@@ -308,26 +344,31 @@ fn s3_remotes_take_several_endpoints_and_a_bound() {
                 endpoint = http://127.0.0.1:3910, 127.0.0.1:3920\nendpoint_down_after = 5s\n";
     let (_dir, cfg) = config(text, true, &[]);
     assert_eq!(
-        url(&cfg, "cluster:b"),
-        "s3://b/?provider=other&endpoint=http%3A%2F%2F127.0.0.1%3A3910%2Chttps%3A%2F%2F127.0.0.1%3A3920&endpoint_down_after=5s"
+        opened(&cfg, "cluster:b"),
+        from_url(
+            "s3://b/?provider=other&env_auth=true&endpoint=http://127.0.0.1:3910,https://127.0.0.1:3920&endpoint_down_after=5s"
+        )
     );
 }
 
 #[test]
-fn rclone_remotes_map_to_urls() {
+fn rclone_remotes_build_what_their_urls_build() {
     let pass = obscure::obscure("pw");
     let kfp = obscure::obscure("kp");
     let text = format!(
         "[loc]\ntype = local\n\
-         [aws]\ntype = s3\nprovider = AWS\naccess_key_id = AK\nsecret_access_key = SK\nregion = eu-west-1\nacl = private\n\
+         [aws]\ntype = s3\nprovider = AWS\naccess_key_id = AK\nsecret_access_key = SK\nregion = eu-west-1\n\
+         [tagged]\ntype = s3\nprovider = AWS\nacl = private\nstorage_class = GLACIER\n\
          [mini]\ntype = s3\nprovider = Minio\nendpoint = http://127.0.0.1:9000\nforce_path_style = true\nenv_auth = true\n\
          [anon]\ntype = s3\nprovider = Other\nendpoint = s3.example.net\n\
          [r2]\ntype = s3\nprovider = Cloudflare\nendpoint = https://acct.r2.cloudflarestorage.com\naccess_key_id = a\nsecret_access_key = b\n\
          [tuned]\ntype = s3\nenv_auth = true\nchunk_size = 8M\nupload_concurrency = 8\nsession_token = T\nprofile = p\n\
          [box]\ntype = sftp\nhost = example.com\nuser = me\nport = 2222\npass = {pass}\nkey_file = /k\nkey_file_pass = {kfp}\n\
          known_hosts_file = /kh\nshell_type = unix\nmd5sum_command = md5sum\ndisable_hashcheck = true\nkey_use_agent = true\n\
+         [plainbox]\ntype = sftp\nhost = example.com\nuser = me\nport = 2222\npass = {pass}\nkey_file = /k\nkey_file_pass = {kfp}\n\
+         known_hosts_file = /kh\ndisable_hashcheck = true\nkey_use_agent = true\n\
          [v6]\ntype = sftp\nhost = ::1\n\
-         [al]\ntype = alias\nremote = aws:bucket/base\n\
+         [al]\ntype = alias\nremote = mini:bucket/base\n\
          [al2]\ntype = alias\nremote = al:deeper\n\
          [dir]\ntype = alias\nremote = /srv/data\n\
          [u]\ntype = alias\nremote = mem://named/x\n"
@@ -337,56 +378,104 @@ fn rclone_remotes_map_to_urls() {
         ("loc:/tmp/x", "/tmp/x"),
         ("loc:rel/x", "./rel/x"),
         ("loc:", "."),
+        ("dir:sub", "/srv/data/sub"),
+        ("u:y", "mem://named/x/y"),
+    ] {
+        assert_eq!(opened(&cfg, spec), want, "{spec}");
+    }
+    for (spec, url) in [
         (
             "aws:bucket/dir/f",
-            "s3://bucket/dir/f?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK",
+            "s3://bucket/dir/f?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK&env_auth=false",
         ),
         (
             "mini:b",
-            "s3://b/?provider=minio&endpoint=http%3A%2F%2F127.0.0.1%3A9000&path_style=true",
+            "s3://b/?provider=minio&endpoint=http://127.0.0.1:9000&path_style=true&env_auth=true",
         ),
         (
             "anon:b/p q",
-            "s3://b/p%20q?provider=other&endpoint=https%3A%2F%2Fs3.example.net&anonymous=true",
+            "s3://b/p%20q?provider=other&endpoint=https://s3.example.net&env_auth=false",
         ),
         (
             "r2:b",
-            "s3://b/?provider=other&region=auto&endpoint=https%3A%2F%2Facct.r2.cloudflarestorage.com&access_key_id=a&secret_access_key=b",
+            "s3://b/?provider=r2&endpoint=https://acct.r2.cloudflarestorage.com&access_key_id=a&secret_access_key=b&env_auth=false",
         ),
         (
             "tuned:b",
-            "s3://b/?session_token=T&profile=p&part_size=8M&concurrency=8",
+            "s3://b/?session_token=T&profile=p&part_size=8Mi&concurrency=8&env_auth=true",
         ),
         (
-            "box:rel",
-            "sftp://me@example.com:2222/~/rel?password=pw&key=%2Fk&passphrase=kp&known_hosts=%2Fkh&agent=true&hashes=false",
+            "plainbox:rel",
+            "sftp://me@example.com:2222/~/rel?password=pw&key=/k&passphrase=kp&known_hosts=/kh&agent=true&hashes=false",
         ),
         ("v6:/abs", "sftp://[::1]/abs"),
         (
             "al:x",
-            "s3://bucket/base/x?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK",
+            "s3://bucket/base/x?provider=minio&endpoint=http://127.0.0.1:9000&path_style=true&env_auth=true",
         ),
         (
             "al2:x",
-            "s3://bucket/base/deeper/x?provider=aws&region=eu-west-1&access_key_id=AK&secret_access_key=SK",
+            "s3://bucket/base/deeper/x?provider=minio&endpoint=http://127.0.0.1:9000&path_style=true&env_auth=true",
         ),
-        ("dir:sub", "/srv/data/sub"),
-        ("u:y", "mem://named/x/y"),
     ] {
-        assert_eq!(url(&cfg, spec), want, "{spec}");
+        assert_eq!(opened(&cfg, spec), from_url(url), "{spec}");
     }
     let aws = resolve_with("aws:bucket", &cfg, false).unwrap();
-    assert!(!aws.display.contains("SK") && aws.display.contains("secret_access_key=***"));
-    assert_eq!(aws.ignored, ["acl"]);
+    assert_eq!(aws.display, "aws:bucket");
+    assert!(!format!("{aws:?} {}", opened(&cfg, "aws:bucket")).contains("SK"));
+    assert_eq!(aws.ignored, Vec::<String>::new());
+    let tagged = resolve_with("tagged:b", &cfg, false).unwrap();
+    assert_eq!(tagged.ignored, ["acl", "storage_class"]);
     let b = resolve_with("box:", &cfg, false).unwrap();
-    assert!(
-        !b.display.contains("pw") && !b.display.contains("kp"),
-        "{}",
-        b.display
-    );
+    let shown = format!("{b:?} {} {}", b.display, opened(&cfg, "box:"));
+    assert!(!shown.contains("pw") && !shown.contains("kp"), "{shown}");
     assert_eq!(b.ignored, ["shell_type", "md5sum_command"]);
-    for spec in ["aws:/tmp/x", "s3://bucket/dir", "file:///abs"] {
-        omnistorage::Url::parse(&url(&cfg, spec)).unwrap();
+}
+
+#[test]
+fn the_same_keys_build_the_same_backend_from_a_url_rclone_conf_and_toml() {
+    let secret = "SECRETVALUE";
+    let pass = obscure::obscure(secret);
+    let ini = format!(
+        "[s]\ntype = s3\nprovider = Minio\nendpoint = http://127.0.0.1:9000\n\
+         access_key_id = AK\nsecret_access_key = {secret}\nregion = r\nchunk_size = 5Mi\n\
+         upload_concurrency = 3\nforce_path_style = true\nenv_auth = false\n\
+         [f]\ntype = sftp\nhost = example.com\nuser = me\nport = 2222\npass = {pass}\n\
+         key_file = /k\nknown_hosts_file = /kh\n"
+    );
+    let toml = format!(
+        "[s]\ntype = \"s3\"\nprovider = \"Minio\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+         access_key_id = \"AK\"\nsecret_access_key = \"{secret}\"\nregion = \"r\"\nchunk_size = \"5Mi\"\n\
+         upload_concurrency = 3\nforce_path_style = true\nenv_auth = false\n\
+         [f]\ntype = \"sftp\"\nhost = \"example.com\"\nuser = \"me\"\nport = 2222\npass = \"{pass}\"\n\
+         key_file = \"/k\"\nknown_hosts_file = \"/kh\"\n"
+    );
+    let (_a, rclone) = config(&ini, true, &[]);
+    let (_b, ours) = config(&toml, false, &[]);
+    let s3 = from_url(&format!(
+        "s3://bkt/dir?provider=Minio&endpoint=http://127.0.0.1:9000&access_key_id=AK&secret_access_key={secret}&region=r&chunk_size=5Mi&upload_concurrency=3&force_path_style=true&env_auth=false"
+    ));
+    let sftp = from_url(&format!(
+        "sftp://me:{secret}@example.com:2222/~/dir?key_file=/k&known_hosts_file=/kh"
+    ));
+    for cfg in [&rclone, &ours] {
+        assert_eq!(opened(cfg, "s:bkt/dir"), s3);
+        assert_eq!(opened(cfg, "f:dir"), sftp);
+    }
+    // The secrets were there (the builders differ without them), and never show.
+    assert_ne!(
+        s3,
+        from_url(
+            "s3://bkt/dir?provider=Minio&endpoint=http://127.0.0.1:9000&region=r&chunk_size=5Mi&upload_concurrency=3&force_path_style=true&env_auth=false"
+        )
+    );
+    assert!(options(&rclone, "f:dir").contains(&("password".into(), secret.into())));
+    for shown in [&s3, &sftp] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    for spec in ["s:bkt/dir", "f:dir"] {
+        let r = resolve_with(spec, &rclone, false).unwrap();
+        assert!(!format!("{r:?} {}", r.display).contains(secret));
     }
 }
 

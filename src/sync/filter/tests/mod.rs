@@ -15,4 +15,3 @@ macro_rules! cases {
 
 mod filter_cases;
 mod glob_cases;
-mod units_cases;

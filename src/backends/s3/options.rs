@@ -1,0 +1,286 @@
+//! [`S3Builder::set`]: every setting by its name, with rclone's option names and units, for
+//! `s3://` URL parameters, rclone.conf sections and the CLI's config alike.
+
+use super::builder::{Provider, S3Builder};
+use super::client::NAME;
+use crate::backends::setting::Setting;
+use crate::error::Result;
+use crate::units::BareUnit;
+
+/// rclone's s3 options that this backend does not implement. [`S3Builder::set`] accepts
+/// them and does nothing (see [`S3Builder::ignored`]), so an rclone.conf section works as
+/// it is; a URL naming one is refused, since nothing in it comes from rclone.
+pub const RCLONE_IGNORED: &[&str] = &[
+    "acl",
+    "bucket_acl",
+    "decompress",
+    "description",
+    "directory_bucket",
+    "directory_markers",
+    "disable_checksum",
+    "disable_http2",
+    "download_url",
+    "encoding",
+    "ibm_api_key",
+    "ibm_resource_instance_id",
+    "leave_parts_on_error",
+    "list_chunk",
+    "list_url_encode",
+    "list_version",
+    "location_constraint",
+    "max_upload_parts",
+    "memory_pool_flush_time",
+    "memory_pool_use_mmap",
+    "might_gzip",
+    "no_check_bucket",
+    "no_head",
+    "no_head_object",
+    "no_system_metadata",
+    "requester_pays",
+    "role_arn",
+    "role_external_id",
+    "role_session_duration",
+    "role_session_name",
+    "sdk_log_mode",
+    "server_side_encryption",
+    "shared_credentials_file",
+    "sign_accept_encoding",
+    "sse_customer_algorithm",
+    "sse_customer_key",
+    "sse_customer_key_base64",
+    "sse_customer_key_md5",
+    "sse_kms_key_id",
+    "storage_class",
+    "sts_endpoint",
+    "upload_cutoff",
+    "use_accelerate_endpoint",
+    "use_accept_encoding_gzip",
+    "use_already_exists",
+    "use_arn_region",
+    "use_dual_stack",
+    "use_multipart_etag",
+    "use_multipart_uploads",
+    "use_presigned_request",
+    "use_unsigned_payload",
+    "use_x_id",
+    "v2_auth",
+    "version_at",
+    "version_deleted",
+    "versions",
+];
+
+/// The keys [`S3Builder::set`] reads as secrets: never printed, not even in errors.
+const SECRETS: &[&str] = &["secret_access_key", "session_token"];
+
+impl S3Builder {
+    /// Sets one option by its name: rclone's name where rclone has the option, else this
+    /// crate's; the same call serves `s3://` URL parameters ([`S3Backend::from_url`](super::S3Backend::from_url)),
+    /// rclone.conf sections and the CLI's TOML config. Options may come in any order.
+    ///
+    /// | key | aliases | setting |
+    /// | --- | --- | --- |
+    /// | `provider` | | [`provider`](Self::provider), by name ([`Provider::from_name`]) |
+    /// | `account_id` | | R2's account id (with `provider = r2`/`Cloudflare`) |
+    /// | `endpoint` | | [`endpoints`](Self::endpoints): several separated by commas; without a scheme, `https://` (as rclone) |
+    /// | `endpoint_down_after` | | [`endpoint_down_after`](Self::endpoint_down_after), a duration |
+    /// | `region` | | [`region`](Self::region) |
+    /// | `force_path_style` | `path_style` | [`path_style`](Self::path_style) |
+    /// | `access_key_id`, `secret_access_key` | | [`credentials`](Self::credentials) (both or neither) |
+    /// | `session_token` | | [`session_token`](Self::session_token) |
+    /// | `profile` | | [`profile`](Self::profile) |
+    /// | `env_auth` | | `false` with no keys: anonymous access, as rclone; `true`: the environment's credentials (the default when unset) |
+    /// | `anonymous` | | [`anonymous`](Self::anonymous) |
+    /// | `chunk_size` | | [`part_size`](Self::part_size), a size; **a bare number is KiB**, as in rclone (`chunk_size = 5Mi`) |
+    /// | `part_size` | | [`part_size`](Self::part_size), a size; a bare number is bytes (this crate's parameter) |
+    /// | `upload_concurrency` | `concurrency` | [`concurrency`](Self::concurrency) |
+    /// | `copy_cutoff` | | [`copy_cutoff`](Self::copy_cutoff), a size, a bare number in KiB |
+    /// | `retries` | | [`retries`](Self::retries) |
+    /// | `read_mtime`, `server_modtime`, `conditional_writes`, `danger_accept_invalid_certs` | | the settings of those names |
+    /// | `upload_journal` | | [`upload_journal`](Self::upload_journal), a directory (empty: none) |
+    ///
+    /// Booleans are `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); sizes and
+    /// durations are read by [`units`](crate::units). rclone's options this backend does not
+    /// implement ([`RCLONE_IGNORED`]: `acl`, `storage_class`, ...) are accepted and listed by
+    /// [`ignored`](Self::ignored). Any other key, and a value that does not parse, is
+    /// [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) naming the key and the backend (never a secret's value).
+    ///
+    /// ```
+    /// use omnistorage::backends::s3::S3Builder;
+    ///
+    /// let b = S3Builder::new("bucket")
+    ///     .set("provider", "Minio")?
+    ///     .set("endpoint", "http://127.0.0.1:9000")?
+    ///     .set("chunk_size", "16Mi")?
+    ///     .set("upload_concurrency", "8")?;
+    /// assert!(S3Builder::new("bucket").set("colour", "blue").is_err());
+    /// # drop(b);
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn set(mut self, key: &str, value: &str) -> Result<S3Builder> {
+        let v = Setting {
+            backend: NAME,
+            key,
+            value,
+            secret: SECRETS.contains(&key),
+        };
+        let invalid = |why: &str| v.invalid(why);
+        Ok(match key {
+            "provider" => {
+                let lower = value.trim().to_ascii_lowercase();
+                let provider = if matches!(lower.as_str(), "r2" | "cloudflare") {
+                    Provider::CloudflareR2 {
+                        account_id: self.account_id.clone().unwrap_or_default(),
+                    }
+                } else {
+                    Provider::from_name(value.trim(), None)
+                        .map_err(|e| invalid(e.message().unwrap_or("unknown")))?
+                };
+                self.provider(provider)
+            }
+            "account_id" => {
+                if let Some(Provider::CloudflareR2 { account_id }) = &mut self.provider {
+                    *account_id = value.to_owned();
+                }
+                self.account_id = Some(value.to_owned());
+                self
+            }
+            "endpoint" => self.endpoints(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(|e| {
+                        if e.contains("://") {
+                            e.to_owned()
+                        } else {
+                            format!("https://{e}")
+                        }
+                    }),
+            ),
+            "endpoint_down_after" => self.endpoint_down_after(v.duration()?),
+            "region" => self.region(value),
+            "force_path_style" | "path_style" => self.path_style(v.flag()?),
+            "access_key_id" => {
+                self.creds.key_id = Some(value.to_owned());
+                self
+            }
+            "secret_access_key" => {
+                self.creds.secret = Some(super::creds::Secret(value.to_owned()));
+                self
+            }
+            "session_token" => self.session_token(value),
+            "profile" => self.profile(value),
+            "env_auth" => {
+                self.env_auth = Some(v.flag()?);
+                self
+            }
+            "anonymous" => self.anonymous(v.flag()?),
+            "chunk_size" | "part_size" => {
+                let bare = if key == "chunk_size" {
+                    BareUnit::KiB
+                } else {
+                    BareUnit::Bytes
+                };
+                let bytes = usize::try_from(v.size(bare)?).map_err(|_| invalid("too large"))?;
+                self.part_size(bytes)
+            }
+            "upload_concurrency" | "concurrency" => {
+                self.concurrency(usize::try_from(v.count()?).unwrap_or(usize::MAX))
+            }
+            "copy_cutoff" => self.copy_cutoff(v.size(BareUnit::KiB)?),
+            "retries" => self.retries(u32::try_from(v.count()?).unwrap_or(u32::MAX)),
+            "read_mtime" => self.read_mtime(v.flag()?),
+            "server_modtime" => self.server_modtime(v.flag()?),
+            "conditional_writes" => self.conditional_writes(v.flag()?),
+            "danger_accept_invalid_certs" => self.danger_accept_invalid_certs(v.flag()?),
+            "upload_journal" if value.is_empty() => self,
+            "upload_journal" => self.upload_journal(value),
+            ignored if RCLONE_IGNORED.contains(&ignored) => {
+                self.ignored.push(ignored.to_owned());
+                self
+            }
+            _ => return Err(v.unknown()),
+        })
+    }
+
+    /// The rclone options [`set`](Self::set) accepted without using them
+    /// ([`RCLONE_IGNORED`]), in the order given.
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn debug(b: &S3Builder) -> String {
+        format!("{b:?}")
+    }
+
+    #[test]
+    fn rclone_names_and_aliases_set_the_same() {
+        let ours = S3Builder::new("b")
+            .set("path_style", "true")
+            .and_then(|b| b.set("concurrency", "8"))
+            .and_then(|b| b.set("part_size", "16777216"))
+            .unwrap();
+        let rclone = S3Builder::new("b")
+            .set("force_path_style", "true")
+            .and_then(|b| b.set("upload_concurrency", "8"))
+            .and_then(|b| b.set("chunk_size", "16384"))
+            .unwrap();
+        assert_eq!(debug(&ours), debug(&rclone));
+        let five = S3Builder::new("b").set("chunk_size", "5Mi").unwrap();
+        assert_eq!(five.part_size, 5 << 20);
+    }
+
+    #[test]
+    fn order_does_not_matter() {
+        let a = S3Builder::new("b")
+            .set("session_token", "T")
+            .and_then(|b| b.set("account_id", "acct"))
+            .and_then(|b| b.set("provider", "Cloudflare"))
+            .and_then(|b| b.set("access_key_id", "K"))
+            .and_then(|b| b.set("secret_access_key", "S"))
+            .unwrap();
+        let b = S3Builder::new("b")
+            .set("provider", "Cloudflare")
+            .and_then(|b| b.set("secret_access_key", "S"))
+            .and_then(|b| b.set("access_key_id", "K"))
+            .and_then(|b| b.set("account_id", "acct"))
+            .and_then(|b| b.set("session_token", "T"))
+            .unwrap();
+        assert_eq!(debug(&a), debug(&b));
+        assert!(debug(&a).contains("acct"));
+    }
+
+    #[test]
+    fn bad_keys_and_values_name_the_key_and_hide_secrets() {
+        let e = S3Builder::new("b").set("colour", "blue").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            e.to_string().contains("colour") && e.to_string().contains("s3"),
+            "{e}"
+        );
+        for (key, value) in [
+            ("force_path_style", "maybe"),
+            ("chunk_size", "5X"),
+            ("endpoint_down_after", "soon"),
+            ("upload_concurrency", "many"),
+            ("provider", "nosuchcloud"),
+        ] {
+            let e = S3Builder::new("b").set(key, value).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{key}");
+            assert!(e.to_string().contains(key), "{e}");
+        }
+        let b = S3Builder::new("b")
+            .set("secret_access_key", "SECRETVALUE")
+            .and_then(|b| b.set("session_token", "SECRETTOKEN"))
+            .unwrap();
+        assert!(!debug(&b).contains("SECRET"), "{b:?}");
+        let b = S3Builder::new("b").set("acl", "private").unwrap();
+        assert_eq!(b.ignored(), ["acl"]);
+    }
+}
