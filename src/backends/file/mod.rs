@@ -81,6 +81,7 @@
 //! which is true of ext4, XFS, btrfs and tmpfs; FAT keeps 2 s, HFS+ 1 s and NTFS 100 ns, so a
 //! sync engine comparing times there should widen its window.
 
+mod at;
 mod backend;
 mod confine;
 mod copy;
@@ -145,6 +146,12 @@ struct Inner {
     root_seen: AtomicBool,
     /// Directories already looked at for leftovers (bounded; see `reclaim.rs`).
     swept: Mutex<std::collections::HashSet<PathBuf>>,
+    /// The last other file backend a copy or move came from (see `copy.rs`): kept, so that
+    /// a sync between two trees does not make (and open the root of) one per file.
+    peer: Mutex<Option<FileBackend>>,
+    /// The root held open, for lookups beneath it (see `at.rs`).
+    #[cfg(all(feature = "openat2", target_os = "linux"))]
+    handles: at::Handles,
 }
 
 impl std::fmt::Debug for FileBackend {
@@ -211,6 +218,9 @@ impl FileBackend {
                 },
                 root_seen: AtomicBool::new(false),
                 swept: Mutex::new(std::collections::HashSet::new()),
+                peer: Mutex::new(None),
+                #[cfg(all(feature = "openat2", target_os = "linux"))]
+                handles: at::Handles::new(),
             }),
         }
     }
