@@ -27,6 +27,17 @@
 //!   and the open is refused. Directories swapped for symlinks *while* an operation runs are
 //!   not defended against: the tree is assumed not to be changed concurrently by a hostile
 //!   local user.
+//! - **On Linux with the `openat2` feature** (on in the CLI), the backend holds its root
+//!   open and reaches a path beneath it in one `openat2` call with `RESOLVE_BENEATH |
+//!   RESOLVE_NO_SYMLINKS`: the kernel itself refuses a symlink anywhere on the way and any
+//!   way out of the root, as it opens, so nothing can be swapped in between. A read opens
+//!   its file so; a write opens its directory so, then creates, locks, renames and links its
+//!   staged file relative to that handle: a directory swapped for a symlink while the write
+//!   runs is never written through (the write lands in the directory it opened). Nothing is
+//!   kept beyond the root's handle: the next operation looks again. Same rules, same
+//!   errors, fewer system calls; on kernels before 5.6 (or where `openat2` is forbidden) the
+//!   portable route above is taken. The root is held from its first use: if it is moved,
+//!   the backend follows it.
 //!
 //! # Atomic writes
 //!
