@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
+use super::at::Dir;
 use super::{FileBackend, NAME, entry_from, err, os_err, symlink_err};
 use crate::backends::tree::{self, Child, Kind, Tree};
 use crate::entry::Entry;
@@ -91,7 +92,7 @@ impl Tree for FileBackend {
     }
 }
 
-fn kind_of(t: fs::FileType) -> Kind {
+pub(super) fn kind_of(t: fs::FileType) -> Kind {
     if t.is_symlink() {
         Kind::Symlink
     } else if t.is_dir() {
@@ -103,14 +104,21 @@ fn kind_of(t: fs::FileType) -> Kind {
     }
 }
 
-/// Where a write lands: its directory, the full path of the target, and what is there now.
+/// Where a write lands: its directory, the target's name in it, and what is there now.
 pub(super) struct Target {
-    pub(super) dir: PathBuf,
-    pub(super) dest: PathBuf,
+    pub(super) dir: Dir,
+    pub(super) name: String,
     /// The directory was created by this lookup (so nothing else is in it).
     pub(super) fresh_dir: bool,
     /// An object is at the target now.
     pub(super) exists: bool,
+}
+
+impl Target {
+    /// The target's full path.
+    pub(super) fn dest(&self) -> PathBuf {
+        self.dir.path().join(&self.name)
+    }
 }
 
 impl FileBackend {
@@ -145,10 +153,55 @@ impl FileBackend {
         tree::parent_dir(self, root, op, path, create)
     }
 
+    /// Like [`parent`](Self::parent), but the directory comes as a [`Dir`]: held by its
+    /// handle where handles are used (one `openat2` beneath the root instead of a walk; see
+    /// `at.rs`), by its path otherwise.
+    pub(super) fn parent_dir(
+        &self,
+        op: &'static str,
+        path: &Path,
+        create: bool,
+    ) -> Result<Option<(Dir, bool)>> {
+        #[cfg(all(feature = "openat2", target_os = "linux"))]
+        {
+            use super::at::Found;
+            let rel = path.parent().unwrap_or_default();
+            // The root is made (or checked) the portable way, once.
+            let ready = !create || self.inner.root_seen.load(Ordering::Relaxed);
+            if ready
+                && let Some(found) = self
+                    .inner
+                    .handles
+                    .dir(&self.inner.root, rel.as_str(), create)
+            {
+                return match found.map_err(|e| os_err(e, op, path))? {
+                    Found::Yes(found) => Ok(Some(found)),
+                    Found::Symlink => Err(symlink_err(op, path)),
+                    Found::Missing | Found::NotDir | Found::Special if !create => Ok(None),
+                    Found::Missing => Err(err(
+                        ErrorKind::NotFound,
+                        "parent directory missing",
+                        op,
+                        path,
+                    )),
+                    Found::NotDir | Found::Special => Err(err(
+                        ErrorKind::NotADirectory,
+                        "an object is in the way of a directory",
+                        op,
+                        path,
+                    )),
+                };
+            }
+        }
+        Ok(self
+            .parent(op, path, create)?
+            .map(|(dir, fresh)| (Dir::by_path(dir), fresh)))
+    }
+
     /// Resolves the target of a write (its parents made), refusing a symlink or a directory
     /// at the target.
     pub(super) fn target(&self, op: &'static str, path: &Path) -> Result<Target> {
-        let Some((dir, fresh_dir)) = self.parent(op, path, true)? else {
+        let Some((dir, fresh_dir)) = self.parent_dir(op, path, true)? else {
             return Err(err(
                 ErrorKind::NotFound,
                 "parent directory missing",
@@ -164,13 +217,12 @@ impl FileBackend {
                 path,
             ));
         };
-        let dest = dir.join(name);
         let mut exists = false;
         // In a directory this call created there is nothing to look at.
         if !fresh_dir {
-            match fs::symlink_metadata(&dest) {
-                Ok(m) if m.file_type().is_symlink() => return Err(symlink_err(op, path)),
-                Ok(m) if m.is_dir() => {
+            match dir.kind_of(name) {
+                Ok(Some(Kind::Symlink)) => return Err(symlink_err(op, path)),
+                Ok(Some(Kind::Dir)) => {
                     return Err(err(
                         ErrorKind::IsADirectory,
                         "a directory is at this path",
@@ -178,13 +230,13 @@ impl FileBackend {
                         path,
                     ));
                 }
-                Ok(_) => exists = true,
-                Err(_) => {}
+                Ok(Some(_)) => exists = true,
+                Ok(None) | Err(_) => {}
             }
         }
         Ok(Target {
             dir,
-            dest,
+            name: name.to_owned(),
             fresh_dir,
             exists,
         })
@@ -246,6 +298,37 @@ impl FileBackend {
         op: &'static str,
         path: &Path,
     ) -> Result<(fs::File, fs::Metadata)> {
+        #[cfg(all(feature = "openat2", target_os = "linux"))]
+        if let Some(found) = self
+            .inner
+            .handles
+            .open_file(&self.inner.root, path.as_str())
+        {
+            use super::at::Found;
+            // One `openat2` beneath the root: no symlink on the way or at the end, checked
+            // by the kernel as it opens, so nothing can be swapped in between.
+            let file = match found.map_err(|e| os_err(e, op, path))? {
+                Found::Yes(file) => file,
+                Found::Symlink => return Err(symlink_err(op, path)),
+                Found::Missing | Found::NotDir => {
+                    return Err(err(ErrorKind::NotFound, "no such object", op, path));
+                }
+                Found::Special => {
+                    return Err(err(ErrorKind::InvalidInput, "not a regular file", op, path));
+                }
+            };
+            let opened = file.metadata().map_err(|e| os_err(e, op, path))?;
+            return match opened.file_type() {
+                t if t.is_file() => Ok((file, opened)),
+                t if t.is_dir() => Err(err(
+                    ErrorKind::IsADirectory,
+                    "is a directory, not an object",
+                    op,
+                    path,
+                )),
+                _ => Err(err(ErrorKind::InvalidInput, "not a regular file", op, path)),
+            };
+        }
         let (full, seen) = self.locate_file(op, path)?;
         let file = fs::File::open(&full).map_err(|e| os_err(e, op, path))?;
         let opened = file.metadata().map_err(|e| os_err(e, op, path))?;

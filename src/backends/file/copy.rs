@@ -34,12 +34,20 @@ impl FileBackend {
         let root = PathBuf::from("/").join(loc.root());
         #[cfg(not(unix))]
         let root = PathBuf::from(loc.root());
-        Some(FileBackend::from_parts(
-            root,
-            self.inner.sync,
-            Some(RECLAIM_AFTER),
-            false,
-        ))
+        // The last peer is kept: a sync copies file after file from one tree.
+        let mut last = self
+            .inner
+            .peer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(peer) = &*last
+            && peer.inner.root == root
+        {
+            return Some(peer.clone());
+        }
+        let peer = FileBackend::from_parts(root, self.inner.sync, Some(RECLAIM_AFTER), false);
+        *last = Some(peer.clone());
+        Some(peer)
     }
 
     /// This backend's location: every file backend of this process reaches the same local
@@ -67,17 +75,17 @@ impl FileBackend {
             return Ok(entry_from(to, &meta));
         }
         let target = self.target(OP, to)?;
-        self.sweep(&target.dir, target.fresh_dir);
-        let mut staged = self.stage(OP, to, &target.dir)?;
+        self.sweep(target.dir.path(), target.fresh_dir);
+        let mut staged = self.stage(OP, to, target.dir)?;
         // File to file: `copy_file_range` (or a reflink) where the kernel has it. Limited to
         // the size seen at open, which also spares the call that would find the end.
-        let mut file = io::Read::take(file, meta.len());
-        let size = io::copy(&mut file, staged.file()?).map_err(|e| os_err(e, OP, to))?;
+        let size = super::at::copy_file(&file, staged.file()?, meta.len())
+            .map_err(|e| os_err(e, OP, to))?;
         drop(file);
         staged.commit(
             OP,
             to,
-            &target.dest,
+            &target.name,
             WriteMode::Overwrite,
             size,
             meta.modified().ok(),
@@ -95,14 +103,11 @@ impl FileBackend {
         if from == to && self.same_root(src) {
             return Ok(entry_from(to, &meta));
         }
-        let target = self.target(OP, to)?;
-        match fs::rename(&full, &target.dest) {
+        let dest = self.target(OP, to)?.dest();
+        match fs::rename(&full, &dest) {
             // The same file, under its new name: size and time are unchanged; the rename
             // moved its change time (part of the version tag), so it is read again.
-            Ok(()) => Ok(entry_from(
-                to,
-                &fs::symlink_metadata(&target.dest).unwrap_or(meta),
-            )),
+            Ok(()) => Ok(entry_from(to, &fs::symlink_metadata(&dest).unwrap_or(meta))),
             Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
                 let entry = self.copy_into(src, from, to)?;
                 fs::remove_file(&full).map_err(|e| os_err(e, OP, from))?;

@@ -27,6 +27,17 @@
 //!   and the open is refused. Directories swapped for symlinks *while* an operation runs are
 //!   not defended against: the tree is assumed not to be changed concurrently by a hostile
 //!   local user.
+//! - **On Linux with the `openat2` feature** (on in the CLI), the backend holds its root
+//!   open and reaches a path beneath it in one `openat2` call with `RESOLVE_BENEATH |
+//!   RESOLVE_NO_SYMLINKS`: the kernel itself refuses a symlink anywhere on the way and any
+//!   way out of the root, as it opens, so nothing can be swapped in between. A read opens
+//!   its file so; a write opens its directory so, then creates, locks, renames and links its
+//!   staged file relative to that handle: a directory swapped for a symlink while the write
+//!   runs is never written through (the write lands in the directory it opened). Nothing is
+//!   kept beyond the root's handle: the next operation looks again. Same rules, same
+//!   errors, fewer system calls; on kernels before 5.6 (or where `openat2` is forbidden) the
+//!   portable route above is taken. The root is held from its first use: if it is moved,
+//!   the backend follows it.
 //!
 //! # Atomic writes
 //!
@@ -81,6 +92,7 @@
 //! which is true of ext4, XFS, btrfs and tmpfs; FAT keeps 2 s, HFS+ 1 s and NTFS 100 ns, so a
 //! sync engine comparing times there should widen its window.
 
+mod at;
 mod backend;
 mod confine;
 mod copy;
@@ -145,6 +157,12 @@ struct Inner {
     root_seen: AtomicBool,
     /// Directories already looked at for leftovers (bounded; see `reclaim.rs`).
     swept: Mutex<std::collections::HashSet<PathBuf>>,
+    /// The last other file backend a copy or move came from (see `copy.rs`): kept, so that
+    /// a sync between two trees does not make (and open the root of) one per file.
+    peer: Mutex<Option<FileBackend>>,
+    /// The root held open, for lookups beneath it (see `at.rs`).
+    #[cfg(all(feature = "openat2", target_os = "linux"))]
+    handles: at::Handles,
 }
 
 impl std::fmt::Debug for FileBackend {
@@ -211,6 +229,9 @@ impl FileBackend {
                 },
                 root_seen: AtomicBool::new(false),
                 swept: Mutex::new(std::collections::HashSet::new()),
+                peer: Mutex::new(None),
+                #[cfg(all(feature = "openat2", target_os = "linux"))]
+                handles: at::Handles::new(),
             }),
         }
     }

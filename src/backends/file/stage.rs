@@ -1,11 +1,12 @@
 //! Staged writes: the file a writer fills beside its target, locked for the writer's life,
 //! and the commit that renames (or, for `CreateNew`, hard-links) it over the target.
 
-use std::fs::{self, File, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path as FsPath, PathBuf};
 use std::time::SystemTime;
 
+use super::at::Dir;
+use super::confine::Target;
 use super::{FileBackend, NAME, entry_from, err, os_err};
 use crate::backends::tree::names::StagedName;
 use crate::entry::Entry;
@@ -20,7 +21,10 @@ const WRITE_BUFFER: usize = 128 * 1024;
 /// locked) until after the name is removed or renamed, so that no reclaimer ever finds it
 /// unlocked under its staged name while its writer lives.
 pub(super) struct Staged {
-    path: Option<PathBuf>,
+    /// The directory it is in (and the target too).
+    dir: Dir,
+    /// Its name there; `None` once it is renamed, or no longer ours.
+    name: Option<String>,
     file: Option<File>,
 }
 
@@ -31,7 +35,7 @@ impl Staged {
             .ok_or_else(|| Error::new(ErrorKind::Closed, "writer is closed"))
     }
 
-    /// Commits the staged file to `dest` and describes the result without a second lookup:
+    /// Commits the staged file to `dest` (a name in its directory) and describes the result without a second lookup:
     /// from `size` and `modified` when a time was given (the file system keeps it to its
     /// precision, see the module docs), otherwise from the still open file. The file must
     /// hold every byte already.
@@ -40,13 +44,13 @@ impl Staged {
         mut self,
         op: &'static str,
         path: &Path,
-        dest: &FsPath,
+        dest: &str,
         mode: WriteMode,
         size: u64,
         modified: Option<SystemTime>,
         sync: bool,
     ) -> Result<Entry> {
-        let Some(tmp) = self.path.clone() else {
+        let Some(tmp) = self.name.clone() else {
             return Err(err(ErrorKind::Closed, "writer is closed", op, path));
         };
         let file = self.file()?;
@@ -58,23 +62,27 @@ impl Staged {
             file.sync_all().map_err(|e| os_err(e, op, path))?;
         }
         match mode {
-            WriteMode::CreateNew => match fs::hard_link(&tmp, dest) {
+            WriteMode::CreateNew => match self.dir.hard_link(&tmp, dest) {
                 Ok(()) => {} // the staged name is removed on drop
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     return Err(err(ErrorKind::AlreadyExists, "the object exists", op, path));
                 }
                 Err(_) => {
                     // No hard links here: check, then rename (not atomic).
-                    if fs::symlink_metadata(dest).is_ok() {
+                    if !matches!(self.dir.kind_of(dest), Ok(None)) {
                         return Err(err(ErrorKind::AlreadyExists, "the object exists", op, path));
                     }
-                    fs::rename(&tmp, dest).map_err(|e| os_err(e, op, path))?;
-                    self.path = None;
+                    self.dir
+                        .rename(&tmp, dest)
+                        .map_err(|e| os_err(e, op, path))?;
+                    self.name = None;
                 }
             },
             _ => {
-                fs::rename(&tmp, dest).map_err(|e| rename_err(e, op, path))?;
-                self.path = None;
+                self.dir
+                    .rename(&tmp, dest)
+                    .map_err(|e| rename_err(e, op, path))?;
+                self.name = None;
             }
         }
         // One fstat of the open file: the entry carries the version tag (inode and change
@@ -103,69 +111,66 @@ fn rename_err(e: io::Error, op: &'static str, path: &Path) -> Error {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if let Some(p) = self.path.take() {
-            let _ = fs::remove_file(p);
+        if let Some(name) = self.name.take() {
+            let _ = self.dir.remove(&name);
         }
         // Only now is the file closed and its lock released.
         self.file = None;
     }
 }
 
-/// Whether the staged file's name still leads to the file this writer holds (same device and
-/// inode on Unix; elsewhere, that the name exists).
+/// Whether the staged file still has its name: a reclaimer that got to it between its
+/// creation and its lock deletes it by that name (and nothing else removes or renames a
+/// staged file while its writer lives), which leaves the file with no link at all. On Unix
+/// one `fstat` of the held file tells (its link count); elsewhere, that the name exists.
 fn still_named(staged: &Staged) -> bool {
-    let (Some(path), Some(file)) = (&staged.path, &staged.file) else {
-        return false;
-    };
-    let (Ok(named), Ok(held)) = (fs::symlink_metadata(path), file.metadata()) else {
+    let (Some(name), Some(file)) = (&staged.name, &staged.file) else {
         return false;
     };
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        named.dev() == held.dev() && named.ino() == held.ino()
+        let _ = name;
+        file.metadata().is_ok_and(|held| held.nlink() > 0)
     }
     #[cfg(not(unix))]
     {
-        let _ = held;
-        named.is_file()
+        let _ = file;
+        matches!(staged.dir.kind_of(name), Ok(Some(_)))
     }
 }
 
 impl FileBackend {
     /// Creates a new staged file for `path` in `dir`, locked.
-    pub(super) fn stage(&self, op: &'static str, path: &Path, dir: &FsPath) -> Result<Staged> {
+    pub(super) fn stage(&self, op: &'static str, path: &Path, mut dir: Dir) -> Result<Staged> {
         let target = path.file_name().unwrap_or_default();
         for _ in 0..16 {
-            let tmp = dir.join(StagedName::make(target));
-            let file = match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-            {
+            let tmp = StagedName::make(target);
+            let file = match dir.create_new(&tmp) {
                 Ok(file) => file,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(os_err(e, op, path)),
             };
             let staged = Staged {
-                path: Some(tmp),
+                dir,
+                name: Some(tmp),
                 file: Some(file),
             };
             match staged.file.as_ref().map(File::try_lock) {
                 // A reclaimer got to it between its creation and this lock (it holds it now,
                 // and deletes it): take another name.
-                Some(Err(TryLockError::WouldBlock)) => continue,
+                Some(Err(TryLockError::WouldBlock)) => {}
                 // Locked; but a reclaimer may have locked, deleted and released it in that
-                // moment: then the name leads elsewhere (or nowhere), and the file is
-                // nobody's. Checked now, while the lock keeps any reclaimer out.
-                Some(Ok(())) if !still_named(&staged) => {
-                    let mut staged = staged;
-                    staged.path = None; // not ours to remove any more
-                    continue;
-                }
+                // moment: then the file has no name any more, and is nobody's. Checked now,
+                // while the lock keeps any reclaimer out.
+                Some(Ok(())) if !still_named(&staged) => {}
                 // File systems without locks: go on unlocked; reclaim then relies on age.
                 Some(Ok(()) | Err(TryLockError::Error(_))) | None => return Ok(staged),
             }
+            // Not ours to remove any more (the reclaimer has it, or has removed it).
+            let mut staged = staged;
+            staged.name = None;
+            dir = std::mem::replace(&mut staged.dir, Dir::by_path(Default::default()));
         }
         Err(err(
             ErrorKind::AlreadyExists,
@@ -183,13 +188,19 @@ impl FileBackend {
         if target.exists && opts.mode == WriteMode::CreateNew {
             return Err(err(ErrorKind::AlreadyExists, "the object exists", OP, path));
         }
-        self.sweep(&target.dir, target.fresh_dir);
-        let mut staged = self.stage(OP, path, &target.dir)?;
+        let Target {
+            dir,
+            name,
+            fresh_dir,
+            ..
+        } = target;
+        self.sweep(dir.path(), fresh_dir);
+        let mut staged = self.stage(OP, path, dir)?;
         let file = staged.file.take();
         Ok(Writer::new(FileSink {
             staged: Some(staged),
             out: file.map(|f| BufWriter::with_capacity(WRITE_BUFFER, f)),
-            dest: target.dest,
+            dest: name,
             path: path.clone(),
             opts: opts.clone(),
             written: 0,
@@ -204,7 +215,8 @@ impl FileBackend {
 struct FileSink {
     staged: Option<Staged>,
     out: Option<BufWriter<File>>,
-    dest: PathBuf,
+    /// The target's name in the staged file's directory.
+    dest: String,
     path: Path,
     opts: WriteOptions,
     written: u64,
@@ -288,10 +300,13 @@ impl WriteSink for FileSink {
             Ok(out) => out,
             Err(e) => return Some(Err(e)),
         };
-        // `io::copy` from a file into a `BufWriter<File>` flushes the buffer, then lets the
-        // kernel copy (`copy_file_range` on Linux).
-        let r = io::copy(src, out);
+        // What is buffered goes first; then the kernel copies (`copy_file_range` on Linux).
+        if let Err(e) = out.flush() {
+            return Some(Err(e));
+        }
+        let r = super::at::copy_file(src.get_ref(), out.get_ref(), src.limit());
         if let Ok(n) = r {
+            src.set_limit(src.limit() - n);
             self.written += n;
         }
         Some(r)

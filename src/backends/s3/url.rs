@@ -24,7 +24,7 @@ impl S3Builder {
     /// `upload_journal`). An unknown parameter is [`ErrorKind::InvalidConfig`], and so is an
     /// rclone option this backend does not implement ([`RCLONE_IGNORED`](super::RCLONE_IGNORED)):
     /// in a URL, nothing is ignored.
-    pub fn from_url(url: &crate::registry::Url) -> Result<S3Builder> {
+    pub fn from_url(url: &crate::url::Url) -> Result<S3Builder> {
         let mut b = S3Builder::new(url.host.clone()).prefix(url.path.trim_start_matches('/'));
         if let Some(user) = &url.user {
             b = b.set("access_key_id", user)?;

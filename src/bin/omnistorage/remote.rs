@@ -36,13 +36,9 @@ pub fn tree_with(spec: &str, journal: bool) -> Result<Opened, Error> {
     })
 }
 
-/// Opens `spec` as one object: the backend is rooted at its parent.
-pub fn object(spec: &str) -> Result<Opened, Error> {
-    object_with(spec, false)
-}
-
-/// [`object`] for the commands that upload one object through the copy route (`copyto`,
-/// `moveto`): with `journal`, as [`tree_with`].
+/// Opens `spec` as one object: the backend is rooted at its parent. With `journal` (the
+/// commands that upload one object through the copy route: `copyto`, `moveto`), an S3
+/// backend keeps its upload journal, as [`tree_with`].
 pub fn object_with(spec: &str, journal: bool) -> Result<Opened, Error> {
     let target = resolve(spec)?;
     let (parent, name) = target

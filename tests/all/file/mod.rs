@@ -2,6 +2,7 @@
 //! OS errors (`os_errors.rs`), server-side operations and listing options (`options.rs`),
 //! staged files left by a crash (`reclaim.rs`).
 
+mod handles;
 mod options;
 mod os_errors;
 mod reclaim;
