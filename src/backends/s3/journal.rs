@@ -293,11 +293,11 @@ pub(crate) struct Claim {
 }
 
 impl Claim {
-    /// Writes `record` as the entry, whole, and holds it. Best effort: on failure the upload
-    /// goes on without an entry (it cannot be resumed).
-    pub(crate) fn record(&self, record: &Record) {
+    /// Writes `record` as the entry, whole, and holds it; whether it did. Best effort: on
+    /// failure the upload goes on without an entry (it cannot be resumed).
+    pub(crate) fn record(&self, record: &Record) -> bool {
         let Some(journal) = self.journal.upgrade() else {
-            return;
+            return false;
         };
         let tmp = self
             .path
@@ -319,9 +319,11 @@ impl Claim {
             Ok(file) => {
                 // The old entry (if held) goes with its lock: it was replaced.
                 journal.held().insert(self.token, file);
+                true
             }
             Err(_) => {
                 let _ = fs::remove_file(&tmp);
+                false
             }
         }
     }

@@ -216,12 +216,24 @@ impl Upload {
         abort_id(&t.client, &t.key, &self.id).map_err(|e| t.err(e))
     }
 
-    /// Waits for every part, then completes the upload; aborts it on any failure. Returns
-    /// the object's ETag, if the server said.
-    pub(crate) fn complete(mut self, t: &Target) -> Result<Option<String>> {
+    /// Stops sending queued parts and waits for those in flight, leaving the upload and the
+    /// parts it stored on the server (for the next writer of the same content to take up).
+    pub(crate) fn release(mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.collect(true);
+    }
+
+    /// Waits for every part, then completes the upload. On a failure, the upload is aborted;
+    /// or, with `keep` and a temporary failure, left with its stored parts (see
+    /// [`release`](Self::release)). Returns the object's ETag, if the server said.
+    pub(crate) fn complete(mut self, t: &Target, keep: bool) -> Result<Option<String>> {
         self.collect(true);
         if let Some(e) = self.error.take() {
-            let _ = self.abort(t);
+            if keep && e.is_temporary() {
+                self.release();
+            } else {
+                let _ = self.abort(t);
+            }
             return Err(t.err(e));
         }
         let parts = self.next_part - 1;
@@ -246,6 +258,10 @@ impl Upload {
             Err(e) if e.kind() == ErrorKind::PreconditionFailed && t.create_new() => {
                 let _ = self.abort(t);
                 Err(t.err(Error::new(ErrorKind::AlreadyExists, "the object exists")))
+            }
+            Err(e) if keep && e.is_temporary() => {
+                self.release();
+                Err(t.err(e))
             }
             Err(e) => {
                 let _ = self.abort(t);

@@ -151,6 +151,104 @@ fn a_killed_upload_resumes_from_its_stored_parts() {
 }
 
 #[test]
+fn a_part_cut_mid_way_is_sent_again_in_place() {
+    each(|env, proxy, prefix, _| {
+        // No journal, no identity: the writer retries the part itself.
+        let backend = builder(env)
+            .endpoint(format!("http://{}", proxy.addr()))
+            .prefix(prefix)
+            .part_size(PART)
+            .concurrency(1)
+            .upload_memory(PART)
+            .build()
+            .unwrap();
+        let data = pattern(4 * PART, 9);
+        let before = proxy.stats();
+        let mut w = backend.open_writer("obj").unwrap();
+        // Parts 1 and 2 stored (see the module docs), then part 3 cut 2 MiB in.
+        w.write_all(&data[..2 * PART + MIB + 1]).unwrap();
+        proxy.cut_next_upload_after(2 * MIB as u64);
+        w.write_all(&data[2 * PART + MIB + 1..]).unwrap();
+        w.finish().unwrap();
+        let after = proxy.stats();
+        assert_eq!(after.cuts, before.cuts + 1, "{}: the cut fired", env.server);
+        let sent = after.bytes_up - before.bytes_up;
+        let object = data.len() as u64;
+        assert!(
+            sent >= object + 2 * MIB as u64 && sent < object + PART as u64,
+            "{}: sent {sent} bytes for an object of {object}: about the cut part's 2 MiB more",
+            env.server
+        );
+        assert!(
+            backend.read_to_vec("obj").unwrap() == data,
+            "{}",
+            env.server
+        );
+        assert_pending(env, prefix, 0);
+    });
+}
+
+#[test]
+fn a_writer_dropped_after_a_failure_leaves_its_upload_to_the_next_attempt() {
+    each(|env, proxy, prefix, journal| {
+        // One backend, as in a sync run: the first attempt's writer fails (its source did)
+        // after two parts are stored; the engine's next attempt writes the same content.
+        let backend = journaled(env, proxy, prefix, journal);
+        let data = pattern(3 * PART + PART / 2, 10);
+        let opts = WriteOptions::new()
+            .size_hint(data.len() as u64)
+            .resume_id("v1");
+        let mut w = backend.writer(&Path::parse("big").unwrap(), &opts).unwrap();
+        w.write_all(&data[..2 * PART + MIB + 1]).unwrap();
+        drop(w);
+        assert_pending(env, prefix, 1);
+        assert_eq!(
+            journal_entries(journal),
+            1,
+            "{}: the entry stays",
+            env.server
+        );
+        let sent = write_counted(&backend, proxy, "big", &data, "v1");
+        let rest = (data.len() - 2 * PART) as u64;
+        assert!(
+            !lists_etags(env) || (sent >= rest && sent < rest + PART as u64 / 4),
+            "{}: the next attempt sent {sent} bytes; the two missing parts are {rest}",
+            env.server
+        );
+        assert!(
+            backend.read_to_vec("big").unwrap() == data,
+            "{}",
+            env.server
+        );
+        assert_pending(env, prefix, 0);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+        // A cancelled writer aborts its upload: nothing stays.
+        let cancel = omnistorage::Cancel::new();
+        let mut w = backend
+            .writer(
+                &Path::parse("other").unwrap(),
+                &opts.clone().cancel(&cancel),
+            )
+            .unwrap();
+        w.write_all(&data[..PART + MIB + 1]).unwrap();
+        cancel.cancel();
+        drop(w);
+        assert_pending(env, prefix, 0);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+        // An aborted writer's upload that no one takes up is aborted by `close`.
+        let mut w = backend
+            .writer(&Path::parse("other").unwrap(), &opts)
+            .unwrap();
+        w.write_all(&data[..PART + MIB + 1]).unwrap();
+        w.abort().unwrap();
+        assert_pending(env, prefix, 1);
+        backend.close().unwrap();
+        assert_pending(env, prefix, 0);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+    });
+}
+
+#[test]
 fn another_identity_starts_over_and_aborts_the_old_upload() {
     each(|env, proxy, prefix, journal| {
         let old = pattern(3 * PART, 1);
