@@ -7,6 +7,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, SystemTime};
 
 use super::client::{self, Client, Method, Request};
+use super::journal::Record;
 use super::meta;
 use super::pool::Permit;
 use super::writer::Target;
@@ -375,42 +376,74 @@ const TWIN_SKEW: Duration = Duration::from_secs(5);
 /// then fails with a clear error; nothing is lost), and failures here are ignored (what is
 /// left is found by `pending_uploads`).
 fn abort_lost_twins(t: &Target, keep: Option<&str>, since: SystemTime) {
-    let since = since.checked_sub(TWIN_SKEW).unwrap_or(since);
+    let _ = abort_begun(&t.client, &t.key, keep, since, None);
+}
+
+/// What a dead writer's journal entry leaves ([`Record`]): its upload, or, for an entry
+/// written before its upload was created, the uploads of its key begun within the entry's
+/// window (the writer was killed before it could record which). An upload that is gone, or
+/// a server that cannot list uploads, is `Ok`.
+pub(crate) fn abort_recorded(client: &Client, record: &Record) -> Result<()> {
+    if !record.creating() {
+        return abort_id(client, &record.key, &record.upload_id);
+    }
+    let Some((from, to)) = record.create_window() else {
+        return Ok(());
+    };
+    match abort_begun(client, &record.key, None, from, Some(to)) {
+        Err(e) if e.kind() == ErrorKind::Unsupported => Ok(()),
+        other => other,
+    }
+}
+
+/// Aborts the uploads of `key` (exactly) other than `keep`, begun from `from` (less
+/// [`TWIN_SKEW`]) to `to` (plus it; no end if `None`). An upload whose start the server does
+/// not say counts as within.
+fn abort_begun(
+    client: &Client,
+    key: &str,
+    keep: Option<&str>,
+    from: SystemTime,
+    to: Option<SystemTime>,
+) -> Result<()> {
+    let from = from.checked_sub(TWIN_SKEW).unwrap_or(from);
+    let to = to.map(|t| t + TWIN_SKEW);
     let mut markers: Option<(String, String)> = None;
+    let mut failed = None;
     for _ in 0..100 {
         let mut req = Request::new(Method::Get, None)
             .query("uploads", "")
-            .query("prefix", t.key.clone());
+            .query("prefix", key.to_owned());
         if let Some((key, id)) = &markers {
             req = req
                 .query("key-marker", key.clone())
                 .query("upload-id-marker", id.clone());
         }
-        let Ok(body) = t
-            .client
+        let body = client
             .call(&req, true)
-            .and_then(|resp| client::read_body(resp, 16 * 1024 * 1024))
-        else {
-            return;
-        };
-        let Ok(Doc::Result(root)) = xml::parse_doc(&body, "ListMultipartUploadsResult") else {
-            return;
-        };
-        let Ok(page) = xml::uploads_page(&root) else {
-            return;
-        };
-        for (key, id, started) in page.uploads {
-            let recent = started.is_none_or(|s| s >= since);
-            if key == t.key && keep != Some(id.as_str()) && recent {
-                let abort = Request::new(Method::Delete, Some(&t.key)).query("uploadId", id);
-                let _ = t.client.call(&abort, true);
+            .and_then(|resp| client::read_body(resp, 16 * 1024 * 1024))?;
+        let page = match xml::parse_doc(&body, "ListMultipartUploadsResult") {
+            Ok(Doc::Result(root)) => xml::uploads_page(&root).ok(),
+            Ok(Doc::Error(err)) => return Err(client.body_error("list uploads", &err)),
+            Err(_) => None,
+        }
+        .ok_or_else(|| Error::new(ErrorKind::Corrupt, "unreadable ListMultipartUploads"))?;
+        for (found, id, started) in page.uploads {
+            let within = started.is_none_or(|s| s >= from && to.is_none_or(|to| s <= to));
+            if found == key
+                && keep != Some(id.as_str())
+                && within
+                && let Err(e) = abort_id(client, key, &id)
+            {
+                failed = Some(e);
             }
         }
         match page.next {
             Some(next) => markers = Some(next),
-            None => return,
+            None => break,
         }
     }
+    failed.map_or(Ok(()), Err)
 }
 
 /// The ETag S3 gives an object completed from these parts: the MD5 of their MD5s, `-N`;

@@ -81,7 +81,8 @@ impl S3Writer {
                 Found::Busy => {}
                 Found::Fresh(c) => claim = Some(c),
                 Found::Dead(c, record) => {
-                    if &record.identity == identity
+                    if !record.creating()
+                        && &record.identity == identity
                         && record.headers == headers_digest(&target.headers)
                         && part_size_fits(&record, &target.opts)
                     {
@@ -89,10 +90,9 @@ impl S3Writer {
                         target.part_size = record.part_size;
                         resume_from = Some(record.upload_id);
                         claim = Some(c);
-                    } else if multipart::abort_id(&target.client, &record.key, &record.upload_id)
-                        .is_ok()
-                    {
-                        // Other content or metadata: its upload is of no use.
+                    } else if multipart::abort_recorded(&target.client, &record).is_ok() {
+                        // Other content or metadata, or killed before it knew its upload's
+                        // id: of no use.
                         claim = Some(c);
                     }
                     // Otherwise the entry stays for a later reclaim, and this writer goes
@@ -136,18 +136,40 @@ impl S3Writer {
                 }
             }
         }
-        let upload = Upload::start(&t)?;
-        self.journaled = false;
-        if let (Some(claim), Some(identity)) = (&self.claim, &t.opts.resume_id) {
-            self.journaled = claim.record(&Record {
+        // The entry is written before the upload is created, and again with its id after:
+        // a kill in between leaves a creating entry, whose finder aborts what it began.
+        let record = |upload_id: String, started: u64| {
+            let identity = t.opts.resume_id.clone()?;
+            Some(Record {
                 endpoint: t.client.cfg.endpoint.clone(),
                 bucket: t.client.cfg.bucket.clone(),
                 key: t.key.clone(),
-                upload_id: upload.id().to_owned(),
+                upload_id,
                 part_size: t.part_size,
-                identity: identity.clone(),
+                identity,
                 headers: headers_digest(&t.headers),
-            });
+                started: Some(started),
+            })
+        };
+        let started = Record::now();
+        self.journaled = false;
+        if let (Some(claim), Some(creating)) = (&self.claim, record(String::new(), started))
+            && !claim.record(&creating)
+        {
+            // No entry: this upload goes without the journal.
+            self.claim = None;
+        }
+        let upload = match Upload::start(&t) {
+            Ok(upload) => upload,
+            Err(e) => {
+                // An upload may have been made whose answer was lost: the creating entry
+                // stays (let go) for the next writer of the object or a reclaim.
+                self.claim = None;
+                return Err(e);
+            }
+        };
+        if let (Some(claim), Some(entry)) = (&self.claim, record(upload.id().to_owned(), started)) {
+            self.journaled = claim.record(&entry);
         }
         Ok(upload)
     }

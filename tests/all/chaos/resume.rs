@@ -348,6 +348,46 @@ fn an_upload_gone_from_the_server_starts_over() {
 }
 
 #[test]
+fn a_writer_killed_before_it_recorded_its_upload_id_leaves_nothing() {
+    each(|env, proxy, prefix, journal| {
+        if pending(env, prefix).is_none() {
+            return; // no ListMultipartUploads to find the upload with
+        }
+        // What a kill between the journal's creating entry and CreateMultipartUpload's
+        // answer leaves: the entry without an upload id (as the writer writes it, named
+        // anything: a reclaim reads every entry), and an upload no entry names.
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let key = format!("{prefix}/obj");
+        let entry = format!(
+            "omnistorage-upload 2\nendpoint http://{}\nbucket {}\nkey {key}\nupload_id \n\
+             part_size {PART}\nidentity v1\nheaders -\nstarted {started}\n",
+            proxy.addr(),
+            env.bucket,
+        );
+        std::fs::create_dir_all(journal).unwrap();
+        std::fs::write(journal.join("0123456789abcdef.upload"), entry).unwrap();
+        let untracked = builder(env).prefix(prefix).part_size(PART).build().unwrap();
+        let mut w = untracked.open_writer("obj").unwrap();
+        w.write_all(&pattern(PART + MIB + 1, 11)).unwrap();
+        std::mem::forget(w);
+        assert_pending(env, prefix, 1);
+        // An upload of another key in the same seconds is not the dead writer's.
+        let mut other = untracked.open_writer("other").unwrap();
+        other.write_all(&pattern(PART + MIB + 1, 12)).unwrap();
+        assert_pending(env, prefix, 2);
+        // The next backend on this root reclaims: the upload the entry could not name goes.
+        journaled(env, proxy, prefix, journal).close().unwrap();
+        assert_pending(env, prefix, 1);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+        other.abort().unwrap();
+        assert_pending(env, prefix, 0);
+    });
+}
+
+#[test]
 fn close_aborts_the_uploads_no_one_took_up() {
     each(|env, proxy, prefix, journal| {
         let data = pattern(2 * PART + MIB + 1, 5);
