@@ -223,23 +223,30 @@ impl Journal {
         journal
     }
 
+    /// The files of the journal's entries, and of half-written ones (`.tmp`: an entry whose
+    /// writer died before it was renamed into place). None if the directory cannot be read.
+    fn entry_files(&self) -> Vec<PathBuf> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter(|item| {
+                let name = item.file_name();
+                let name = name.to_string_lossy();
+                name.ends_with(SUFFIX) || name.ends_with(".tmp")
+            })
+            .map(|item| item.path())
+            .collect()
+    }
+
     /// Deletes the entries (and half-written ones) of dead writers last written more than
     /// `age` ago; returns how many. Their uploads are left (see the module docs).
     fn prune(&self, age: Duration) -> usize {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return 0;
-        };
         let Some(before) = SystemTime::now().checked_sub(age) else {
             return 0;
         };
         let mut pruned = 0;
-        for item in dir.flatten() {
-            let path = item.path();
-            let name = item.file_name();
-            let name = name.to_string_lossy();
-            if !name.ends_with(SUFFIX) && !name.ends_with(".tmp") {
-                continue;
-            }
+        for path in self.entry_files() {
             let old = |p: &FsPath| {
                 fs::symlink_metadata(p)
                     .and_then(|m| m.modified())
@@ -308,18 +315,8 @@ impl Journal {
         key_prefix: &str,
         abort: impl Fn(&Record) -> crate::Result<()>,
     ) -> usize {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return 0;
-        };
         let mut reclaimed = 0;
-        for item in dir.flatten() {
-            let path = item.path();
-            let name = item.file_name();
-            let name = name.to_string_lossy();
-            // `.tmp`: an entry whose writer died before it was renamed into place.
-            if !name.ends_with(SUFFIX) && !name.ends_with(".tmp") {
-                continue;
-            }
+        for path in self.entry_files() {
             let Some((file, text)) = open_dead(&path) else {
                 continue;
             };
