@@ -22,9 +22,8 @@
 //!
 //! A record is used only while **both** objects are in the states it names, as the next
 //! run's listings show them: any change of the source (size, time, inode, change time,
-//! ETag) or of the destination (a rewrite changes its tag; on S3 a metadata-only change of
-//! the stored time keeps the ETag but moves the listed `LastModified`, which the record
-//! holds too) is a miss, and the run compares as rclone does. A record found still valid
+//! ETag) or of the destination that its listing shows (a rewrite changes its tag; its listed
+//! time, where listings carry one) is a miss, and the run compares as rclone does. A record found still valid
 //! keeps the facts an earlier run established, and adds this run's. With the source state
 //! alone, the cached MD5 spares hashing the source.
 //!

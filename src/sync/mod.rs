@@ -102,14 +102,15 @@
 //!   costs no memory per object.
 //! - It needs destination tags in listings: on stores whose listings carry none (s3s-fs
 //!   lists no ETags) each pair still costs its HEAD, as in rclone.
-//! - A change made on the destination behind the cache's back is seen: a rewrite changes
-//!   the tag, and a metadata-only change of S3's stored time (which keeps the ETag) moves
-//!   the listed `LastModified`. That time has whole seconds, so an object whose listed
-//!   time is within two seconds of the run's start is not recorded (git's "racy" rule),
-//!   and right after an upload to S3 the next default run reads the stored time once (a
-//!   HEAD per object the previous run uploaded: an upload's own `LastModified` cannot be
-//!   told from a change in the same second) before the record holds. `--checksum` needs
-//!   only the content, which the ETag names: it is settled at once.
+//! - A change made on the destination behind the cache's back is seen where its listing
+//!   shows it: a rewrite of other bytes changes the tag (S3's ETag, the file backend's
+//!   change time, memory's version). **The limit:** where listings carry no time (S3 unless
+//!   `read_mtime`), a change of the *stored time alone* by another tool (a metadata-only
+//!   copy, or a re-upload of the same bytes, which keep the ETag) is not seen by a default
+//!   run until the source changes or the cache is turned off; `--checksum` is unaffected
+//!   (the content is what the ETag names). rclone reads every time with a HEAD per object
+//!   instead. A listed time that is a server's (whole seconds) close to the run's start is
+//!   not recorded (git's "racy" rule), so a change in that same second cannot be missed.
 //! - `tests/all/sync/promises.rs` is the property: random edits and tampering on both
 //!   sides between random runs of every mode, into the file backend, memory and S3,
 //!   asserting after each run what that mode promises.

@@ -478,6 +478,11 @@ impl S3Builder {
     /// carry a [`resume_id`](crate::WriteOptions::resume_id) records its upload there, and a
     /// later writer of the same object with the same identity sends only the parts that are
     /// not already stored (each stored part's size and MD5 are checked against the new bytes).
+    /// The same holds within one process: a writer with an identity that fails (a part
+    /// failed after the backend's retries) or ends without `finish` (aborted or dropped: its
+    /// source failed) leaves its upload, and the next writer of the same content takes it up
+    /// (the sync engine's next attempt at the object does); a cancelled writer aborts its
+    /// upload.
     /// [`close`](crate::Backend::close) aborts the uploads of dead writers under the
     /// backend's root that no writer took up, and removes their entries. Processes may share
     /// the directory (entries are locked while their writer lives). Default: none, and

@@ -10,6 +10,21 @@
 //! written, nor unlocked while its writer lives. The lock says "a live writer owns this":
 //! an entry that can be locked belongs to a dead one.
 //!
+//! An entry is written *before* CreateMultipartUpload, without an upload id ("creating",
+//! with the time it was written), and again with the id once the upload exists: a process
+//! killed between the two leaves a creating entry, and whoever finds it dead (the next writer
+//! of the object, or a reclaim) aborts the key's uploads begun within [`CREATE_WINDOW`] of
+//! that time, none of which can hold a part yet. (An upload of the same key that another
+//! client began in that window is aborted too; its writer then fails with a clear error, and
+//! nothing is lost.)
+//!
+//! Entries of dead writers older than [`MAX_AGE`] are deleted when a backend opens the
+//! journal (`S3Builder::build`), whatever bucket they name: a journal shared by many
+//! buckets keeps no entry for ever of one never opened again. Their uploads are not aborted
+//! (that needs the bucket's credentials and endpoint settings, which the journal does not
+//! keep): a bucket lifecycle rule (`AbortIncompleteMultipartUpload`) or
+//! `omnistorage cleanup` removes them.
+//!
 //! The locks are held by the [`Journal`] (one per backend), on behalf of [`Claim`]s the
 //! writers hold. A claim that is never dropped (a writer leaked with `std::mem::forget`)
 //! keeps its lock until the backend is dropped, as a killed process's lock goes with it.
@@ -20,9 +35,18 @@ use std::io::{Read, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The first line of every entry.
-const MAGIC: &str = "omnistorage-upload 1";
+/// The first line of every entry this version writes.
+const MAGIC: &str = "omnistorage-upload 2";
+/// The first line of the entries of the first version (no creating state, no time): still
+/// read, so that their uploads are taken up or aborted.
+const MAGIC_1: &str = "omnistorage-upload 1";
+/// How long after a creating entry was written an upload of its key may have been begun by
+/// its writer: CreateMultipartUpload with its retries, each within the request timeout.
+pub(crate) const CREATE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Entries of dead writers older than this are deleted when a backend opens the journal.
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Entries are small; anything larger is not ours.
 const MAX_ENTRY: u64 = 64 * 1024;
 const SUFFIX: &str = ".upload";
@@ -39,13 +63,16 @@ pub(crate) struct Record {
     /// The MD5 (hex) of the headers the upload was created with (content type, metadata,
     /// the stored modification time and MD5): an upload is only taken up with the same.
     pub(crate) headers: String,
+    /// When the entry was first written, before CreateMultipartUpload (whole seconds since
+    /// 1970; `None` in first-version entries).
+    pub(crate) started: Option<u64>,
 }
 
 impl Record {
     fn encode(&self) -> String {
         format!(
             "{MAGIC}\nendpoint {}\nbucket {}\nkey {}\nupload_id {}\npart_size {}\nidentity {}\n\
-             headers {}\n",
+             headers {}\nstarted {}\n",
             escape(&self.endpoint),
             escape(&self.bucket),
             escape(&self.key),
@@ -53,6 +80,7 @@ impl Record {
             self.part_size,
             escape(&self.identity),
             escape(&self.headers),
+            self.started.unwrap_or(0),
         )
     }
 
@@ -60,14 +88,16 @@ impl Record {
     pub(crate) fn decode(text: &str) -> Option<Record> {
         // Every line ends with a newline: a file cut short is no entry.
         let mut lines = text.strip_suffix('\n')?.split('\n');
-        if lines.next()? != MAGIC {
-            return None;
-        }
+        let version = match lines.next()? {
+            MAGIC => 2,
+            MAGIC_1 => 1,
+            _ => return None,
+        };
         let mut field = |name: &str| -> Option<String> {
             let line = lines.next()?;
             unescape(line.strip_prefix(name)?.strip_prefix(' ')?)
         };
-        let record = Record {
+        let mut record = Record {
             endpoint: field("endpoint")?,
             bucket: field("bucket")?,
             key: field("key")?,
@@ -75,8 +105,35 @@ impl Record {
             part_size: field("part_size")?.parse().ok()?,
             identity: field("identity")?,
             headers: field("headers")?,
+            started: None,
         };
-        (lines.next().is_none() && !record.upload_id.is_empty()).then_some(record)
+        if version == 2 {
+            record.started = Some(field("started")?.parse().ok()?);
+        }
+        // Only this version writes creating entries, and always with their time.
+        let whole = match version {
+            1 => !record.upload_id.is_empty(),
+            _ => !record.upload_id.is_empty() || record.started.is_some_and(|t| t > 0),
+        };
+        (lines.next().is_none() && whole).then_some(record)
+    }
+
+    /// An entry written before its upload was created: no upload id yet.
+    pub(crate) fn creating(&self) -> bool {
+        self.upload_id.is_empty()
+    }
+
+    /// For a creating entry, the times within which its writer may have begun an upload.
+    pub(crate) fn create_window(&self) -> Option<(SystemTime, SystemTime)> {
+        let started = UNIX_EPOCH + Duration::from_secs(self.started?);
+        Some((started, started + CREATE_WINDOW))
+    }
+
+    /// Now, in whole seconds since 1970, for [`started`](Record::started).
+    pub(crate) fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs())
     }
 
     fn same_object(&self, endpoint: &str, bucket: &str, key: &str) -> bool {
@@ -154,12 +211,60 @@ pub(crate) enum Found {
 }
 
 impl Journal {
+    /// The journal in `dir`; deletes the entries of dead writers older than [`MAX_AGE`]
+    /// (see the module docs).
     pub(crate) fn new(dir: PathBuf) -> Journal {
-        Journal {
+        let journal = Journal {
             dir,
             held: Mutex::new(HashMap::new()),
             next: AtomicU64::new(0),
+        };
+        journal.prune(MAX_AGE);
+        journal
+    }
+
+    /// The files of the journal's entries, and of half-written ones (`.tmp`: an entry whose
+    /// writer died before it was renamed into place). None if the directory cannot be read.
+    fn entry_files(&self) -> Vec<PathBuf> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter(|item| {
+                let name = item.file_name();
+                let name = name.to_string_lossy();
+                name.ends_with(SUFFIX) || name.ends_with(".tmp")
+            })
+            .map(|item| item.path())
+            .collect()
+    }
+
+    /// Deletes the entries (and half-written ones) of dead writers last written more than
+    /// `age` ago; returns how many. Their uploads are left (see the module docs).
+    fn prune(&self, age: Duration) -> usize {
+        let Some(before) = SystemTime::now().checked_sub(age) else {
+            return 0;
+        };
+        let mut pruned = 0;
+        for path in self.entry_files() {
+            let old = |p: &FsPath| {
+                fs::symlink_metadata(p)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t < before)
+            };
+            if !old(&path) {
+                continue;
+            }
+            // Locked: its writer lives (an old entry of a long upload), so it stays.
+            let Some((file, _)) = open_dead(&path) else {
+                continue;
+            };
+            if same_file(&path, &file) && old(&path) {
+                let _ = fs::remove_file(&path);
+                pruned += 1;
+            }
         }
+        pruned
     }
 
     fn held(&self) -> MutexGuard<'_, HashMap<u64, File>> {
@@ -198,30 +303,20 @@ impl Journal {
         }
     }
 
-    /// Aborts (with `abort(key, upload id)`) the upload of every dead writer's entry for
-    /// `endpoint` and `bucket` whose key starts with `key_prefix`, and removes the entry
-    /// once the upload is gone. Entries that live writers hold are left alone, and so are
-    /// entries whose abort failed (the next reclaim tries again). Returns how many were
-    /// reclaimed.
+    /// Aborts (with `abort(record)`: its upload, or for a creating entry the key's uploads
+    /// begun in its window) the upload of every dead writer's entry for `endpoint` and
+    /// `bucket` whose key starts with `key_prefix`, and removes the entry once the upload is
+    /// gone. Entries that live writers hold are left alone, and so are entries whose abort
+    /// failed (the next reclaim tries again). Returns how many were reclaimed.
     pub(crate) fn reclaim(
         &self,
         endpoint: &str,
         bucket: &str,
         key_prefix: &str,
-        abort: impl Fn(&str, &str) -> crate::Result<()>,
+        abort: impl Fn(&Record) -> crate::Result<()>,
     ) -> usize {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return 0;
-        };
         let mut reclaimed = 0;
-        for item in dir.flatten() {
-            let path = item.path();
-            let name = item.file_name();
-            let name = name.to_string_lossy();
-            // `.tmp`: an entry whose writer died before it was renamed into place.
-            if !name.ends_with(SUFFIX) && !name.ends_with(".tmp") {
-                continue;
-            }
+        for path in self.entry_files() {
             let Some((file, text)) = open_dead(&path) else {
                 continue;
             };
@@ -236,7 +331,7 @@ impl Journal {
             {
                 continue;
             }
-            if abort(&record.key, &record.upload_id).is_ok() {
+            if abort(&record).is_ok() {
                 remove_if_same(&path, &file);
                 reclaimed += 1;
             }
@@ -293,11 +388,11 @@ pub(crate) struct Claim {
 }
 
 impl Claim {
-    /// Writes `record` as the entry, whole, and holds it. Best effort: on failure the upload
-    /// goes on without an entry (it cannot be resumed).
-    pub(crate) fn record(&self, record: &Record) {
+    /// Writes `record` as the entry, whole, and holds it; whether it did. Best effort: on
+    /// failure the upload goes on without an entry (it cannot be resumed).
+    pub(crate) fn record(&self, record: &Record) -> bool {
         let Some(journal) = self.journal.upgrade() else {
-            return;
+            return false;
         };
         let tmp = self
             .path
@@ -319,9 +414,11 @@ impl Claim {
             Ok(file) => {
                 // The old entry (if held) goes with its lock: it was replaced.
                 journal.held().insert(self.token, file);
+                true
             }
             Err(_) => {
                 let _ = fs::remove_file(&tmp);
+                false
             }
         }
     }
@@ -350,8 +447,8 @@ impl super::Inner {
     pub(super) fn reclaim(&self) {
         if let Some(journal) = &self.journal {
             let (client, cfg) = (&self.client, &self.client.cfg);
-            journal.reclaim(&cfg.endpoint, &cfg.bucket, &self.root_key(), |key, id| {
-                super::multipart::abort_multipart_upload(client, key, id)
+            journal.reclaim(&cfg.endpoint, &cfg.bucket, &self.root_key(), |record| {
+                super::multipart::abort_recorded(client, record)
             });
         }
     }
@@ -380,6 +477,7 @@ mod tests {
             part_size: 5 << 20,
             identity: "src\n42 %0A".into(),
             headers: "0123".into(),
+            started: Some(1_700_000_000),
         }
     }
 
@@ -393,6 +491,74 @@ mod tests {
         assert_eq!(Record::decode(&text.replace("%0A", "%0Z")), None);
         assert_eq!(Record::decode(&format!("{text}extra\n")), None);
         assert_eq!(Record::decode(""), None);
+        // A creating entry: no upload id, but its time.
+        let creating = record("");
+        assert!(creating.creating());
+        assert_eq!(Record::decode(&creating.encode()), Some(creating.clone()));
+        let (from, to) = creating.create_window().unwrap();
+        assert_eq!(from, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        assert_eq!(to, from + CREATE_WINDOW);
+        let timeless = Record {
+            started: Some(0),
+            ..creating
+        };
+        assert_eq!(Record::decode(&timeless.encode()), None);
+        // First-version entries are still read (not creating, no time).
+        let v1 = "omnistorage-upload 1\nendpoint e\nbucket b\nkey k\nupload_id u\n\
+                  part_size 5242880\nidentity i\nheaders h\n";
+        let old = Record::decode(v1).unwrap();
+        assert_eq!((old.upload_id.as_str(), old.started), ("u", None));
+        assert_eq!(
+            Record::decode(&v1.replace("upload_id u", "upload_id ")),
+            None
+        );
+    }
+
+    #[test]
+    fn old_dead_entries_are_pruned_when_a_journal_opens() {
+        let dir = temp_dir("prune");
+        let journal = Arc::new(Journal::new(dir.clone()));
+        let entry = |key: &str| {
+            let r = Record {
+                key: key.into(),
+                ..record("u")
+            };
+            let Found::Fresh(claim) = journal.find(&r.endpoint, &r.bucket, &r.key) else {
+                panic!("no entry yet");
+            };
+            assert!(claim.record(&r));
+            (claim, dir.join(file_name(&r.endpoint, &r.bucket, &r.key)))
+        };
+        let age = |path: &FsPath, days: u64| {
+            let file = File::options().write(true).open(path).unwrap();
+            let t = SystemTime::now() - Duration::from_secs(days * 24 * 3600);
+            file.set_modified(t).unwrap();
+        };
+        let (old_dead, old_dead_path) = entry("old-dead");
+        let (old_live, old_live_path) = entry("old-live");
+        let (young_dead, young_dead_path) = entry("young-dead");
+        drop((old_dead, young_dead)); // their writers died
+        age(&old_dead_path, 8);
+        age(&old_live_path, 8);
+        age(&young_dead_path, 6);
+        // Another backend (process) opens the journal.
+        let other = Journal::new(dir.clone());
+        assert!(!old_dead_path.exists(), "a week-old dead entry goes");
+        assert!(
+            old_live_path.exists(),
+            "a live writer's entry stays, however old"
+        );
+        assert!(
+            young_dead_path.exists(),
+            "a younger one stays, for a reclaim"
+        );
+        assert_eq!(
+            other.prune(Duration::from_secs(3600)),
+            1,
+            "the young dead one"
+        );
+        drop((old_live, journal));
+        let _ = fs::remove_dir_all(&dir);
     }
 
     fn temp_dir(tag: &str) -> PathBuf {
@@ -416,7 +582,7 @@ mod tests {
             other.find(&r.endpoint, &r.bucket, &r.key),
             Found::Busy
         ));
-        assert_eq!(other.reclaim(&r.endpoint, &r.bucket, "", |_, _| Ok(())), 0);
+        assert_eq!(other.reclaim(&r.endpoint, &r.bucket, "", |_| Ok(())), 0);
         // Leaked, then the first journal goes (its process died): the entry is dead.
         std::mem::forget(claim);
         drop(journal);
@@ -426,18 +592,18 @@ mod tests {
         assert_eq!(found, r);
         drop(claim);
         // Reclaim: only this bucket's entries under the prefix, and only when aborted.
-        assert_eq!(other.reclaim(&r.endpoint, "other", "", |_, _| Ok(())), 0);
-        assert_eq!(
-            other.reclaim(&r.endpoint, &r.bucket, "zzz", |_, _| Ok(())),
-            0
-        );
-        let failed = other.reclaim(&r.endpoint, &r.bucket, "dir/", |_, _| {
+        assert_eq!(other.reclaim(&r.endpoint, "other", "", |_| Ok(())), 0);
+        assert_eq!(other.reclaim(&r.endpoint, &r.bucket, "zzz", |_| Ok(())), 0);
+        let failed = other.reclaim(&r.endpoint, &r.bucket, "dir/", |_| {
             Err(crate::Error::new(crate::ErrorKind::Io, "down"))
         });
         assert_eq!(failed, 0);
         let aborted = Mutex::new(Vec::new());
-        let n = other.reclaim(&r.endpoint, &r.bucket, "dir/", |k, id| {
-            aborted.lock().unwrap().push((k.to_owned(), id.to_owned()));
+        let n = other.reclaim(&r.endpoint, &r.bucket, "dir/", |rec| {
+            aborted
+                .lock()
+                .unwrap()
+                .push((rec.key.clone(), rec.upload_id.clone()));
             Ok(())
         });
         assert_eq!(n, 1);

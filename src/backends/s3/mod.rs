@@ -42,7 +42,10 @@
 //! - **Resuming** after a kill: with an [upload journal](S3Builder::upload_journal), a writer
 //!   given a [`resume_id`](crate::WriteOptions::resume_id) records its upload, and the next
 //!   writer of the same content takes up the parts already stored (each checked by size and
-//!   MD5); `close` aborts the uploads of dead writers that no one took up.
+//!   MD5); `close` aborts the uploads of dead writers that no one took up. Within a process
+//!   too: such a writer that fails or ends without `finish` (unless cancelled) leaves its
+//!   upload to the next writer of the same content, so the sync engine's next attempt at an
+//!   object sends only the parts not stored. A part cut mid-way is sent again in place.
 //! - **Metadata**: content type and user metadata become `Content-Type` and `x-amz-meta-*`;
 //!   a modification time is stored as `x-amz-meta-mtime` in seconds with nine decimals, as
 //!   rclone does, so buckets written by either read right in the other.

@@ -11,6 +11,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, SystemTime};
 
 use super::client::{self, Client, Op, Request};
+use super::journal::Record;
 use super::meta;
 use super::pool::Permit;
 use super::writer::Target;
@@ -163,12 +164,24 @@ impl Upload {
         abort_multipart_upload(&t.client, &t.key, &self.id).map_err(|e| t.err(e))
     }
 
-    /// Waits for every part, then completes the upload; aborts it on any failure. Returns
-    /// the object's ETag, if the server said.
-    pub(crate) fn complete(mut self, t: &Target) -> Result<Option<String>> {
+    /// Stops sending queued parts and waits for those in flight, leaving the upload and the
+    /// parts it stored on the server (for the next writer of the same content to take up).
+    pub(crate) fn release(mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.collect(true);
+    }
+
+    /// Waits for every part, then completes the upload. On a failure, the upload is aborted;
+    /// or, with `keep` and a temporary failure, left with its stored parts (see
+    /// [`release`](Self::release)). Returns the object's ETag, if the server said.
+    pub(crate) fn complete(mut self, t: &Target, keep: bool) -> Result<Option<String>> {
         self.collect(true);
         if let Some(e) = self.error.take() {
-            let _ = self.abort(t);
+            if keep && e.is_temporary() {
+                self.release();
+            } else {
+                let _ = self.abort(t);
+            }
             return Err(t.err(e));
         }
         let parts = self.next_part - 1;
@@ -193,6 +206,10 @@ impl Upload {
             Err(e) if e.kind() == ErrorKind::PreconditionFailed && t.create_new() => {
                 let _ = self.abort(t);
                 Err(t.err(Error::new(ErrorKind::AlreadyExists, "the object exists")))
+            }
+            Err(e) if keep && e.is_temporary() => {
+                self.release();
+                Err(t.err(e))
             }
             Err(e) => {
                 let _ = self.abort(t);
@@ -422,24 +439,58 @@ const TWIN_SKEW: Duration = Duration::from_secs(5);
 /// then fails with a clear error; nothing is lost), and failures here are ignored (what is
 /// left is found by `pending_uploads`).
 fn abort_lost_twins(client: &Client, key: &str, keep: Option<&str>, since: SystemTime) {
-    let since = since.checked_sub(TWIN_SKEW).unwrap_or(since);
+    let _ = abort_begun(client, key, keep, since, None);
+}
+
+/// What a dead writer's journal entry leaves ([`Record`]): its upload, or, for an entry
+/// written before its upload was created, the uploads of its key begun within the entry's
+/// window (the writer was killed before it could record which). An upload that is gone, or
+/// a server that cannot list uploads, is `Ok`.
+pub(crate) fn abort_recorded(client: &Client, record: &Record) -> Result<()> {
+    if !record.creating() {
+        return abort_multipart_upload(client, &record.key, &record.upload_id);
+    }
+    let Some((from, to)) = record.create_window() else {
+        return Ok(());
+    };
+    match abort_begun(client, &record.key, None, from, Some(to)) {
+        Err(e) if e.kind() == ErrorKind::Unsupported => Ok(()),
+        other => other,
+    }
+}
+
+/// Aborts the uploads of `key` (exactly) other than `keep`, begun from `from` (less
+/// [`TWIN_SKEW`]) to `to` (plus it; no end if `None`). An upload whose start the server does
+/// not say counts as within.
+fn abort_begun(
+    client: &Client,
+    key: &str,
+    keep: Option<&str>,
+    from: SystemTime,
+    to: Option<SystemTime>,
+) -> Result<()> {
+    let from = from.checked_sub(TWIN_SKEW).unwrap_or(from);
+    let to = to.map(|t| t + TWIN_SKEW);
     let mut markers: Option<(String, String)> = None;
+    let mut failed = None;
     for _ in 0..100 {
-        let Ok(page) = list_multipart_uploads(client, key, markers.as_ref(), 16 * 1024 * 1024)
-        else {
-            return;
-        };
+        let page = list_multipart_uploads(client, key, markers.as_ref(), 16 * 1024 * 1024)?;
         for (found, id, started) in page.uploads {
-            let recent = started.is_none_or(|s| s >= since);
-            if found == key && keep != Some(id.as_str()) && recent {
-                let _ = abort_multipart_upload(client, key, &id);
+            let within = started.is_none_or(|s| s >= from && to.is_none_or(|to| s <= to));
+            if found == key
+                && keep != Some(id.as_str())
+                && within
+                && let Err(e) = abort_multipart_upload(client, key, &id)
+            {
+                failed = Some(e);
             }
         }
         match page.next {
             Some(next) => markers = Some(next),
-            None => return,
+            None => break,
         }
     }
+    failed.map_or(Ok(()), Err)
 }
 
 /// The ETag S3 gives an object completed from these parts: the MD5 of their MD5s, `-N`;

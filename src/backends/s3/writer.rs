@@ -64,6 +64,9 @@ pub(crate) struct S3Writer {
     claim: Option<Claim>,
     /// The upload of a dead writer with the same identity, to take up at the first part.
     resume_from: Option<String>,
+    /// The journal entry held by `claim` names `upload`: a writer that fails can leave the
+    /// upload to the next writer of the same content.
+    journaled: bool,
 }
 
 impl S3Writer {
@@ -78,7 +81,8 @@ impl S3Writer {
                 Found::Busy => {}
                 Found::Fresh(c) => claim = Some(c),
                 Found::Dead(c, record) => {
-                    if &record.identity == identity
+                    if !record.creating()
+                        && &record.identity == identity
                         && record.headers == headers_digest(&target.headers)
                         && part_size_fits(&record, &target.opts)
                     {
@@ -86,14 +90,9 @@ impl S3Writer {
                         target.part_size = record.part_size;
                         resume_from = Some(record.upload_id);
                         claim = Some(c);
-                    } else if multipart::abort_multipart_upload(
-                        &target.client,
-                        &record.key,
-                        &record.upload_id,
-                    )
-                    .is_ok()
-                    {
-                        // Other content or metadata: its upload is of no use.
+                    } else if multipart::abort_recorded(&target.client, &record).is_ok() {
+                        // Other content or metadata, or killed before it knew its upload's
+                        // id: of no use.
                         claim = Some(c);
                     }
                     // Otherwise the entry stays for a later reclaim, and this writer goes
@@ -111,6 +110,7 @@ impl S3Writer {
             upload: None,
             claim,
             resume_from,
+            journaled: false,
         }
     }
 
@@ -120,7 +120,11 @@ impl S3Writer {
         let t = Arc::clone(&self.target);
         if let Some(id) = self.resume_from.take() {
             match Upload::resume(&t, id.clone()) {
-                Ok(upload) => return Ok(upload),
+                Ok(upload) => {
+                    // The dead writer's entry, held by the claim, names it.
+                    self.journaled = self.claim.is_some();
+                    return Ok(upload);
+                }
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 // Its parts cannot be read: it is not taken up, but aborted, so that it is
                 // not left behind; if even that fails, its entry stays for a later reclaim
@@ -132,17 +136,40 @@ impl S3Writer {
                 }
             }
         }
-        let upload = Upload::start(&t)?;
-        if let (Some(claim), Some(identity)) = (&self.claim, &t.opts.resume_id) {
-            claim.record(&Record {
+        // The entry is written before the upload is created, and again with its id after:
+        // a kill in between leaves a creating entry, whose finder aborts what it began.
+        let record = |upload_id: String, started: u64| {
+            let identity = t.opts.resume_id.clone()?;
+            Some(Record {
                 endpoint: t.client.cfg.endpoint.clone(),
                 bucket: t.client.cfg.bucket.clone(),
                 key: t.key.clone(),
-                upload_id: upload.id().to_owned(),
+                upload_id,
                 part_size: t.part_size,
-                identity: identity.clone(),
+                identity,
                 headers: headers_digest(&t.headers),
-            });
+                started: Some(started),
+            })
+        };
+        let started = Record::now();
+        self.journaled = false;
+        if let (Some(claim), Some(creating)) = (&self.claim, record(String::new(), started))
+            && !claim.record(&creating)
+        {
+            // No entry: this upload goes without the journal.
+            self.claim = None;
+        }
+        let upload = match Upload::start(&t) {
+            Ok(upload) => upload,
+            Err(e) => {
+                // An upload may have been made whose answer was lost: the creating entry
+                // stays (let go) for the next writer of the object or a reclaim.
+                self.claim = None;
+                return Err(e);
+            }
+        };
+        if let (Some(claim), Some(entry)) = (&self.claim, record(upload.id().to_owned(), started)) {
+            self.journaled = claim.record(&entry);
         }
         Ok(upload)
     }
@@ -155,6 +182,35 @@ impl S3Writer {
         {
             claim.remove();
         }
+    }
+
+    /// Whether a failed or dropped writer leaves its upload to the next writer of the same
+    /// content rather than aborting it: when its journal entry names the upload, and the
+    /// writer was neither cancelled nor its backend closed.
+    fn keeps(&self) -> bool {
+        let t = &self.target;
+        self.journaled
+            && self.claim.is_some()
+            && cancel::check(t.opts.cancel.as_ref()).is_ok()
+            && !t.closed.load(Ordering::Acquire)
+    }
+
+    /// A writer that ends without `finish` (aborted or dropped: its caller met an error, most
+    /// often, such as a failed part or a failed source): with a journal entry, the upload
+    /// stays for the next writer of the same content, which sends only the parts not stored
+    /// (the sync engine's next attempt at the object does); if none comes, `close` (or
+    /// dropping the backend) aborts it. Without one, or once cancelled, it is aborted. Either
+    /// way the object is as it was.
+    fn end_unfinished(&mut self) -> Result<()> {
+        if self.keeps()
+            && let Some(upload) = self.upload.take()
+        {
+            upload.release();
+            // The entry stays, let go: the next writer finds a dead writer's upload.
+            self.settle(false);
+            return Ok(());
+        }
+        self.abort_upload()
     }
 
     /// Aborts the upload, if any, and settles the journal entry.
@@ -334,21 +390,25 @@ impl WriteSink for S3Writer {
                 return Err(t.err(e));
             }
         }
-        let done = upload.complete(&t);
-        // Completed: the entry goes. Failed: `complete` aborted the upload, but whether that
-        // worked is not known here; the entry stays for a reclaim to make sure.
+        // A part that failed after its retries, or a completion that did: with a journal
+        // entry, the upload is kept for the next writer of the same content (the sync
+        // engine's next attempt sends only the parts not stored).
+        let done = upload.complete(&t, self.keeps());
+        // Completed: the entry goes. Failed: `complete` aborted the upload (whether that
+        // worked is not known here) or kept it; the entry stays, for the next writer or a
+        // reclaim.
         self.settle(done.is_ok());
         Ok(self.entry(t.given_md5, done?))
     }
 
     fn abort(mut self: Box<Self>) -> Result<()> {
-        self.abort_upload()
+        self.end_unfinished()
     }
 }
 
 impl Drop for S3Writer {
     fn drop(&mut self) {
-        let _ = self.abort_upload();
+        let _ = self.end_unfinished();
     }
 }
 

@@ -71,7 +71,8 @@
 //! # Reading
 //!
 //! A reader streams the file (a range of it, if asked). If the connection drops mid-read,
-//! it reopens the file on a fresh session and goes on from the byte it reached, provided
+//! it reopens the file on a fresh session (making it is retried as any connection is, a
+//! session cut in its key exchange included) and goes on from the byte it reached, provided
 //! the file's size and modification time are unchanged; otherwise it fails with
 //! [`ErrorKind::PreconditionFailed`] rather than splice two versions. A file that ends early
 //! is [`ErrorKind::Corrupt`], never a silently short read.
@@ -82,7 +83,12 @@
 //! names are reserved, never listed, and refused as paths) and moves it into place on
 //! [`Writer::finish`], after setting the modification time from
 //! [`WriteOptions::modified`](crate::WriteOptions) (SFTP version 3 keeps whole seconds; the
-//! capabilities say so). Abort, drop and every error remove the staged file. Parent
+//! capabilities say so). If the connection drops mid-upload, the writer goes on on a fresh
+//! session from the offset the server acknowledged, once it has checked that the staged
+//! file holds at least that much (what was sent but not acknowledged is sent again); closing
+//! the file and a commit that is one rename are resumed the same way (three resumes without
+//! a MiB of progress in between, each retried, before it fails). Abort, drop and every error
+//! that ends the writer remove the staged file. Parent
 //! directories are created as needed. [`WriteMode::CreateNew`](crate::WriteMode) commits
 //! with SFTP's own rename, which never replaces a file (OpenSSH links, then unlinks): atomic.
 //!

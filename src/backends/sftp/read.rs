@@ -12,6 +12,7 @@ use super::pool::Lease;
 use super::tree::kind_of;
 use super::{NAME, SftpBackend, err};
 use crate::backends::tree::Kind;
+use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::Reader;
 use crate::options::ReadOptions;
@@ -107,6 +108,7 @@ impl SftpBackend {
             lease: Some(lease),
             resumes: RESUMES,
             since_resume: 0,
+            cancel: opts.cancel.clone(),
         };
         reader
             .seek_to(file, start)
@@ -128,6 +130,8 @@ struct SftpReader {
     lease: Option<Lease>,
     resumes: u32,
     since_resume: u64,
+    /// The caller's token: a cancel ends the waits between reconnection attempts.
+    cancel: Option<Cancel>,
 }
 
 impl SftpReader {
@@ -157,11 +161,20 @@ impl SftpReader {
         }
     }
 
-    /// Reopens the file on a fresh session at `pos`, if it is the same version.
+    /// Reopens the file on a fresh session at `pos`, if it is the same version. Making the
+    /// session is retried with the backend's policy, as opening a reader is: a connection cut
+    /// during the new session's key exchange is tried again, a changed file is not.
     fn resume(&mut self) -> Result<()> {
-        const OP: &str = "read";
         self.file = None;
         self.lease = None;
+        let retry = self.backend.inner.retry;
+        let cancel = self.cancel.clone();
+        retry.run(cancel.as_ref(), |_| self.reopen())
+    }
+
+    /// One attempt of [`resume`](Self::resume).
+    fn reopen(&mut self) -> Result<()> {
+        const OP: &str = "read";
         let b = self.backend.clone();
         b.check_open(OP)?;
         let lease = b.inner.pool.get()?;

@@ -2,7 +2,7 @@
 //! into place (atomically with `posix-rename@openssh.com`, or by moving the old object
 //! aside; see the module docs, "Replacing an object").
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path as FsPath;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +24,11 @@ use crate::path::Path;
 /// What a writer buffers before handing bytes to libssh2, which pipelines a large write
 /// into many SFTP requests in flight.
 const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// Resumes of a cut upload allowed without progress in between; the budget refills after
+/// [`REFILL`] more bytes are acknowledged.
+const RESUMES: u32 = 3;
+const REFILL: u64 = 1024 * 1024;
 
 /// The prefix of an old object moved aside while a new one takes its place.
 pub(crate) const ASIDE_PREFIX: &str = ".omnistorage-tmp-old-";
@@ -172,7 +177,10 @@ impl SftpBackend {
             .map_err(|e| e.context(OP, path.as_str(), NAME))?;
         let target = format!("{dir}/{name}");
         Ok(Writer::new(SftpSink {
-            out: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            out: Some(BufWriter::with_capacity(
+                WRITE_BUFFER,
+                Acked { file, acked: 0 },
+            )),
             staged: Some(staged),
             lease: Some(lease),
             target,
@@ -180,6 +188,8 @@ impl SftpBackend {
             opts: opts.clone(),
             modified,
             written: 0,
+            resumes: RESUMES,
+            resumed_at: 0,
             backend: self.clone(),
         })
         .with_cancel(opts.cancel.as_ref()))
@@ -274,10 +284,37 @@ impl SftpBackend {
     }
 }
 
+/// An open staged file that counts the bytes the server acknowledged: libssh2 pipelines a
+/// write into many requests, and a write returns how many of its first bytes were acknowledged
+/// in order (`sftp_write` in libssh2), so `acked` bytes are on the server.
+struct Acked {
+    file: File,
+    acked: u64,
+}
+
+impl Write for Acked {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.acked += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// The sink of an SFTP writer. Dropped without `finish`, it closes the handle and removes
 /// the staged file.
+///
+/// A write cut by a broken connection is resumed: on a fresh session (retried with the
+/// backend's policy), the staged file (whose name the writer knows) is checked to hold at
+/// least the bytes the server acknowledged, reopened, and written on from there; what was
+/// sent but not acknowledged is still in the writer's buffer and is sent again, at the same
+/// offsets. The closing steps (times, close, rename) are resumed the same way.
 struct SftpSink {
-    out: Option<BufWriter<File>>,
+    /// The bytes written are those acknowledged (`Acked::acked`) and those buffered.
+    out: Option<BufWriter<Acked>>,
     staged: Option<String>,
     lease: Option<Lease>,
     target: String,
@@ -286,14 +323,101 @@ struct SftpSink {
     /// `opts.modified` in seconds.
     modified: Option<u64>,
     written: u64,
+    /// Resumes left before one without progress fails the writer, and the bytes acknowledged
+    /// at the last one.
+    resumes: u32,
+    resumed_at: u64,
     backend: SftpBackend,
 }
 
 impl SftpSink {
-    fn out(&mut self) -> io::Result<&mut BufWriter<File>> {
+    fn out(&mut self) -> io::Result<&mut BufWriter<Acked>> {
         self.out
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::Closed, "writer is closed").into())
+    }
+
+    /// After the failure `e` of a write or flush: whether it may be resumed (a temporary
+    /// error, within the budget of resumes), and if so, the resume itself. `Err` is what the
+    /// caller returns.
+    fn recover(&mut self, e: io::Error) -> io::Result<()> {
+        let e = self.failure(e);
+        let ours = Error::from(e);
+        if !ours.is_temporary() {
+            return Err(ours.into());
+        }
+        let acked = self.out.as_ref().map_or(0, |o| o.get_ref().acked);
+        if acked >= self.resumed_at + REFILL {
+            self.resumes = RESUMES;
+        }
+        if self.resumes == 0 {
+            return Err(ours.into());
+        }
+        self.resumes -= 1;
+        self.resume()
+            .map_err(|e| e.context("write", self.path.as_str(), NAME).into())
+    }
+
+    /// Takes the upload up on a fresh session at the offset the server acknowledged (see
+    /// the type's docs).
+    fn resume(&mut self) -> Result<()> {
+        const OP: &str = "write";
+        let (Some(out), Some(staged)) = (self.out.take(), self.staged.clone()) else {
+            return Err(Error::new(ErrorKind::Closed, "writer is closed"));
+        };
+        let (acked, buffered) = out.into_parts();
+        let Acked { file, acked } = acked;
+        let buffered = buffered.map_err(|_| Error::new(ErrorKind::Other, "a write panicked"))?;
+        // The handle and the session of the broken connection go first.
+        drop(file);
+        if let Some(l) = self.lease.take() {
+            l.kill();
+        }
+        self.resumed_at = acked;
+        let b = self.backend.clone();
+        let p = FsPath::new(&staged);
+        let (lease, file) = b.inner.retry.run(self.opts.cancel.as_ref(), |_| {
+            b.check_open(OP)?;
+            let lease = b.inner.pool.get()?;
+            let opened = (|| {
+                let size = match lease.sftp.lstat(p) {
+                    Ok(stat) => stat.size.unwrap_or(0),
+                    Err(e) if is_status(&e, NO_SUCH_FILE) => {
+                        return Err(Error::new(
+                            ErrorKind::NotFound,
+                            "the staged file of this upload is gone: it cannot be resumed",
+                        ));
+                    }
+                    Err(e) => return Err(from_ssh(e)),
+                };
+                if size < acked {
+                    return Err(Error::new(
+                        ErrorKind::Corrupt,
+                        format!(
+                            "the staged file holds {size} bytes, fewer than the {acked} the                              server acknowledged: the upload cannot be resumed"
+                        ),
+                    ));
+                }
+                let mut file = lease
+                    .sftp
+                    .open_mode(p, OpenFlags::WRITE, 0o644, OpenType::File)
+                    .map_err(from_ssh)?;
+                // libssh2 keeps the offset locally: no round trip.
+                file.seek(SeekFrom::Start(acked)).map_err(Error::from)?;
+                Ok(file)
+            })();
+            match opened {
+                Ok(file) => Ok((lease, file)),
+                Err(e) => Err(lease.note(e)),
+            }
+        })?;
+        self.lease = Some(lease);
+        // Room for what was buffered without a write: putting it back is a copy.
+        let mut out =
+            BufWriter::with_capacity(WRITE_BUFFER.max(buffered.len() + 1), Acked { file, acked });
+        out.write_all(&buffered)?;
+        self.out = Some(out);
+        Ok(())
     }
 
     /// The error of a failed write, classified by the session's last libssh2 error.
@@ -322,32 +446,45 @@ impl SftpSink {
     fn commit(&mut self) -> Result<Entry> {
         const OP: &str = "write";
         let b = self.backend.clone();
-        let (Some(out), Some(staged), Some(lease)) =
-            (self.out.take(), self.staged.clone(), self.lease.as_ref())
-        else {
+        let Some(staged) = self.staged.clone() else {
             return Err(err(ErrorKind::Closed, "writer is closed", OP, &self.path));
         };
-        let mut file = match out.into_inner() {
-            Ok(file) => file,
-            Err(e) => {
-                let (e, out) = e.into_parts();
-                drop(out);
-                return Err(self.failure(e).into());
+        // Every byte to the server, acknowledged (resumed like any write).
+        let mut file = loop {
+            let Some(out) = self.out.take() else {
+                return Err(err(ErrorKind::Closed, "writer is closed", OP, &self.path));
+            };
+            match out.into_inner() {
+                Ok(acked) => break acked.file,
+                Err(e) => {
+                    let (e, out) = e.into_parts();
+                    self.out = Some(out);
+                    self.recover(e)?;
+                }
             }
         };
         self.opts.check_size(self.written)?;
-        if let Some(secs) = self.modified {
-            file.setstat(times(secs)).map_err(from_ssh)?;
-        }
-        // Every write is acknowledged once the handle is closed.
-        let stat = match self.modified {
-            Some(_) => None,
-            None => Some(file.stat().map_err(from_ssh)?),
-        };
-        file.close().map_err(from_ssh)?;
+        let closed = (|| -> Result<Option<FileStat>> {
+            if let Some(secs) = self.modified {
+                file.setstat(times(secs)).map_err(from_ssh)?;
+            }
+            // Every write is acknowledged once the handle is closed.
+            let stat = match self.modified {
+                Some(_) => None,
+                None => Some(file.stat().map_err(from_ssh)?),
+            };
+            file.close().map_err(from_ssh)?;
+            Ok(stat)
+        })();
         drop(file);
+        let stat = match closed {
+            Ok(stat) => stat,
+            // Every byte was acknowledged: the rest can be done by name, on a fresh session.
+            Err(e) if e.is_temporary() => self.close_fresh(&staged, e)?,
+            Err(e) => return Err(e),
+        };
         b.check_open(OP)?;
-        b.commit(lease, &staged, &self.target, self.opts.mode)?;
+        self.commit_resumed(&staged)?;
         self.staged = None;
         let entry = match (self.modified, stat) {
             (Some(secs), _) => Entry::file(self.path.clone(), self.written)
@@ -359,6 +496,92 @@ impl SftpSink {
         Ok(Entry {
             size: self.written,
             ..entry
+        })
+    }
+
+    /// Runs `f` on a fresh session, retried with the backend's policy (within the budget
+    /// of resumes); the session is kept as the writer's.
+    fn on_fresh<T>(&mut self, cause: Error, mut f: impl FnMut(&Conn) -> Result<T>) -> Result<T> {
+        if self.resumes == 0 {
+            return Err(cause);
+        }
+        self.resumes -= 1;
+        if let Some(l) = self.lease.take() {
+            l.note(cause);
+        }
+        let b = self.backend.clone();
+        let (lease, t) = b.inner.retry.run(self.opts.cancel.as_ref(), |_| {
+            b.check_open("write")?;
+            let lease = b.inner.pool.get()?;
+            match f(&lease) {
+                Ok(t) => Ok((lease, t)),
+                Err(e) => Err(lease.note(e)),
+            }
+        })?;
+        self.lease = Some(lease);
+        Ok(t)
+    }
+
+    /// What closing the handle does, by name on a fresh session after the connection broke
+    /// (`cause`): the staged file must hold exactly what was written; its times are set.
+    fn close_fresh(&mut self, staged: &str, cause: Error) -> Result<Option<FileStat>> {
+        let (written, modified) = (self.written, self.modified);
+        self.on_fresh(cause, |conn| {
+            let p = FsPath::new(staged);
+            let stat = conn.sftp.lstat(p).map_err(from_ssh)?;
+            if stat.size != Some(written) {
+                return Err(Error::new(
+                    ErrorKind::Corrupt,
+                    format!(
+                        "the staged file holds {:?} bytes after the upload, not {written}",
+                        stat.size
+                    ),
+                ));
+            }
+            match modified {
+                Some(secs) => {
+                    conn.sftp.setstat(p, times(secs)).map_err(from_ssh)?;
+                    Ok(None)
+                }
+                None => Ok(Some(stat)),
+            }
+        })
+    }
+
+    /// Moves the staged file into place; when the connection breaks, again on a fresh
+    /// session, unless the staged file is gone and the target holds what was written (the
+    /// rename happened, its answer lost: a staged name is this writer's alone). Only where a
+    /// commit is one rename (`posix-rename`, or `CreateNew`); the move-aside commit is not
+    /// repeated.
+    fn commit_resumed(&mut self, staged: &str) -> Result<()> {
+        let b = self.backend.clone();
+        let (target, mode) = (self.target.clone(), self.opts.mode);
+        let first = match self.lease.as_ref() {
+            Some(lease) => b.commit(lease, staged, &target, mode),
+            None => Err(Error::new(ErrorKind::Closed, "writer is closed")),
+        };
+        let cause = match first {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if e.is_temporary() && (b.inner.posix_rename || mode == WriteMode::CreateNew) =>
+            {
+                e
+            }
+            Err(e) => return Err(e),
+        };
+        let written = self.written;
+        self.on_fresh(cause, |conn| {
+            if b.lstat(conn, staged)?.is_some() {
+                return b.commit(conn, staged, &target, mode);
+            }
+            match b.lstat(conn, &target)? {
+                Some(s) if kind_of(&s) == Kind::File && s.size == Some(written) => Ok(()),
+                _ => Err(Error::new(
+                    ErrorKind::Io,
+                    "the connection broke while the object was put in place, and it is not \
+                     there",
+                )),
+            }
         })
     }
 
@@ -382,19 +605,28 @@ impl Drop for SftpSink {
 
 impl Write for SftpSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let r = self.out()?.write(buf);
-        match r {
-            Ok(n) => {
-                self.written += n as u64;
-                Ok(n)
+        loop {
+            let r = self.out()?.write(buf);
+            match r {
+                Ok(n) => {
+                    self.written += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
+                // Resumed: the buffer is as it was, and `buf` is offered again.
+                Err(e) => self.recover(e)?,
             }
-            Err(e) => Err(self.failure(e)),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let r = self.out()?.flush();
-        r.map_err(|e| self.failure(e))
+        loop {
+            let r = self.out()?.flush();
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) => self.recover(e)?,
+            }
+        }
     }
 }
 

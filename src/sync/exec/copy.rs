@@ -92,7 +92,7 @@ impl Engine<'_> {
                         times: self.times_equal(&src, &done.entry),
                     };
                     let md5 = done.md5.or_else(|| src.hash(HashKind::Md5));
-                    let dst = Some(self.seen(&done.entry));
+                    let dst = Some(self.seen_written(&done.entry));
                     self.remember(&src.path, seen, md5, dst, known);
                 }
                 {

@@ -61,6 +61,9 @@ pub(crate) struct Engine<'a> {
     cache_file: Option<PathBuf>,
     /// When the run started (before its first listing): see [`Engine::seen`].
     started: std::time::SystemTime,
+    /// The destination's listings carry its times ([`Capabilities::listed`](crate::Capabilities::listed)): see
+    /// [`Engine::seen_written`].
+    dst_lists_times: bool,
     /// The old cache (read by the merge thread) and the new one (written as the run goes).
     cursor: Mutex<Option<Cursor>>,
     output: Mutex<Option<Output>>,
@@ -78,6 +81,11 @@ impl<'a> Engine<'a> {
         rules: Rules,
         cache_file: Option<PathBuf>,
     ) -> Result<Engine<'a>> {
+        let dst_lists_times = sides
+            .dst
+            .capabilities()
+            .listed
+            .contains(crate::Fields::MODIFIED);
         Ok(Engine {
             sides,
             opts,
@@ -95,6 +103,7 @@ impl<'a> Engine<'a> {
             deleted: AtomicU64::new(0),
             cache_file,
             started: std::time::SystemTime::now(),
+            dst_lists_times,
             cursor: Mutex::new(None),
             output: Mutex::new(None),
             empty_dirs: Mutex::new(Vec::new()),
@@ -191,6 +200,17 @@ impl<'a> Engine<'a> {
                 .is_some_and(|m| m + std::time::Duration::from_secs(2) > self.started)
         {
             seen.tag = None;
+        }
+        seen
+    }
+
+    /// The state of a destination object as a write or `set_modified` returned it, as the
+    /// next listing will show it: without a time where listings carry none (S3 by default),
+    /// so that the next run recognises the object from its listing alone.
+    pub(super) fn seen_written(&self, e: &Entry) -> Seen {
+        let mut seen = self.seen(e);
+        if !self.dst_lists_times {
+            seen.mtime = None;
         }
         seen
     }

@@ -208,7 +208,7 @@ impl Engine<'_> {
                 if !self.opts.dry_run {
                     let to = self.sides.dst_path(&src.path);
                     match self.retried(|_| self.sides.dst.set_modified(&to, time)) {
-                        Ok(entry) => now = Some(self.seen(&entry)),
+                        Ok(entry) => now = Some(self.seen_written(&entry)),
                         Err(e) => {
                             self.forget(&src.path);
                             return self.fail(src.path, Op::SetModified, e);

@@ -151,6 +151,104 @@ fn a_killed_upload_resumes_from_its_stored_parts() {
 }
 
 #[test]
+fn a_part_cut_mid_way_is_sent_again_in_place() {
+    each(|env, proxy, prefix, _| {
+        // No journal, no identity: the writer retries the part itself.
+        let backend = builder(env)
+            .endpoint(format!("http://{}", proxy.addr()))
+            .prefix(prefix)
+            .part_size(PART)
+            .concurrency(1)
+            .upload_memory(PART)
+            .build()
+            .unwrap();
+        let data = pattern(4 * PART, 9);
+        let before = proxy.stats();
+        let mut w = backend.open_writer("obj").unwrap();
+        // Parts 1 and 2 stored (see the module docs), then part 3 cut 2 MiB in.
+        w.write_all(&data[..2 * PART + MIB + 1]).unwrap();
+        proxy.cut_next_upload_after(2 * MIB as u64);
+        w.write_all(&data[2 * PART + MIB + 1..]).unwrap();
+        w.finish().unwrap();
+        let after = proxy.stats();
+        assert_eq!(after.cuts, before.cuts + 1, "{}: the cut fired", env.server);
+        let sent = after.bytes_up - before.bytes_up;
+        let object = data.len() as u64;
+        assert!(
+            sent >= object + 2 * MIB as u64 && sent < object + PART as u64,
+            "{}: sent {sent} bytes for an object of {object}: about the cut part's 2 MiB more",
+            env.server
+        );
+        assert!(
+            backend.read_to_vec("obj").unwrap() == data,
+            "{}",
+            env.server
+        );
+        assert_pending(env, prefix, 0);
+    });
+}
+
+#[test]
+fn a_writer_dropped_after_a_failure_leaves_its_upload_to_the_next_attempt() {
+    each(|env, proxy, prefix, journal| {
+        // One backend, as in a sync run: the first attempt's writer fails (its source did)
+        // after two parts are stored; the engine's next attempt writes the same content.
+        let backend = journaled(env, proxy, prefix, journal);
+        let data = pattern(3 * PART + PART / 2, 10);
+        let opts = WriteOptions::new()
+            .size_hint(data.len() as u64)
+            .resume_id("v1");
+        let mut w = backend.writer(&Path::parse("big").unwrap(), &opts).unwrap();
+        w.write_all(&data[..2 * PART + MIB + 1]).unwrap();
+        drop(w);
+        assert_pending(env, prefix, 1);
+        assert_eq!(
+            journal_entries(journal),
+            1,
+            "{}: the entry stays",
+            env.server
+        );
+        let sent = write_counted(&backend, proxy, "big", &data, "v1");
+        let rest = (data.len() - 2 * PART) as u64;
+        assert!(
+            !lists_etags(env) || (sent >= rest && sent < rest + PART as u64 / 4),
+            "{}: the next attempt sent {sent} bytes; the two missing parts are {rest}",
+            env.server
+        );
+        assert!(
+            backend.read_to_vec("big").unwrap() == data,
+            "{}",
+            env.server
+        );
+        assert_pending(env, prefix, 0);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+        // A cancelled writer aborts its upload: nothing stays.
+        let cancel = omnistorage::Cancel::new();
+        let mut w = backend
+            .writer(
+                &Path::parse("other").unwrap(),
+                &opts.clone().cancel(&cancel),
+            )
+            .unwrap();
+        w.write_all(&data[..PART + MIB + 1]).unwrap();
+        cancel.cancel();
+        drop(w);
+        assert_pending(env, prefix, 0);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+        // An aborted writer's upload that no one takes up is aborted by `close`.
+        let mut w = backend
+            .writer(&Path::parse("other").unwrap(), &opts)
+            .unwrap();
+        w.write_all(&data[..PART + MIB + 1]).unwrap();
+        w.abort().unwrap();
+        assert_pending(env, prefix, 1);
+        backend.close().unwrap();
+        assert_pending(env, prefix, 0);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+    });
+}
+
+#[test]
 fn another_identity_starts_over_and_aborts_the_old_upload() {
     each(|env, proxy, prefix, journal| {
         let old = pattern(3 * PART, 1);
@@ -246,6 +344,46 @@ fn an_upload_gone_from_the_server_starts_over() {
         let sent = write_counted(&again, proxy, "obj", &data, "v1");
         assert!(sent >= data.len() as u64, "{}: sent {sent}", env.server);
         assert!(again.read_to_vec("obj").unwrap() == data, "{}", env.server);
+    });
+}
+
+#[test]
+fn a_writer_killed_before_it_recorded_its_upload_id_leaves_nothing() {
+    each(|env, proxy, prefix, journal| {
+        if pending(env, prefix).is_none() {
+            return; // no ListMultipartUploads to find the upload with
+        }
+        // What a kill between the journal's creating entry and CreateMultipartUpload's
+        // answer leaves: the entry without an upload id (as the writer writes it, named
+        // anything: a reclaim reads every entry), and an upload no entry names.
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let key = format!("{prefix}/obj");
+        let entry = format!(
+            "omnistorage-upload 2\nendpoint http://{}\nbucket {}\nkey {key}\nupload_id \n\
+             part_size {PART}\nidentity v1\nheaders -\nstarted {started}\n",
+            proxy.addr(),
+            env.bucket,
+        );
+        std::fs::create_dir_all(journal).unwrap();
+        std::fs::write(journal.join("0123456789abcdef.upload"), entry).unwrap();
+        let untracked = builder(env).prefix(prefix).part_size(PART).build().unwrap();
+        let mut w = untracked.open_writer("obj").unwrap();
+        w.write_all(&pattern(PART + MIB + 1, 11)).unwrap();
+        std::mem::forget(w);
+        assert_pending(env, prefix, 1);
+        // An upload of another key in the same seconds is not the dead writer's.
+        let mut other = untracked.open_writer("other").unwrap();
+        other.write_all(&pattern(PART + MIB + 1, 12)).unwrap();
+        assert_pending(env, prefix, 2);
+        // The next backend on this root reclaims: the upload the entry could not name goes.
+        journaled(env, proxy, prefix, journal).close().unwrap();
+        assert_pending(env, prefix, 1);
+        assert_eq!(journal_entries(journal), 0, "{}", env.server);
+        other.abort().unwrap();
+        assert_pending(env, prefix, 0);
     });
 }
 

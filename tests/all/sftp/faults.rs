@@ -1,6 +1,7 @@
 //! Broken connections, through the fault proxy (`tests/all/support/tcp_proxy.rs`) between
-//! the backend and sshd: reads resume, cut writes leave nothing visible and the old object
-//! whole, and dead sessions are replaced.
+//! the backend and sshd: reads and writes resume on a fresh session (also after a new
+//! session's key exchange is cut), a write that cannot resume leaves nothing visible and the
+//! old object whole, and dead sessions are replaced.
 
 use std::io::{Read, Write};
 use std::path::{Path as FsPath, PathBuf};
@@ -134,52 +135,116 @@ fn a_read_cut_after_the_object_changed_fails() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A backend through `t`'s proxy, with or without `posix-rename` (the commit that moves the
+/// old object aside is not repeated after a cut, the single rename is).
+fn with_rename(env: &SftpEnv, t: &Through, dir: &FsPath, posix_rename: bool) -> SftpBackend {
+    if posix_rename {
+        return t.backend.clone();
+    }
+    base(env)
+        .known_hosts(&t._kh)
+        .port(t.proxy.addr().port())
+        .root(dir.to_string_lossy())
+        .shell_hashes(false)
+        .retries(4)
+        .posix_rename(false)
+        .build()
+        .unwrap()
+}
+
 #[test]
-fn a_write_cut_mid_way_leaves_the_old_object_and_nothing_else() {
+fn a_write_cut_mid_way_resumes_where_the_server_got_to() {
     let Some(env) = require_sftp() else { return };
-    for posix_rename in [true, false] {
+    for (posix_rename, cut_request) in [(true, true), (true, false), (false, true)] {
         let dir = root(&env, "cut-write");
         let t = through(&env, &dir, 2);
-        let backend = if posix_rename {
-            t.backend.clone()
-        } else {
-            base(&env)
-                .known_hosts(&t._kh)
-                .port(t.proxy.addr().port())
-                .root(dir.to_string_lossy())
-                .shell_hashes(false)
-                .posix_rename(false)
-                .build()
-                .unwrap()
-        };
+        let backend = with_rename(&env, &t, &dir, posix_rename);
         let old = pattern(100_000, 1);
         backend.write_all("obj", &old).unwrap();
         let mut w = backend.open_writer("obj").unwrap();
         let new = pattern(8 * MIB, 2);
-        w.write_all(&new[..2 * MIB]).unwrap();
-        t.proxy.cut_next_upload_after(300_000);
-        let failed = w
-            .write_all(&new[2 * MIB..])
-            .map_err(omnistorage::Error::from)
-            .and_then(|()| w.finish().map(|_| ()));
-        let e = failed.expect_err("a cut upload fails");
-        assert!(e.is_temporary(), "{}", e.display_chain());
-        assert_eq!(
-            std::fs::read(dir.join("obj")).unwrap(),
-            old,
-            "the old object survives"
-        );
-        assert_eq!(backend.read_to_vec("obj").unwrap(), old);
+        w.write_all(&new[..6 * MIB]).unwrap();
+        let before = t.proxy.stats();
+        // Cut the data on its way, or the server's acknowledgements of it (then the staged
+        // file holds more than was acknowledged, and the rest is sent again over it).
+        match cut_request {
+            true => t.proxy.cut_next_upload_after(300_000),
+            false => t.proxy.cut_next_download_after(200),
+        }
+        w.write_all(&new[6 * MIB..]).unwrap();
+        w.finish().unwrap();
+        let after = t.proxy.stats();
+        let case = format!("posix_rename {posix_rename}, cut in the request {cut_request}");
+        assert_eq!(after.cuts, before.cuts + 1, "{case}: the cut fired");
         assert!(
-            staged_in(&dir).is_empty(),
-            "staged files left: {:?}",
-            staged_in(&dir)
+            std::fs::read(dir.join("obj")).unwrap() == new,
+            "{case}: the object is whole"
         );
-        // The backend goes on working on fresh sessions.
-        backend.write_all("obj", &new).unwrap();
-        assert!(std::fs::read(dir.join("obj")).unwrap() == new);
+        assert!(staged_in(&dir).is_empty(), "{case}: {:?}", staged_in(&dir));
+        // From where it was, not from the start: the last 2 MiB, what was in flight and
+        // buffered (1 MiB each at most), and the protocol's bytes.
+        let sent = (after.bytes_up - before.bytes_up) as usize;
+        assert!(
+            sent < 5 * MIB,
+            "{case}: {sent} bytes sent after the first 6 MiB"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+#[test]
+fn a_cut_write_that_cannot_resume_leaves_the_old_object_and_nothing_else() {
+    let Some(env) = require_sftp() else { return };
+    let dir = root(&env, "cut-write-down");
+    let t = through(&env, &dir, 2);
+    let old = pattern(100_000, 1);
+    t.backend.write_all("obj", &old).unwrap();
+    let mut w = t.backend.open_writer("obj").unwrap();
+    let new = pattern(8 * MIB, 2);
+    w.write_all(&new[..2 * MIB]).unwrap();
+    // The connections break, and no new one gets through while the writer retries.
+    t.proxy.refuse_next_connections(1000);
+    t.proxy.close_all_connections();
+    let e = omnistorage::Error::from(
+        w.write_all(&new[2 * MIB..])
+            .expect_err("an upload that cannot reconnect fails"),
+    );
+    assert!(e.is_temporary(), "{}", e.display_chain());
+    assert!(t.proxy.stats().refused > 1, "the resume was retried");
+    // The server is back: the writer, dropped, removes its staged file.
+    t.proxy.clear_faults();
+    drop(w);
+    assert_eq!(
+        std::fs::read(dir.join("obj")).unwrap(),
+        old,
+        "the old object survives"
+    );
+    assert!(staged_in(&dir).is_empty(), "{:?}", staged_in(&dir));
+    // The backend goes on working on fresh sessions.
+    t.backend.write_all("obj", &new).unwrap();
+    assert!(std::fs::read(dir.join("obj")).unwrap() == new);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_read_resumes_after_a_new_session_is_cut_in_its_key_exchange() {
+    let Some(env) = require_sftp() else { return };
+    let dir = root(&env, "cut-kex");
+    let t = through(&env, &dir, 2);
+    let data = pattern(4 * MIB + 5, 6);
+    t.backend.write_all("big", &data).unwrap();
+    let mut r = t.backend.open_reader("big").unwrap();
+    let mut back = vec![0; MIB];
+    r.read_exact(&mut back).unwrap();
+    // The server's banner is a few dozen bytes, its key exchange offer a kilobyte: the first
+    // new connection breaks within the key exchange.
+    t.proxy.cut_new_connections_after(1, 600);
+    t.proxy.close_all_connections();
+    let cuts = t.proxy.stats().cuts;
+    r.read_to_end(&mut back).unwrap();
+    assert!(back == data, "the resumed read gives every byte once");
+    assert_eq!(t.proxy.stats().cuts, cuts + 1, "a new session was cut");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -32,6 +32,9 @@
 //!   request it should break, while no other request is in flight.
 //! - [`TcpProxy::cut_next_upload_after`]`(n)`: the same for the client's bytes: the server
 //!   receives exactly `n` more bytes of the request, then the connection is closed both ways.
+//! - [`TcpProxy::cut_new_connections_after`]`(n, bytes)`: the next `n` connections accepted
+//!   from now on are each cut after `bytes` bytes of the server's side (for SSH: within the
+//!   banner and key exchange of a new session, while the connections already open go on).
 //! - [`TcpProxy::refuse_next_connections`]`(n)`: the next `n` connections are accepted by the
 //!   kernel (the TCP handshake is done by then) and closed at once, before any byte is read;
 //!   the server is never contacted. The client sees EOF or a reset on its first read or
@@ -104,6 +107,8 @@ struct Shared {
     cut_download: AtomicU64,
     cut_upload: AtomicU64,
     refuse: AtomicU64,
+    /// New connections still to cut, and after how many bytes of the server's.
+    cut_new: Mutex<(u64, u64)>,
     // The counters.
     connections: AtomicU64,
     refused: AtomicU64,
@@ -180,6 +185,7 @@ impl TcpProxy {
             cut_download: AtomicU64::new(UNARMED),
             cut_upload: AtomicU64::new(UNARMED),
             refuse: AtomicU64::new(0),
+            cut_new: Mutex::new((0, 0)),
             connections: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             upstream_failures: AtomicU64::new(0),
@@ -237,8 +243,15 @@ impl TcpProxy {
         self.shared.refuse.store(n, Ordering::SeqCst);
     }
 
+    /// The next `n` connections accepted from now on forward `bytes` bytes of the server's
+    /// side each, then are closed (replacing any count not used up yet; 0 turns it off).
+    pub fn cut_new_connections_after(&self, n: u64, bytes: u64) {
+        *lock(&self.shared.cut_new) = (n, bytes);
+    }
+
     /// Disarms the cuts and refusals that have not fired yet.
     pub fn clear_faults(&self) {
+        *lock(&self.shared.cut_new) = (0, 0);
         self.shared.cut_download.store(UNARMED, Ordering::SeqCst);
         self.shared.cut_upload.store(UNARMED, Ordering::SeqCst);
         self.shared.refuse.store(0, Ordering::SeqCst);
@@ -356,6 +369,13 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
         };
         let _ = client.set_nodelay(true);
         let _ = upstream.set_nodelay(true);
+        let down_budget = {
+            let mut cut_new = lock(&shared.cut_new);
+            (cut_new.0 > 0).then(|| {
+                cut_new.0 -= 1;
+                cut_new.1
+            })
+        };
         let conn = Arc::new(Conn { client, upstream });
 
         let mut registry = lock(&shared.registry);
@@ -373,7 +393,13 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
                 Direction::Up => "tcp-proxy-up",
                 Direction::Down => "tcp-proxy-down",
             };
-            match spawn_counted(shared, name, move || pump(&shared2, &conn2, direction)) {
+            let budget = match direction {
+                Direction::Up => None,
+                Direction::Down => down_budget,
+            };
+            match spawn_counted(shared, name, move || {
+                pump(&shared2, &conn2, direction, budget)
+            }) {
                 Ok(handle) => registry.handles.push(handle),
                 Err(_) => conn.close(), // the other direction sees the close and ends
             }
@@ -381,8 +407,9 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
     }
 }
 
-/// Forwards one direction of one connection until EOF, an error, a cut or a close.
-fn pump(shared: &Shared, conn: &Conn, direction: Direction) {
+/// Forwards one direction of one connection until EOF, an error, a cut or a close; with a
+/// `budget`, cut after that many bytes.
+fn pump(shared: &Shared, conn: &Conn, direction: Direction, budget: Option<u64>) {
     let (mut from, mut to, cut, counter) = match direction {
         Direction::Up => (
             &conn.client,
@@ -397,7 +424,7 @@ fn pump(shared: &Shared, conn: &Conn, direction: Direction) {
             &shared.bytes_down,
         ),
     };
-    let mut budget: Option<u64> = None; // bytes left before this connection is cut
+    let mut budget: Option<u64> = budget; // bytes left before this connection is cut
     let mut buf = vec![0u8; BUF_SIZE];
     loop {
         let n = match from.read(&mut buf) {
@@ -682,6 +709,26 @@ fn tcp_proxy_cuts_the_next_upload_after_n_bytes_once() {
     assert_eq!(received.recv_timeout(SAFETY_NET).unwrap(), data);
     assert_eq!(proxy.stats().bytes_up, 7 + 5000);
     assert_eq!(proxy.stats().cuts, 1);
+}
+
+#[test]
+fn tcp_proxy_cuts_new_connections_only() {
+    let echo = TestServer::echo();
+    let proxy = TcpProxy::start(echo.addr).unwrap();
+    let data = pattern(100);
+    let mut open = connect(&proxy);
+    echo_round_trip(&mut open, b"before");
+    proxy.cut_new_connections_after(2, 10);
+    // The connection open before goes on; the next two are cut at byte 10; the third is not.
+    echo_round_trip(&mut open, &data);
+    for _ in 0..2 {
+        let mut cut = connect(&proxy);
+        cut.write_all(&data).unwrap();
+        assert_eq!(read_to_end_or_error(&mut cut), &data[..10]);
+    }
+    let mut next = connect(&proxy);
+    echo_round_trip(&mut next, &data);
+    assert_eq!(proxy.stats().cuts, 2);
 }
 
 #[test]
