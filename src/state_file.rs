@@ -157,6 +157,12 @@ fn sync_dir(file: &Path) {
     let _ = file;
 }
 
+/// Whether `name` is the file name of an [`AtomicFile`]'s temporary file (a crashed
+/// writer's, when no writer has it open).
+pub fn is_temporary(name: &str) -> bool {
+    name.contains(TMP_MARK)
+}
+
 /// Writes `data` to `dest` whole or not at all (see the [module docs](self)).
 pub fn write_atomic(dest: impl AsRef<Path>, data: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(dest)?;

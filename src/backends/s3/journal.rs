@@ -223,8 +223,9 @@ impl Journal {
         journal
     }
 
-    /// The files of the journal's entries, and of half-written ones (`.tmp`: an entry whose
-    /// writer died before it was renamed into place). None if the directory cannot be read.
+    /// The files of the journal's entries, and of half-written ones (an entry whose writer
+    /// died before it was renamed into place: a [`crate::state_file`] temporary file, or
+    /// `.tmp` from before). None if the directory cannot be read.
     fn entry_files(&self) -> Vec<PathBuf> {
         let Ok(dir) = fs::read_dir(&self.dir) else {
             return Vec::new();
@@ -233,7 +234,9 @@ impl Journal {
             .filter(|item| {
                 let name = item.file_name();
                 let name = name.to_string_lossy();
-                name.ends_with(SUFFIX) || name.ends_with(".tmp")
+                name.ends_with(SUFFIX)
+                    || name.ends_with(".tmp")
+                    || crate::state_file::is_temporary(&name)
             })
             .map(|item| item.path())
             .collect()
@@ -394,21 +397,15 @@ impl Claim {
         let Some(journal) = self.journal.upgrade() else {
             return false;
         };
-        let tmp = self
-            .path
-            .with_extension(format!("{}-{}.tmp", std::process::id(), self.token));
+        // Written beside the entry, locked before its first byte (so a reclaimer never takes
+        // a live writer's half-written entry), then put in place whole; the lock stays with
+        // the file `commit` returns.
         let written = (|| -> std::io::Result<File> {
             fs::create_dir_all(&journal.dir)?;
-            let mut file = File::options()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
-            file.try_lock().map_err(std::io::Error::from)?;
-            file.write_all(record.encode().as_bytes())?;
-            file.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            Ok(file)
+            let mut next = crate::state_file::AtomicFile::create(&self.path)?;
+            next.file().try_lock().map_err(std::io::Error::from)?;
+            next.write_all(record.encode().as_bytes())?;
+            next.commit()
         })();
         match written {
             Ok(file) => {
@@ -416,10 +413,7 @@ impl Claim {
                 journal.held().insert(self.token, file);
                 true
             }
-            Err(_) => {
-                let _ = fs::remove_file(&tmp);
-                false
-            }
+            Err(_) => false,
         }
     }
 

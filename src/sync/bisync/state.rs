@@ -31,6 +31,7 @@ use std::io::{self, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::state_file::{escape, unescape};
 use crate::{Entry, Error, ErrorKind, Hash, HashKind, Result};
 
 const MAGIC: &str = "omnistorage-bisync 2";
@@ -120,37 +121,6 @@ pub(crate) fn key(side1: &str, side2: &str) -> String {
 /// The default state directory: [`user_cache_dir`](crate::sync::user_cache_dir)`/bisync`.
 pub(crate) fn default_dir() -> Option<PathBuf> {
     crate::sync::user_cache_dir().map(|d| d.join("bisync"))
-}
-
-fn escape(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn unescape(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next()? {
-            '\\' => out.push('\\'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            _ => return None,
-        }
-    }
-    Some(out)
 }
 
 /// The text of a state file holding both listings.
@@ -303,20 +273,10 @@ pub(crate) fn load(files: &Files) -> Result<Option<[Listing; 2]>> {
     }
 }
 
-/// Writes `data` to `file` atomically: a temporary file beside it, synced, renamed over.
+/// Writes `data` to `file` whole or not at all ([`crate::state_file::write_atomic`]).
 pub(crate) fn write_atomic(file: &FsPath, data: &[u8]) -> Result<()> {
-    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    let written = (|| -> io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, file)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::from(e).with_path(file.display().to_string()));
-    }
-    Ok(())
+    crate::state_file::write_atomic(file, data)
+        .map_err(|e| Error::from(e).with_path(file.display().to_string()))
 }
 
 /// Saves both listings.

@@ -7,7 +7,6 @@
 //! else ours (not yet written). A file named `*.conf` is read as rclone's INI, anything else
 //! as our TOML.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use omnistorage::{Error, ErrorKind};
@@ -167,30 +166,11 @@ pub fn write(source: &Source, tables: &[toml::Table]) -> Result<(), Error> {
     builder
         .create(&dir)
         .map_err(|e| io_err("cannot create the config directory", &dir, e))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "config.toml".to_owned());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let text = format!(
         "# omnistorage remotes, written by `omnistorage config` (comments are not kept)\n\n{}",
         toml::write(tables)
     );
-    let result = (|| {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts
-            .open(&tmp)
-            .map_err(|e| io_err("cannot write the config file", &tmp, e))?;
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| io_err("cannot write the config file", &tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| io_err("cannot replace the config file", path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    // Whole or not at all, private to its owner (it holds secrets).
+    omnistorage::state_file::write_atomic(path, text.as_bytes())
+        .map_err(|e| io_err("cannot write the config file", path, e))
 }
