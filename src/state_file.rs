@@ -196,7 +196,7 @@ pub fn sweep(dir: impl AsRef<Path>, older_than: Duration) -> usize {
 }
 
 /// `s` as one field of a tab-separated line: `\`, tab, LF and CR escaped with a backslash.
-#[cfg_attr(not(any(feature = "sync", feature = "s3")), allow(dead_code))]
+#[cfg_attr(not(feature = "sync"), allow(dead_code))]
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -212,7 +212,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 /// The field [`escape`] made; `None` for an escape it does not make.
-#[cfg_attr(not(any(feature = "sync", feature = "s3")), allow(dead_code))]
+#[cfg_attr(not(feature = "sync"), allow(dead_code))]
 pub(crate) fn unescape(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
@@ -234,14 +234,14 @@ pub(crate) fn unescape(s: &str) -> Option<String> {
 
 /// `body` (one line's worth, without LF) as a sealed line: its CRC-32C in hex, a tab, the
 /// body, LF.
-#[cfg_attr(not(any(feature = "sync", feature = "s3")), allow(dead_code))]
+#[cfg_attr(not(feature = "sync"), allow(dead_code))]
 pub(crate) fn seal(body: &str) -> String {
     let crc = !crate::hash::crc32c::update(!0, body.as_bytes());
     format!("{crc:08x}\t{body}\n")
 }
 
 /// The body of a line [`seal`] made (without its LF), or `None` if it was damaged.
-#[cfg_attr(not(any(feature = "sync", feature = "s3")), allow(dead_code))]
+#[cfg_attr(not(feature = "sync"), allow(dead_code))]
 pub(crate) fn unseal(line: &str) -> Option<&str> {
     let line = line.strip_suffix('\n').unwrap_or(line);
     let (crc, body) = line.split_once('\t')?;
