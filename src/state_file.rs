@@ -10,8 +10,8 @@
 //!   Unix): state files name paths, and the config holds secrets.
 //! - [`write_atomic`] does it in one call.
 //!
-//! Inside the crate, line-oriented formats share [`escape`]/[`unescape`] (one field per
-//! tab-separated column, one record per line) and [`seal`]/[`unseal`] (each line carries
+//! Inside the crate, line-oriented formats share `escape`/`unescape` (one field per
+//! tab-separated column, one record per line) and `seal`/`unseal` (each line carries
 //! its own CRC-32C, so a damaged line is dropped alone, never misread).
 //!
 //! ```
