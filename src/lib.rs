@@ -107,7 +107,8 @@
 //! | `s3` | `S3Backend`: AWS S3 and S3-compatible stores (`s3://`) | `rusty-s3`, `ureq` (rustls), `md-5`, `jiff` |
 //! | `sftp` | `SftpBackend`: SFTP servers (`sftp://`), host keys checked against `known_hosts` | `ssh2` (libssh2 built from C), `openssl-sys` (the system's OpenSSL), `libz-sys`, `sha1` |
 //! | `sftp-vendored` | `sftp` with OpenSSL built from source and linked statically (static binaries) | the same, and `openssl-src` |
-//! | `cli` | the `omnistorage` command-line tool (rclone's commands and flags), with `sync`, `s3`, `sftp` | those, `sha1`, `sha2`, `signal-hook`, `idna_adapter` |
+//! | `openat2` | the file backend reaches paths beneath a held root handle with one `openat2(RESOLVE_BENEATH)` (Linux; elsewhere, and on older kernels, the portable route) | `rustix` |
+//! | `cli` | the `omnistorage` command-line tool (rclone's commands and flags), with `sync`, `s3`, `sftp`, `openat2` | those, `sha1`, `sha2`, `signal-hook`, `idna_adapter` |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
