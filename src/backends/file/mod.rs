@@ -50,6 +50,12 @@
 //! if the target exists (on file systems without hard links it falls back to check-then-rename,
 //! which is not atomic).
 //!
+//! Where the target does not exist yet and directory handles are used (the `openat2`
+//! feature, Linux), the staged file is made without a name (`O_TMPFILE`) and linked under
+//! the target's name when complete (`linkat` through `/proc/self/fd`): the same atomicity,
+//! one change of the directory instead of two, no lock, and nothing left behind by a crash.
+//! File systems without `O_TMPFILE` take the named route.
+//!
 //! Files are not `fsync`ed unless [`FileBackend::with_sync`] asks for it (like `cp` and rclone).
 //!
 //! The parent directories a write needs are created when the writer is opened and stay, even
