@@ -13,7 +13,6 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "ask_password",
     "blake3sum_command",
     "chunk_size",
-    "ciphers",
     "concurrency",
     "copy_is_hardlink",
     "crc32sum_command",
@@ -26,7 +25,6 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "http_proxy",
     "idle_timeout",
     "key_exchange",
-    "macs",
     "md5sum_command",
     "multithread_upload",
     "path_override",
@@ -44,7 +42,6 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "ssh",
     "subsystem",
     "use_fstat",
-    "use_insecure_cipher",
     "xxh128sum_command",
     "xxh3sum_command",
 ];
@@ -75,6 +72,9 @@ impl SftpBuilder {
     /// | `retries` | | [`retries`](Self::retries) |
     /// | `disable_hashcheck` | `hashes` (negated) | [`shell_hashes`](Self::shell_hashes) |
     /// | `posix_rename` | | [`posix_rename`](Self::posix_rename) |
+    /// | `ciphers` | | a list, space- or comma-separated: [`ciphers`](Self::ciphers) |
+    /// | `macs` | | a list, likewise: [`macs`](Self::macs) |
+    /// | `use_insecure_cipher` | | [`use_insecure_cipher`](Self::use_insecure_cipher) |
     ///
     /// rclone.conf's `pass` and `key_file_pass` hold *obscured* passwords: they are refused
     /// here (the CLI reveals them, as rclone does, and gives `password` and `passphrase`);
@@ -174,6 +174,9 @@ impl SftpBuilder {
                 }
             },
             "posix_rename" => self.posix_rename(v.flag()?),
+            "ciphers" => self.ciphers([value]),
+            "macs" => self.macs([value]),
+            "use_insecure_cipher" => self.use_insecure_cipher(v.flag()?),
             ignored if RCLONE_IGNORED.contains(&ignored) => {
                 self.ignored.push(ignored.to_owned());
                 self
