@@ -1,12 +1,15 @@
-//! `omnistorage config list | show NAME | create NAME TYPE key=value... | delete NAME | path`.
+//! `omnistorage config` (the wizard, on a terminal) and `config list | show NAME | create
+//! NAME TYPE key=value... | delete NAME | path`.
 
 use omnistorage::{Error, ErrorKind};
 
-use crate::args::{Args, Usage};
+use super::Call;
+use crate::args::Usage;
 use crate::config::{Config, Source};
 use crate::{Outcome, exit, remote};
 
-pub fn run(args: &Args) -> Result<Outcome, Usage> {
+pub fn run(call: &Call<'_>) -> Result<Outcome, Usage> {
+    let args = call.args;
     let sub = args.rest.first().map(String::as_str).unwrap_or("");
     let rest = args.rest.get(1..).unwrap_or(&[]);
     let done = |r: Result<(), Error>| match r {
@@ -14,6 +17,17 @@ pub fn run(args: &Args) -> Result<Outcome, Usage> {
         Err(e) => Outcome::Failed(e, false),
     };
     Ok(match (sub, rest) {
+        ("", []) => {
+            if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                return Err(Usage(
+                    "config without arguments is the interactive wizard, which needs a \
+                     terminal (standard input is not one); script it with config \
+                     create|delete|list|show|path"
+                        .into(),
+                ));
+            }
+            done(editable().and_then(|c| wizard(c, call.cancel)))
+        }
         ("path", []) => done(remote::config().map(|c| match c.path() {
             Source::Ours(p) | Source::Rclone(p) => println!("{}", p.display()),
             Source::None => println!("(no config file: no home directory)"),
@@ -52,11 +66,26 @@ pub fn run(args: &Args) -> Result<Outcome, Usage> {
         })),
         _ => {
             return Err(Usage(
-                "config: list | show NAME | create NAME TYPE key=value... | delete NAME | path"
+                "config: (nothing: the wizard) | list | show NAME | create NAME TYPE key=value... \
+                 | delete NAME | path"
                     .into(),
             ));
         }
     })
+}
+
+/// The interactive wizard (Linux: it needs termios to read secrets without echo).
+#[cfg(target_os = "linux")]
+fn wizard(config: Config, cancel: &omnistorage::Cancel) -> Result<(), Error> {
+    crate::config::wizard::run(config, cancel)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wizard(_: Config, _: &omnistorage::Cancel) -> Result<(), Error> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "the config wizard runs on Linux only; use config create NAME TYPE key=value...",
+    ))
 }
 
 /// A config to change: loaded afresh (the shared one is read-only).

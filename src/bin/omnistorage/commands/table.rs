@@ -403,11 +403,11 @@ pub const COMMANDS: &[Command] = &[
                   as NAME:path.",
         ..cmd(
             "config",
-            "list|show NAME|create NAME TYPE k=v...|delete NAME|path",
+            "[list|show NAME|create NAME TYPE k=v...|delete NAME|path]",
             ANY,
-            "named remotes",
+            "named remotes (no arguments: the interactive wizard)",
             &[],
-            |c| configcmd::run(c.args),
+            configcmd::run,
         )
     },
     cmd("version", "", ANY, "print the version", &[], |_| {
