@@ -8,6 +8,22 @@ use crate::args::Usage;
 use crate::config::{Config, Source};
 use crate::{Outcome, exit, remote};
 
+/// What `help config` says beyond the usage line.
+pub const DETAILS: &str = "\
+Named remotes live in ~/.config/omnistorage/config.toml (or --config FILE,
+$OMNISTORAGE_CONFIG), else rclone's rclone.conf is read unchanged; use them as NAME:path.
+
+With no arguments, on a terminal: the interactive wizard, as rclone's. It lists the remotes
+and offers e) edit, n) new, d) delete, r) rename, c) copy, q) quit. A new remote is a name, a
+type and that type's options (its builder's list), each with its help and
+default (the advanced ones only after \"Edit advanced config?\"); each answer is checked as
+it is typed. Secrets (secret_access_key, password, passphrase, ...) are not echoed and are
+typed twice. Editing keeps a value on Enter. Each change is saved at once. Ctrl-C or Ctrl-D
+stops the wizard (what it saved stays). Without a terminal it exits 1: script it with
+
+  config create NAME TYPE key=value...   e.g. config create box sftp host=h user=me
+  config delete NAME | list | show NAME (secrets as ***) | path";
+
 pub fn run(call: &Call<'_>) -> Result<Outcome, Usage> {
     let args = call.args;
     let sub = args.rest.first().map(String::as_str).unwrap_or("");

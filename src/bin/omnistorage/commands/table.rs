@@ -398,9 +398,7 @@ pub const COMMANDS: &[Command] = &[
         |_| on_tree(objects::about()),
     ),
     Command {
-        details: "Named remotes live in ~/.config/omnistorage/config.toml (or --config FILE, \
-                  $OMNISTORAGE_CONFIG), else rclone's rclone.conf is read unchanged; use them \
-                  as NAME:path.",
+        details: configcmd::DETAILS,
         ..cmd(
             "config",
             "[list|show NAME|create NAME TYPE k=v...|delete NAME|path]",

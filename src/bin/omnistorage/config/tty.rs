@@ -80,7 +80,13 @@ impl Terminal {
                 return String::from_utf8(line)
                     .map_err(|_| Error::new(ErrorKind::InvalidInput, "the line is not UTF-8"));
             }
-            self.cancel.check()?;
+            if self.cancel.is_cancelled() {
+                println!();
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    "interrupted: the config wizard stopped (what it saved stays)",
+                ));
+            }
             let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
             let tenth = Timespec {
                 tv_sec: 0,
