@@ -182,12 +182,7 @@ impl Config {
     /// Replaces the options of the remote `name` (its type kept), checked and stored as
     /// [`create`](Config::create) does; its place in the file is kept.
     pub fn update(&mut self, name: &str, pairs: &[(String, String)]) -> Result<(), Error> {
-        let unknown = self.unknown(name);
-        let slot = self
-            .remotes
-            .iter_mut()
-            .find(|(n, _)| n == name)
-            .ok_or(unknown)?;
+        let slot = self.stored_mut(name)?;
         let kind = slot
             .1
             .iter()
@@ -201,14 +196,17 @@ impl Config {
     /// `config rename OLD NEW`: the remote keeps its place in the file.
     pub fn rename(&mut self, old: &str, new: &str) -> Result<(), Error> {
         self.check_new_name(new)?;
-        let unknown = self.unknown(old);
-        let slot = self
-            .remotes
-            .iter_mut()
-            .find(|(n, _)| n == old)
-            .ok_or(unknown)?;
-        new.clone_into(&mut slot.0);
+        new.clone_into(&mut self.stored_mut(old)?.0);
         Ok(())
+    }
+
+    /// The file's remote `name`, to change.
+    fn stored_mut(&mut self, name: &str) -> Result<&mut store::Remote, Error> {
+        let unknown = self.unknown(name);
+        self.remotes
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .ok_or(unknown)
     }
 
     /// `config copy FROM TO`: a new remote `TO` with the options of `FROM`, at the end.

@@ -50,18 +50,19 @@ pub fn run(mut config: Config, cancel: &Cancel) -> Result<(), Error> {
                 config.delete(&name)?;
                 config.save()?;
             }
-            'r' => {
+            'r' | 'c' => {
                 let name = pick_remote(&mut t, &config)?;
-                println!("Enter new name for {name:?} remote.");
+                if choice == 'r' {
+                    println!("Enter new name for {name:?} remote.");
+                } else {
+                    println!("Enter name for copy of {name:?} remote.");
+                }
                 let new = new_name(&mut t, &config)?;
-                config.rename(&name, &new)?;
-                config.save()?;
-            }
-            'c' => {
-                let name = pick_remote(&mut t, &config)?;
-                println!("Enter name for copy of {name:?} remote.");
-                let new = new_name(&mut t, &config)?;
-                config.copy(&name, &new)?;
+                if choice == 'r' {
+                    config.rename(&name, &new)?;
+                } else {
+                    config.copy(&name, &new)?;
+                }
                 config.save()?;
             }
             _ => return Ok(()),
