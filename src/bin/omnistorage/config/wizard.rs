@@ -49,14 +49,16 @@ pub fn run(mut config: Config, cancel: &Cancel) -> Result<(), Error> {
                 let name = pick_remote(&mut t, &config)?;
                 config.delete(&name)?;
                 config.save()?;
+                println!(); // rclone's blank line
             }
             'r' | 'c' => {
                 let name = pick_remote(&mut t, &config)?;
                 if choice == 'r' {
-                    println!("Enter new name for {name:?} remote.");
+                    println!("\nEnter new name for {name:?} remote.");
                 } else {
-                    println!("Enter name for copy of {name:?} remote.");
+                    println!("\nEnter name for copy of {name:?} remote.");
                 }
+                println!("Enter name for new remote.");
                 let new = new_name(&mut t, &config)?;
                 if choice == 'r' {
                     config.rename(&name, &new)?;
@@ -131,6 +133,7 @@ fn new_name(t: &mut Terminal, config: &Config) -> Result<String, Error> {
 /// Asks for one of the file's remotes, by number or by name.
 fn pick_remote(t: &mut Terminal, config: &Config) -> Result<String, Error> {
     let names = config.stored_names();
+    println!("\nSelect remote.");
     println!("Choose a number from below, or type in an existing value.");
     for (i, name) in names.iter().enumerate() {
         println!("{:>2} > {name}", i + 1);
@@ -178,11 +181,25 @@ fn pick_type(t: &mut Terminal) -> Result<&'static remote::RemoteType, Error> {
 
 /// `n) New remote`: a name, a type, its options; then keep, edit again, or drop it.
 fn new_remote(t: &mut Terminal, config: &mut Config) -> Result<(), Error> {
-    println!("Enter name for new remote.");
+    println!("\nEnter name for new remote.");
     let name = new_name(t, config)?;
     let kind = pick_type(t)?;
-    let mut values = ask_options(t, kind, &[])?;
+    let values = ask_options(t, kind, &[])?;
+    keep(t, config, &name, kind, values, false)
+}
+
+/// "Keep this remote?": y saves it (made anew, or its options replaced when `existing`),
+/// e asks for its options again, d drops it (deletes it when `existing`).
+fn keep(
+    t: &mut Terminal,
+    config: &mut Config,
+    name: &str,
+    kind: &remote::RemoteType,
+    mut values: Vec<(String, String)>,
+    existing: bool,
+) -> Result<(), Error> {
     loop {
+        println!("\nConfiguration complete.\nOptions:");
         summary(kind.name, &values);
         println!("Keep this {name:?} remote?");
         let choice = choose(
@@ -194,14 +211,17 @@ fn new_remote(t: &mut Terminal, config: &mut Config) -> Result<(), Error> {
             ],
             Some('y'),
         )?;
-        match choice {
-            'y' => {
-                config.create(&name, kind.name, &values)?;
-                return config.save();
+        match (choice, existing) {
+            ('y', false) => config.create(name, kind.name, &values)?,
+            ('y', true) => config.update(name, &values)?,
+            ('e', _) => {
+                values = ask_options(t, kind, &values)?;
+                continue;
             }
-            'e' => values = ask_options(t, kind, &values)?,
-            _ => return Ok(()),
+            (_, true) => config.delete(name)?,
+            (_, false) => return Ok(()),
         }
+        return config.save();
     }
 }
 
@@ -229,15 +249,15 @@ fn edit_remote(t: &mut Terminal, config: &mut Config, name: &str) -> Result<(), 
             None => current.push((k.clone(), v.clone())),
         }
     }
+    println!("\nEditing existing {name:?} remote with options:");
+    summary(kind.name, &current);
     let values = ask_options(t, kind, &current)?;
-    summary(kind.name, &values);
-    config.update(name, &values)?;
-    config.save()
+    keep(t, config, name, kind, values, true)
 }
 
-/// Prints a remote's options, secrets as `***`.
+/// Prints a remote's options as `- key: value` lines, secrets as `***`.
 fn summary(kind: &str, values: &[(String, String)]) {
-    println!("\nConfiguration complete.\nOptions:\n- type: {kind}");
+    println!("- type: {kind}");
     for (k, v) in values {
         let v = if remote::is_secret(k) { "***" } else { v };
         println!("- {k}: {v}");
