@@ -130,6 +130,16 @@ fn new_name(t: &mut Terminal, config: &Config) -> Result<String, Error> {
     }
 }
 
+/// The item of a numbered list that `answer` names: by its number (from 1) or its name.
+fn listed<'a, T>(items: &'a [T], answer: &str, name: impl Fn(&T) -> &str) -> Option<&'a T> {
+    let by_number = answer
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| items.get(i));
+    by_number.or_else(|| items.iter().find(|item| name(item) == answer))
+}
+
 /// Asks for one of the file's remotes, by number or by name.
 fn pick_remote(t: &mut Terminal, config: &Config) -> Result<String, Error> {
     let names = config.stored_names();
@@ -141,12 +151,7 @@ fn pick_remote(t: &mut Terminal, config: &Config) -> Result<String, Error> {
     loop {
         let answer = t.line("remote> ")?;
         let answer = answer.trim();
-        let by_number = answer
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| i.checked_sub(1))
-            .and_then(|i| names.get(i));
-        if let Some(name) = by_number.or_else(|| names.iter().find(|n| **n == answer)) {
+        if let Some(name) = listed(&names, answer, |n| n) {
             return Ok((*name).to_owned());
         }
         println!("No remote {answer:?}: type its number or its name.");
@@ -164,12 +169,7 @@ fn pick_type(t: &mut Terminal) -> Result<&'static remote::RemoteType, Error> {
     loop {
         let answer = t.line("Storage> ")?;
         let answer = answer.trim();
-        let by_number = answer
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| i.checked_sub(1))
-            .and_then(|i| remote::TYPES.get(i));
-        if let Some(kind) = by_number.or_else(|| remote::remote_type(answer)) {
+        if let Some(kind) = listed(remote::TYPES, answer, |k| k.name) {
             return Ok(kind);
         }
         println!(
