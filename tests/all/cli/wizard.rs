@@ -113,6 +113,14 @@ impl Session {
             .unwrap();
     }
 
+    /// Whether the terminal echoes what is typed (its settings, as the binary left them).
+    fn echoes(&self) -> bool {
+        let settings = rustix::termios::tcgetattr(&self.keyboard).expect("tcgetattr");
+        settings
+            .local_modes
+            .contains(rustix::termios::LocalModes::ECHO)
+    }
+
     /// Waits for the binary to end: its exit code and the whole transcript.
     fn finish(mut self) -> (i32, String) {
         let status = self.child.wait().unwrap();
@@ -232,6 +240,31 @@ fn memory_remotes_are_made_renamed_copied_deleted_and_edited_as_with_rclone() {
     let conf = rclone_conf.to_string_lossy().into_owned();
     let o = run(&["--config", &conf, "lsf", "mem2:"], None, home.path());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn end_of_input_at_a_secret_stops_with_echo_back_on_and_nothing_saved() {
+    let home = TempDir::new().unwrap();
+    let mut s = Session::start(&["config"], home.path());
+    s.answer("n/q> ", "n");
+    s.answer("name> ", "box");
+    s.answer("Storage> ", "sftp");
+    s.answer("host> ", "example.com");
+    s.answer("user> ", "");
+    s.answer("port> ", "");
+    s.expect("password> ");
+    assert!(!s.echoes(), "echo is off while a secret is typed");
+    s.keyboard.write_all(b"\x04").unwrap(); // Ctrl-D on an empty line: end of input
+    let status = s.child.wait().unwrap();
+    assert!(s.echoes(), "the terminal's echo was not put back");
+    let (_, transcript) = s.finish();
+    assert_eq!(status.code(), Some(130), "{transcript}");
+    assert!(transcript.contains("end of input"), "{transcript}");
+    assert!(
+        config_file(home.path()).is_empty(),
+        "{}",
+        config_file(home.path())
+    );
 }
 
 #[test]
