@@ -9,6 +9,8 @@ mod remote;
 #[cfg(unix)]
 mod signals;
 mod table;
+#[cfg(target_os = "linux")]
+mod wizard;
 
 use std::path::Path as FsPath;
 use std::process::{Command, Output, Stdio};

@@ -398,16 +398,14 @@ pub const COMMANDS: &[Command] = &[
         |_| on_tree(objects::about()),
     ),
     Command {
-        details: "Named remotes live in ~/.config/omnistorage/config.toml (or --config FILE, \
-                  $OMNISTORAGE_CONFIG), else rclone's rclone.conf is read unchanged; use them \
-                  as NAME:path.",
+        details: configcmd::DETAILS,
         ..cmd(
             "config",
-            "list|show NAME|create NAME TYPE k=v...|delete NAME|path",
+            "[list|show NAME|create NAME TYPE k=v...|delete NAME|path]",
             ANY,
-            "named remotes",
+            "named remotes (no arguments: the interactive wizard)",
             &[],
-            |c| configcmd::run(c.args),
+            configcmd::run,
         )
     },
     cmd("version", "", ANY, "print the version", &[], |_| {
