@@ -169,6 +169,24 @@ impl SftpBuilder {
         )
         .default_value("true")
         .advanced(),
+        OptionInfo::new(
+            "ciphers",
+            "The ciphers to offer, most preferred first, separated by spaces or commas.",
+        )
+        .default_value("AES-CTR, then ChaCha20-Poly1305, then AES-GCM (DEFAULT_CIPHERS)")
+        .advanced(),
+        OptionInfo::new(
+            "macs",
+            "The MACs to offer, most preferred first, separated by spaces or commas.",
+        )
+        .default_value("SHA-2, encrypt-then-MAC first (DEFAULT_MACS)")
+        .advanced(),
+        OptionInfo::new(
+            "use_insecure_cipher",
+            "Also offer the CBC and 3DES ciphers, for old servers: true or false.",
+        )
+        .default_value("false")
+        .advanced(),
     ];
 
     /// Sets one option by its name: rclone's name where rclone has the option, else this
