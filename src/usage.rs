@@ -1,0 +1,30 @@
+//! [`Usage`]: how much space a store has, what [`Backend::usage`](crate::Backend::usage)
+//! answers.
+
+/// The space of a store, as far as the backend knows: each field is `None` where it does not
+/// (a store without a quota has no total). Bytes throughout.
+///
+/// Backends from other crates start from [`Usage::default`] (nothing known) and set fields:
+///
+/// ```
+/// use omnistorage::Usage;
+///
+/// let mut u = Usage::default();
+/// u.total = Some(100);
+/// u.used = Some(60);
+/// u.free = Some(30); // what this user may still write: can be less than total - used
+/// assert_eq!(u.objects, None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Usage {
+    /// The size of the store (a file system's size, a quota).
+    pub total: Option<u64>,
+    /// What is used, by everyone.
+    pub used: Option<u64>,
+    /// What this user may still write (a file system's blocks available to unprivileged
+    /// users, which excludes the ones kept for the superuser).
+    pub free: Option<u64>,
+    /// How many objects the store holds, where it counts them.
+    pub objects: Option<u64>,
+}
