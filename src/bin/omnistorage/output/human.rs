@@ -24,6 +24,24 @@ pub fn size(bytes: u64) -> String {
     format!("{:.3} {name}", bytes as f64 / scale as f64)
 }
 
+/// A count as rclone's `CountSuffix` prints it (`size`'s "Total objects"): below 1000 the
+/// number itself; above, the largest decimal unit it reaches (`k`, `M`, `G`, `T`, `P`, `E`),
+/// with three decimals unless the value is a whole number (`1k`, `1.500k`).
+pub fn count(n: u64) -> String {
+    const UNITS: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
+    let mut unit = 0;
+    let mut scale = 1u64;
+    while unit + 1 < UNITS.len() && n / scale >= 1000 {
+        unit += 1;
+        scale *= 1000;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("");
+    if n.is_multiple_of(scale) {
+        return format!("{}{name}", n / scale);
+    }
+    format!("{:.3}{name}", n as f64 / scale as f64)
+}
+
 /// A rate in bytes per second, as rclone prints it: the whole bytes of [`size`] with `/s`.
 /// Not a number and negative rates print as `0 B/s`.
 pub fn rate(bytes_per_second: f64) -> String {
@@ -121,6 +139,23 @@ mod tests {
         ];
         for &(bytes, want) in table {
             assert_eq!(size(bytes), want, "{bytes}");
+        }
+    }
+
+    /// rclone's `CountSuffix` spelling (`rclone size` on 1500 files: `1.500k (1500)`).
+    #[test]
+    fn counts_match_rclone() {
+        let table: &[(u64, &str)] = &[
+            (0, "0"),
+            (14, "14"),
+            (999, "999"),
+            (1000, "1k"),
+            (1500, "1.500k"),
+            (2_000_000, "2M"),
+            (1_234_567, "1.235M"),
+        ];
+        for &(n, want) in table {
+            assert_eq!(count(n), want, "{n}");
         }
     }
 
