@@ -88,7 +88,7 @@ pub fn walk(spec: &str, depth: Depth, args: &Args, cancel: &Cancel) -> Result<Wa
         )?;
     } else {
         recursive(b, &target.path, depth, &filter, cancel, &mut entries)?;
-        if entries.is_empty() && !target.path.is_root() {
+        if entries.is_empty() {
             // A store without directories: the path may name an object.
             if let Ok(w) = one(spec, filter.as_ref()) {
                 return Ok(w);
