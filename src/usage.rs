@@ -28,3 +28,19 @@ pub struct Usage {
     /// How many objects the store holds, where it counts them.
     pub objects: Option<u64>,
 }
+
+impl Usage {
+    /// A file system's space from its `statvfs` counts (`blocks`, `bfree`, `bavail`, in
+    /// units of `unit` bytes), as rclone's local and SFTP backends count it: total is its
+    /// size, used what is not free (the superuser's reserve included), free what an
+    /// unprivileged user may still write.
+    #[cfg(any(all(feature = "openat2", target_os = "linux"), feature = "sftp"))]
+    pub(crate) fn of_file_system(unit: u64, blocks: u64, bfree: u64, bavail: u64) -> Usage {
+        Usage {
+            total: Some(blocks.saturating_mul(unit)),
+            used: Some(blocks.saturating_sub(bfree).saturating_mul(unit)),
+            free: Some(bavail.saturating_mul(unit)),
+            objects: None,
+        }
+    }
+}

@@ -8,11 +8,9 @@ use crate::usage::Usage;
 use super::FileBackend;
 
 impl FileBackend {
-    /// The space of the file system the root is on, as rclone's local backend counts it:
-    /// total is its size, used what is not free (the superuser's reserve included), free
-    /// what an unprivileged user may still write. A root that does not exist yet is on its
-    /// nearest ancestor's file system. A root that does not exist yet is on its
-    /// nearest ancestor's file system.
+    /// The space of the file system the root is on, as rclone's local backend counts it
+    /// ([`Usage::of_file_system`]). A root that does not exist yet is on its nearest
+    /// ancestor's file system.
     pub(super) fn space(&self) -> Result<Usage> {
         const OP: &str = "usage";
         self.check_open(OP)?;
@@ -36,12 +34,9 @@ fn statvfs(b: &FileBackend) -> Result<Usage> {
             }
         }
     };
-    let unit = s.f_frsize;
-    let mut u = Usage::default();
-    u.total = Some(s.f_blocks.saturating_mul(unit));
-    u.used = Some(s.f_blocks.saturating_sub(s.f_bfree).saturating_mul(unit));
-    u.free = Some(s.f_bavail.saturating_mul(unit));
-    Ok(u)
+    Ok(Usage::of_file_system(
+        s.f_frsize, s.f_blocks, s.f_bfree, s.f_bavail,
+    ))
 }
 
 #[cfg(not(all(feature = "openat2", target_os = "linux")))]

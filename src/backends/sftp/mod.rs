@@ -404,6 +404,13 @@ pub mod fuzzing {
         (extension_names(body).ok(), status, handle_of(body).ok())
     }
 
+    /// A `statvfs@openssh.com` reply's body: the fragment size (the block size where it is
+    /// 0), blocks, free blocks and blocks available; `None` where the body is malformed.
+    pub fn ext_statvfs(body: &[u8]) -> Option<[u64; 4]> {
+        let s = super::ext::statvfs_of(body).ok()?;
+        Some([s.frsize, s.blocks, s.bfree, s.bavail])
+    }
+
     /// Parses a known_hosts file; the number of malformed lines skipped.
     pub fn known_hosts_skipped(text: &str) -> usize {
         super::known_hosts::KnownHosts::parse(text).skipped()

@@ -455,11 +455,7 @@ impl Backend for SftpBackend {
                     (r, _) => break r.map_err(|e| from_ssh(e.into_ssh()))?,
                 }
             };
-            let mut u = Usage::default();
-            u.total = Some(s.blocks.saturating_mul(s.frsize));
-            u.used = Some(s.blocks.saturating_sub(s.bfree).saturating_mul(s.frsize));
-            u.free = Some(s.bavail.saturating_mul(s.frsize));
-            Ok(u)
+            Ok(Usage::of_file_system(s.frsize, s.blocks, s.bfree, s.bavail))
         })
     }
 }

@@ -314,17 +314,8 @@ fn about_and_listings_over_sftp() {
     let root = crate::sftp::root(&env, "cli-about");
     std::fs::create_dir_all(root.join("empty/inner")).unwrap();
     std::fs::write(root.join("f.txt"), b"hello").unwrap();
-    let url = |path: &str| {
-        format!(
-            "sftp://{}@{}:{}{}{path}?key={}&known_hosts={}&ssh_config=false&agent=false",
-            env.user,
-            env.host,
-            env.port,
-            root.to_string_lossy(),
-            env.key.to_string_lossy(),
-            env.known_hosts.to_string_lossy()
-        )
-    };
+    let base = root.to_string_lossy().into_owned();
+    let url = |path: &str| super::remote::sftp_url(&env, &format!("{base}{path}"));
     let o = run(&["about", "--json", &url("")], None, home.path());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
@@ -353,12 +344,7 @@ fn a_file_on_s3_lists_that_object() {
     };
     let home = TempDir::new().unwrap();
     let prefix = crate::s3::unique_prefix("cli-list");
-    let url = |path: &str| {
-        format!(
-            "s3://{}/{prefix}{path}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
-            env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
-        )
-    };
+    let url = |path: &str| super::remote::s3_url(&env, &format!("{prefix}{path}"));
     let o = run(&["rcat", &url("/d/f.txt")], Some(b"hello"), home.path());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let o = run(&["lsf", &url("/d/f.txt")], None, home.path());
