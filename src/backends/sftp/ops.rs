@@ -455,7 +455,8 @@ impl Backend for SftpBackend {
                     (r, _) => break r.map_err(|e| from_ssh(e.into_ssh()))?,
                 }
             };
-            Ok(Usage::of_file_system(s.frsize, s.blocks, s.bfree, s.bavail))
+            // Free as rclone's SFTP backend counts it: every free block.
+            Ok(Usage::of_file_system(s.frsize, s.blocks, s.bfree, s.bfree))
         })
     }
 }

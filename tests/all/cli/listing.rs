@@ -323,6 +323,38 @@ fn about_and_listings_over_sftp() {
         text.starts_with("{\n\t\"total\": ") && text.contains("\t\"free\": "),
         "{text}"
     );
+    // The numbers as rclone's SFTP backend gives them: free is every free block.
+    let o = run(&["about", "--full", &url("")], None, home.path());
+    let ours = stdout(&o);
+    let n = |text: &str, line: usize| -> u64 {
+        let l = text.lines().nth(line).unwrap_or_default();
+        l.split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(n(&ours, 1) + n(&ours, 2), n(&ours, 0), "{ours}");
+    if rclone().is_some() {
+        let r = Command::new("rclone")
+            .args(["--config", "/dev/null", "about", "--full"])
+            .arg(format!("ss:{base}"))
+            .env("RCLONE_CONFIG_SS_TYPE", "sftp")
+            .env("RCLONE_CONFIG_SS_HOST", &env.host)
+            .env("RCLONE_CONFIG_SS_PORT", env.port.to_string())
+            .env("RCLONE_CONFIG_SS_USER", &env.user)
+            .env("RCLONE_CONFIG_SS_KEY_FILE", &env.key)
+            .env("RCLONE_CONFIG_SS_KNOWN_HOSTS_FILE", &env.known_hosts)
+            .output()
+            .expect("rclone runs");
+        let theirs = String::from_utf8_lossy(&r.stdout).into_owned();
+        assert_eq!(n(&ours, 0), n(&theirs, 0), "total: {ours} / {theirs}");
+        let names = |t: &str| -> Vec<String> {
+            t.lines()
+                .map(|l| l.split(':').next().unwrap_or("").to_owned())
+                .collect()
+        };
+        assert_eq!(names(&ours), names(&theirs));
+    }
     let o = run(&["lsf", "-R", &url("")], None, home.path());
     assert_eq!(
         stdout(&o),
