@@ -103,7 +103,16 @@ fn hash_kind(flag: &str, name: &str) -> Result<HashKind, Error> {
 fn list(command: &str, args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     let recursive = matches!(command, "ls" | "lsl" | "size" | "tree") || args.on("recursive");
     let depth = walk::depth(args, recursive)?;
-    let w = walk::walk(&args.rest[0], depth, args, cancel)?;
+    let mut w = walk::walk(&args.rest[0], depth, args, cancel)?;
+    let times = match command {
+        "lsl" => true,
+        "lsf" => args.value("format").is_some_and(|f| f.contains('t')),
+        "lsjson" => !args.on("no-modtime"),
+        _ => false,
+    };
+    if times {
+        w = w.with_times(cancel)?;
+    }
     let now = SystemTime::now();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
@@ -131,9 +140,15 @@ fn list(command: &str, args: &Args, cancel: &Cancel) -> Result<u8, Error> {
         }
         "tree" => crate::output::tree::write(&mut out, &w.entries)?,
         "lsd" => {
+            // rclone's size column: -1 where directories are real, 0 for prefixes.
+            let size = if w.backend.capabilities().directories {
+                -1
+            } else {
+                0
+            };
             for e in w.entries.iter().filter(|e| e.is_dir) {
                 let (t, _) = parts(shown(e, now));
-                writeln!(out, "{:>12} {t} {:>9} {}", -1, -1, e.path)?;
+                writeln!(out, "{size:>12} {t} {:>9} {}", -1, e.path)?;
             }
         }
         "lsf" => lsf(&mut out, &w, args, now, cancel)?,

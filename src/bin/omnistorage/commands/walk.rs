@@ -8,7 +8,9 @@
 //! before it. Either way entries come in full-path order, a directory before what is in it.
 
 use omnistorage::sync::filter::Filter;
-use omnistorage::{Backend, BackendExt, Cancel, Entry, Error, ErrorKind, ListOptions, Path};
+use omnistorage::{
+    Backend, BackendExt, Cancel, Entry, Error, ErrorKind, Fields, ListOptions, Path,
+};
 
 use crate::args::Args;
 use crate::{flags, remote};
@@ -55,6 +57,26 @@ impl Walked {
     /// Where `entry` is on the backend.
     pub fn full(&self, entry: &Entry) -> Path {
         self.base.join(&entry.path)
+    }
+
+    /// Fills in the modification time of each object whose listing left it out (S3 lists
+    /// none): one `stat` each, as rclone reads each object's time for `lsl`. An object that
+    /// cannot be asked keeps no time.
+    pub fn with_times(mut self, cancel: &Cancel) -> Result<Walked, Error> {
+        if !self.backend.capabilities().stat {
+            return Ok(self);
+        }
+        for i in 0..self.entries.len() {
+            let e = &self.entries[i];
+            if e.is_dir || e.filled.contains(Fields::MODIFIED) {
+                continue;
+            }
+            cancel.check()?;
+            if let Ok(full) = self.backend.stat(&self.full(e)) {
+                self.entries[i].modified = full.modified;
+            }
+        }
+        Ok(self)
     }
 }
 
