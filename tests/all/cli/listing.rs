@@ -412,18 +412,10 @@ fn listings_on_s3_match_rclone() {
     let prefix = crate::s3::unique_prefix("cli-list-parity");
     let remote = format!("g:{}/{prefix}", env.bucket);
     let rclone_s3 = |args: &[&str]| {
-        Command::new("rclone")
+        crate::s3::rclone::rclone_on(&env, "g")
             .args(["--config", "/dev/null", "--log-level", "ERROR"])
             .args(args)
             .env("TZ", "UTC")
-            .env_remove("AWS_CA_BUNDLE")
-            .env("RCLONE_CONFIG_G_TYPE", "s3")
-            .env("RCLONE_CONFIG_G_PROVIDER", "Other")
-            .env("RCLONE_CONFIG_G_ENDPOINT", &env.endpoint)
-            .env("RCLONE_CONFIG_G_REGION", &env.region)
-            .env("RCLONE_CONFIG_G_ACCESS_KEY_ID", &env.access_key)
-            .env("RCLONE_CONFIG_G_SECRET_ACCESS_KEY", &env.secret_key)
-            .env("RCLONE_CONFIG_G_FORCE_PATH_STYLE", "true")
             .output()
             .expect("rclone runs")
     };
