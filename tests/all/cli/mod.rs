@@ -3,6 +3,7 @@
 
 mod basics;
 mod config;
+mod listing;
 mod parity;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;

@@ -49,6 +49,28 @@ fn round_trip(url: &str) {
     assert_eq!(code(&purge), 0, "{}", stderr(&purge));
 }
 
+/// The URL of `path` (a bucket's key prefix) on the S3 server of `env`.
+#[cfg(feature = "s3")]
+pub(super) fn s3_url(env: &crate::support::S3Env, path: &str) -> String {
+    format!(
+        "s3://{}/{path}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
+        env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
+    )
+}
+
+/// The URL of `path` (absolute) on the sshd of `env`, with its key and known hosts.
+#[cfg(feature = "sftp")]
+pub(super) fn sftp_url(env: &crate::support::SftpEnv, path: &str) -> String {
+    format!(
+        "sftp://{}@{}:{}{path}?key={}&known_hosts={}&ssh_config=false&agent=false",
+        env.user,
+        env.host,
+        env.port,
+        env.key.to_string_lossy(),
+        env.known_hosts.to_string_lossy()
+    )
+}
+
 #[cfg(feature = "s3")]
 #[test]
 fn s3_by_url_on_every_server() {
@@ -57,11 +79,7 @@ fn s3_by_url_on_every_server() {
             continue;
         };
         let prefix = crate::s3::unique_prefix("cli");
-        let url = format!(
-            "s3://{}/{prefix}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
-            env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
-        );
-        round_trip(&url);
+        round_trip(&s3_url(&env, &prefix));
         crate::s3::cleanup(&env, &prefix);
     }
 }
@@ -89,14 +107,5 @@ fn sftp_by_url() {
         return;
     };
     let root = crate::sftp::root(&env, "cli");
-    let url = format!(
-        "sftp://{}@{}:{}{}?key={}&known_hosts={}&ssh_config=false&agent=false",
-        env.user,
-        env.host,
-        env.port,
-        root.to_string_lossy(),
-        env.key.to_string_lossy(),
-        env.known_hosts.to_string_lossy()
-    );
-    round_trip(&url);
+    round_trip(&sftp_url(&env, &root.to_string_lossy()));
 }
