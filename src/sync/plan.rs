@@ -127,6 +127,13 @@ pub enum Action {
         /// Why.
         reason: SkipReason,
     },
+    /// Nothing to do: the destination holds the object as the comparison asks (rclone's
+    /// "Unchanged skipping"). Reported to [`Options::on_action`](super::Options::on_action)
+    /// only; [`diff`](super::diff) leaves it out.
+    Unchanged {
+        /// The object.
+        path: Path,
+    },
 }
 
 impl Action {
@@ -137,7 +144,8 @@ impl Action {
             | Action::SetModified { path }
             | Action::Delete { path, .. }
             | Action::DeleteSource { path }
-            | Action::Skip { path, .. } => path,
+            | Action::Skip { path, .. }
+            | Action::Unchanged { path } => path,
         }
     }
 }

@@ -3,9 +3,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use omnistorage::sync::progress::{Stats, Ticker};
 use omnistorage::sync::{self, BisyncOptions, CheckReport, Conflict, DedupeMode, Options, Report};
-use omnistorage::{Cancel, CopyOptions, Error, ErrorKind, Path, Throttle};
+use omnistorage::{Cancel, Error, ErrorKind, Path};
 
 use crate::args::{Args, Usage};
 use crate::output::{Level, Output};
@@ -25,8 +24,31 @@ macro_rules! tri {
 /// The last progress snapshot a run reported (for the summary at its end).
 type Last = Arc<Mutex<Option<Snapshot>>>;
 
+/// How the lines of one run name their object: the path the engine reports, or (copyto,
+/// moveto) the source's name, with the destination's name after a copy when it differs
+/// (rclone's `a.txt: Copied (new) to: b.txt`).
+#[derive(Clone, Default)]
+struct Naming {
+    /// The source's name, for a run of one object.
+    source: Option<String>,
+    /// The destination's name, when it differs from the source's.
+    to: Option<String>,
+}
+
 /// The options, with progress and per-object lines as the flags ask.
 fn options(args: &Args, cancel: &Cancel, out: &Output) -> Result<(Options, Last), Error> {
+    options_named(args, cancel, out, "copy", Naming::default())
+}
+
+/// [`options`] for `command` (a dry run's lines name what it skips: copy or move), naming
+/// objects as `naming` says.
+fn options_named(
+    args: &Args,
+    cancel: &Cancel,
+    out: &Output,
+    command: &str,
+    naming: Naming,
+) -> Result<(Options, Last), Error> {
     let mut o = flags::options(args, cancel)?;
     let last: Last = Arc::new(Mutex::new(None));
     let keep = last.clone();
@@ -45,24 +67,80 @@ fn options(args: &Args, cancel: &Cancel, out: &Output) -> Result<(Options, Last)
             draw(s);
         }
     });
-    if out.enabled(Level::Info) {
+    // A dry run's notices show without -v; the rest from -v (info) or -vv (debug) up.
+    let dry_run = args.on("dry-run");
+    if out.enabled(Level::Info) || (dry_run && out.enabled(Level::Notice)) {
         let log = out.clone();
-        o = o.on_action(move |a| log.info(Some(a.path().as_str()), &describe(a)));
+        let moving = command.starts_with("move");
+        o = o.on_action(move |a| {
+            let object = naming.source.as_deref().unwrap_or(a.path().as_str());
+            for (level, mut msg) in describe(a, dry_run, moving) {
+                if let (Some(to), sync::Action::Copy { .. }) = (&naming.to, a)
+                    && level == Level::Info
+                {
+                    msg.push_str(&format!(" to: {to}"));
+                }
+                log.at(level, Some(object), &msg);
+            }
+        });
     }
     Ok((o, last))
 }
 
-fn describe(a: &sync::Action) -> String {
+/// The log lines of one action, as rclone words them: what was done at INFO (in a dry run,
+/// what was not done, at NOTICE), and why at DEBUG.
+fn describe(a: &sync::Action, dry_run: bool, moving: bool) -> Vec<(Level, String)> {
+    use sync::{Action, Reason, SkipReason};
+    let skipped = |what: &str, size: Option<u64>| {
+        let size = size.map(|n| format!(" (size {n})")).unwrap_or_default();
+        (
+            Level::Notice,
+            format!("Skipped {what} as --dry-run is set{size}"),
+        )
+    };
     match a {
-        sync::Action::Copy { reason, .. } => match reason {
-            sync::Reason::New => "Copied (new)".into(),
-            other => format!("Copied (replaced existing: {other:?})"),
-        },
-        sync::Action::SetModified { .. } => "Updated modification time in destination".into(),
-        sync::Action::Delete { .. } => "Deleted".into(),
-        sync::Action::DeleteSource { .. } => "Moved (source deleted)".into(),
-        sync::Action::Skip { reason, .. } => format!("Skipped ({reason:?})"),
-        other => format!("{other:?}"),
+        Action::Copy { reason, size, .. } => {
+            let why = match reason {
+                Reason::New => "Need to transfer - File not found at Destination",
+                Reason::Size => "Sizes differ",
+                Reason::Time => "Modification times differ",
+                Reason::Hash => "Hashes differ",
+                Reason::Always => "Transferring unconditionally as --ignore-times is in use",
+                _ => "Need to transfer",
+            };
+            let done = if dry_run {
+                skipped(if moving { "move" } else { "copy" }, Some(*size))
+            } else if *reason == Reason::New {
+                (Level::Info, "Copied (new)".into())
+            } else {
+                (Level::Info, "Copied (replaced existing)".into())
+            };
+            vec![(Level::Debug, why.into()), done]
+        }
+        Action::SetModified { .. } if dry_run => {
+            vec![skipped("update modification time", None)]
+        }
+        Action::SetModified { .. } => {
+            vec![(
+                Level::Info,
+                "Updated modification time in destination".into(),
+            )]
+        }
+        Action::Delete { size, .. } if dry_run => vec![skipped("delete", Some(*size))],
+        Action::Delete { .. } => vec![(Level::Info, "Deleted".into())],
+        // A dry run's move said "Skipped move" already.
+        Action::DeleteSource { .. } if dry_run => Vec::new(),
+        Action::DeleteSource { .. } => vec![(Level::Info, "Deleted".into())],
+        Action::Skip { reason, .. } => {
+            let why = match reason {
+                SkipReason::Exists => "Destination exists, skipping",
+                SkipReason::Newer => "Destination is newer than source, skipping",
+                _ => "Skipping",
+            };
+            vec![(Level::Debug, why.into())]
+        }
+        Action::Unchanged { .. } => vec![(Level::Debug, "Unchanged skipping".into())],
+        other => vec![(Level::Debug, format!("{other:?}"))],
     }
 }
 
@@ -93,19 +171,27 @@ fn summary(out: &Output, r: &Report, last: &Last) {
     }
 }
 
+/// sync, copy, move: one tree into another; a file as the source goes into the destination
+/// directory under its own name, compared as a sync compares (as rclone does; a sync of
+/// one file deletes nothing).
 pub(super) fn tree_transfer(
     command: &str,
     args: &Args,
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
-    let (opts, last) = tri!(options(args, cancel, out));
     out.debug(
         None,
         &format!("{command}: {} -> {}", args.rest[0], args.rest[1]),
     );
     // These upload through the engine: S3 uploads a killed run left are resumed.
     let journal = !args.on("no-upload-journal");
+    if let Some(src) = one_object(&args.rest[0]) {
+        let dst = tri!(remote::tree_with(&args.rest[1], journal));
+        let to = tri!(dst.path.join_str(src.path.file_name().unwrap_or_default()));
+        return file_transfer(command, args, cancel, out, &src, &dst, &to);
+    }
+    let (opts, last) = tri!(options_named(args, cancel, out, command, Naming::default()));
     let src = tri!(remote::tree(&args.rest[0]));
     let dst = tri!(remote::tree_with(&args.rest[1], journal));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
@@ -121,58 +207,69 @@ pub(super) fn tree_transfer(
     )))
 }
 
-/// copyto / moveto: one object to exactly the named destination (a tree: like copy/move),
-/// through the library's copy route ([`omnistorage::copy_object`]) with the run's cancel,
-/// bandwidth limit and progress. The copy carries a resume identity and the S3 remotes keep
-/// the upload journal (as for sync and copy), so an upload a killed `copyto` left is taken
-/// up by the next one.
+/// `spec` opened at its parent, if it names one object (not a directory, not nothing).
+fn one_object(spec: &str) -> Option<remote::Opened> {
+    let src = remote::object_or_local(spec).ok()?;
+    match src.backend.stat(&src.path) {
+        Ok(e) if !e.is_dir => Some(src),
+        _ => None,
+    }
+}
+
+/// copyto / moveto: one object to exactly the named destination (a tree: like copy/move).
 pub(super) fn one_transfer(
     command: &str,
     args: &Args,
     cancel: &Cancel,
     out: &Output,
 ) -> Result<Outcome, Usage> {
-    // The run's options (bandwidth limit, cancel) for the copy route.
-    let opts = tri!(flags::options(args, cancel));
-    let src = tri!(remote::object_or_local(&args.rest[0]));
-    let listed = match src.backend.stat(&src.path) {
-        Ok(e) if !e.is_dir => e,
-        _ => {
-            let tree = if command == "copyto" { "copy" } else { "move" };
-            return tree_transfer(tree, args, cancel, out);
-        }
+    let Some(src) = one_object(&args.rest[0]) else {
+        let tree = if command == "copyto" { "copy" } else { "move" };
+        return tree_transfer(tree, args, cancel, out);
     };
     let journal = !args.on("no-upload-journal");
     let dst = tri!(remote::object_or_local_with(&args.rest[1], journal));
-    if args.on("dry-run") {
-        out.notice(Some(&args.rest[0]), &format!("skipped {command} (dry run)"));
-        return Ok(Outcome::Code(exit::OK));
-    }
-    let stats = Stats::new();
-    stats.add_planned(1, listed.size);
-    let ticker = match out.progress_every() {
-        Some(every) => Some(tri!(Ticker::start(&stats, every, out.progress_callback()))),
-        None => None,
+    file_transfer(command, args, cancel, out, &src, &dst, &dst.path)
+}
+
+/// One object `src` to `to` on `dst`'s backend, through the sync engine's one-object route
+/// ([`sync::copy_file`], [`sync::move_file`]): compared as sync compares (an unchanged
+/// destination is left alone; a move then deletes the source), with the run's dry run,
+/// backups, bandwidth limit, cancel, progress and log lines. The copy carries a resume
+/// identity and the S3 remotes keep the upload journal (as for sync and copy), so an
+/// upload a killed `copyto` left is taken up by the next one.
+fn file_transfer(
+    command: &str,
+    args: &Args,
+    cancel: &Cancel,
+    out: &Output,
+    src: &remote::Opened,
+    dst: &remote::Opened,
+    to: &Path,
+) -> Result<Outcome, Usage> {
+    let name = |p: &Path| p.file_name().unwrap_or_default().to_owned();
+    let source = name(&src.path);
+    let target = name(to);
+    let naming = Naming {
+        to: (target != source).then_some(target),
+        source: Some(source),
     };
-    let transfer = stats.start(src.path.as_str(), listed.size);
-    let count = |n: u64| transfer.add(n);
-    let mut copy = CopyOptions::new().cancel(cancel).progress(&count);
-    copy.throttle = opts.bwlimit_value().map(|b| b as &dyn Throttle);
+    let (opts, last) = tri!(options_named(args, cancel, out, command, naming));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
-    let done = if command == "copyto" {
-        omnistorage::copy_object(a, &src.path, b, &dst.path, Some(&listed), &copy)
+    let done = if command.starts_with("move") {
+        sync::move_file(a, &src.path, b, to, &opts)
     } else {
-        omnistorage::move_object(a, &src.path, b, &dst.path, Some(&listed), &copy)
+        sync::copy_file(a, &src.path, b, to, &opts)
     };
-    transfer.finish(done.is_ok());
-    if let Some(ticker) = ticker {
-        ticker.stop();
-        out.finish(&stats.snapshot());
-    }
-    match done {
-        Ok(_) => Ok(Outcome::Code(exit::OK)),
-        Err(e) => Ok(Outcome::Failed(e, true)),
-    }
+    let r = match done {
+        Ok(r) => r,
+        Err(e) => return Ok(Outcome::Failed(e, true)),
+    };
+    summary(out, &r, &last);
+    Ok(Outcome::Code(exit::of_report(
+        &r,
+        args.on("error-on-no-transfer"),
+    )))
 }
 
 /// Writes one path a line to a report file (`-` is stdout).
