@@ -123,6 +123,8 @@ pub(super) fn touch(args: &Args) -> Result<u8, Error> {
         Ok(_) => {
             o.backend.set_modified(&o.path, now)?;
         }
+        // rclone: nothing to do, and no error.
+        Err(e) if e.kind() == ErrorKind::NotFound && args.on("no-create") => {}
         Err(e) if e.kind() == ErrorKind::NotFound => {
             let w = o
                 .backend

@@ -4,7 +4,9 @@
 
 use omnistorage::HashKind;
 
-use super::{Call, Command, configcmd, help, list, objects, on_object, on_tree, transfer};
+use super::{
+    Call, Command, configcmd, help, list, missing_fails, objects, on_object, on_tree, transfer,
+};
 use crate::args::{Kind, Spec, flag, short};
 use crate::{Outcome, exit};
 
@@ -87,6 +89,12 @@ const CAT: &[Spec] = &[
     flag("tail", Kind::Value, "only print the last N bytes"),
 ];
 
+const TOUCH: &[Spec] = &[flag(
+    "no-create",
+    Kind::Switch,
+    "do not create the file if it does not exist",
+)];
+
 const DELETE_EMPTY_SRC_DIRS: Spec = flag(
     "delete-empty-src-dirs",
     Kind::Switch,
@@ -154,7 +162,12 @@ pub const COMMANDS: &[Command] = &[
         (2, 2),
         "move files from SRC to DST",
         &[DELETE_EMPTY_SRC_DIRS],
-        |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+        |c| {
+            missing_fails(
+                c.out,
+                transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+            )
+        },
     ),
     cmd(
         "copyto",
@@ -170,7 +183,12 @@ pub const COMMANDS: &[Command] = &[
         (2, 2),
         "move one file (or a tree) to exactly DST",
         &[DELETE_EMPTY_SRC_DIRS],
-        |c| transfer::one_transfer(c.name, c.args, c.cancel, c.out),
+        |c| {
+            missing_fails(
+                c.out,
+                transfer::one_transfer(c.name, c.args, c.cancel, c.out),
+            )
+        },
     ),
     cmd(
         "check",
@@ -264,7 +282,8 @@ pub const COMMANDS: &[Command] = &[
         list::run,
     ),
     cmd("cat", "FILE", (1, 1), "print a file", CAT, |c| {
-        on_object(objects::cat(c.args, c.cancel))
+        // rclone lists a missing file's parent for it: "directory not found" (exit 3).
+        on_tree(objects::cat(c.args, c.cancel))
     }),
     cmd(
         "rcat",
@@ -283,7 +302,7 @@ pub const COMMANDS: &[Command] = &[
         |c| on_tree(objects::delete(c.args)),
     ),
     cmd("deletefile", "FILE", (1, 1), "delete one file", &[], |c| {
-        on_object(objects::deletefile(c.args))
+        missing_fails(c.out, on_object(objects::deletefile(c.args)))
     }),
     cmd(
         "purge",
@@ -310,14 +329,14 @@ pub const COMMANDS: &[Command] = &[
         (1, 1),
         "remove the empty directories under PATH",
         &[],
-        |c| on_tree(objects::rmdirs(c.args)),
+        |c| missing_fails(c.out, on_tree(objects::rmdirs(c.args))),
     ),
     cmd(
         "touch",
         "FILE",
         (1, 1),
         "create a file or set its time",
-        &[],
+        TOUCH,
         |c| on_object(objects::touch(c.args)),
     ),
     cmd(
