@@ -3,12 +3,15 @@
 
 mod basics;
 mod config;
+mod logging;
 mod parity;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;
 #[cfg(unix)]
 mod signals;
 mod table;
+#[cfg(unix)]
+mod transfers;
 
 use std::path::Path as FsPath;
 use std::process::{Command, Output, Stdio};

@@ -75,7 +75,8 @@ fn options_named(
         o = o.on_action(move |a| {
             let object = naming.source.as_deref().unwrap_or(a.path().as_str());
             for (level, mut msg) in describe(a, dry_run, moving) {
-                if let (Some(to), sync::Action::Copy { .. }) = (&naming.to, a)
+                if let (Some(to), sync::Action::Copy { .. } | sync::Action::Moved { .. }) =
+                    (&naming.to, a)
                     && level == Level::Info
                 {
                     msg.push_str(&format!(" to: {to}"));
@@ -139,6 +140,7 @@ fn describe(a: &sync::Action, dry_run: bool, moving: bool) -> Vec<(Level, String
             };
             vec![(Level::Debug, why.into())]
         }
+        Action::Moved { .. } => vec![(Level::Info, "Moved (server-side)".into())],
         Action::Unchanged { .. } => vec![(Level::Debug, "Unchanged skipping".into())],
         other => vec![(Level::Debug, format!("{other:?}"))],
     }
@@ -162,9 +164,6 @@ fn summary(out: &Output, r: &Report, last: &Last) {
     }
     if let Some(e) = &r.stopped {
         out.error(None, &format!("stopped: {e}"));
-    }
-    if r.dry_run {
-        out.notice(None, "dry run: nothing was changed");
     }
     if let Some(s) = last.lock().ok().and_then(|l| l.clone()) {
         out.finish(&s);

@@ -1,0 +1,205 @@
+//! One-object transfers side by side with rclone 1.60: a file as the source of `copy` and
+//! `sync`, `copyto`/`moveto` comparing as `sync` does, and the exit codes of commands on a
+//! missing object.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path as FsPath;
+use std::time::{Duration, SystemTime};
+
+use omnistorage::conformance::TempDir;
+
+use super::{code, run, stderr};
+use crate::sync::parity::{rclone, run_rclone, snapshot};
+
+fn s(p: &FsPath) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// A source directory with `a.txt` and a destination directory holding `other`.
+fn trees() -> (TempDir, TempDir) {
+    let (src, dst) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    std::fs::write(src.path().join("a.txt"), b"alpha").unwrap();
+    std::fs::write(src.path().join("b.txt"), b"beta").unwrap();
+    std::fs::write(dst.path().join("other"), b"kept").unwrap();
+    (src, dst)
+}
+
+#[test]
+fn a_file_as_the_source_of_copy_and_sync_goes_into_the_directory_as_in_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    for command in ["copy", "sync"] {
+        let (src, ours) = trees();
+        let (_, theirs) = trees();
+        let file = s(&src.path().join("a.txt"));
+        let o = run(
+            &[command, &file, &format!("{}/", s(ours.path()))],
+            None,
+            home.path(),
+        );
+        assert_eq!(code(&o), 0, "{command}: {}", stderr(&o));
+        let r = run_rclone(&[command, &file, &format!("{}/", s(theirs.path()))]);
+        assert!(r.status.success(), "{command}: rclone failed");
+        // The file is in the directory, nothing else came, and a sync deleted nothing.
+        assert_eq!(snapshot(ours.path()), snapshot(theirs.path()), "{command}");
+        assert_eq!(std::fs::read(ours.path().join("a.txt")).unwrap(), b"alpha");
+        assert_eq!(std::fs::read(ours.path().join("other")).unwrap(), b"kept");
+        assert!(!ours.path().join("b.txt").exists(), "{command}");
+    }
+}
+
+fn inode(p: &FsPath) -> u64 {
+    std::fs::metadata(p).unwrap().ino()
+}
+
+fn set_mtime(p: &FsPath, t: SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn copyto_leaves_an_unchanged_destination_alone_and_compares_as_sync() {
+    let home = TempDir::new().unwrap();
+    let (src, dst) = trees();
+    let from = src.path().join("a.txt");
+    let to = dst.path().join("renamed.txt");
+    let copyto = |extra: &[&str]| {
+        let mut args = vec!["copyto", "--no-hash-cache"];
+        args.extend_from_slice(extra);
+        let (f, t) = (s(&from), s(&to));
+        args.extend([f.as_str(), t.as_str()]);
+        let o = run(&args, None, home.path());
+        assert_eq!(code(&o), 0, "{extra:?}: {}", stderr(&o));
+    };
+    copyto(&[]);
+    assert_eq!(std::fs::read(&to).unwrap(), b"alpha");
+    // Unchanged (size and time): the destination file is not written again (a write
+    // replaces the file, a new inode).
+    let first = inode(&to);
+    copyto(&[]);
+    assert_eq!(
+        inode(&to),
+        first,
+        "an unchanged destination was copied again"
+    );
+    // --ignore-times copies anyway.
+    copyto(&["--ignore-times"]);
+    let second = inode(&to);
+    assert_ne!(second, first, "--ignore-times did not copy");
+    // --size-only: a same-size change with another time is left alone.
+    std::fs::write(&to, b"ALPHA").unwrap();
+    set_mtime(&to, SystemTime::now() - Duration::from_secs(3600));
+    let third = inode(&to);
+    copyto(&["--size-only"]);
+    assert_eq!(inode(&to), third, "--size-only copied a same-size file");
+    assert_eq!(std::fs::read(&to).unwrap(), b"ALPHA");
+    // -c: the hashes differ, so it is copied; then with equal data and another time only
+    // the time is set.
+    copyto(&["-c"]);
+    assert_eq!(std::fs::read(&to).unwrap(), b"alpha");
+    let fourth = inode(&to);
+    set_mtime(&to, SystemTime::now() - Duration::from_secs(7200));
+    copyto(&["-c"]);
+    assert_eq!(inode(&to), fourth, "-c copied equal data");
+    // The default mode: the time differs, the data is equal (as rclone, hashes decide):
+    // the time is set, the file not written again.
+    set_mtime(&to, SystemTime::now() - Duration::from_secs(7200));
+    copyto(&[]);
+    assert_eq!(inode(&to), fourth);
+    let (a, b) = (
+        std::fs::metadata(&from).unwrap().modified().unwrap(),
+        std::fs::metadata(&to).unwrap().modified().unwrap(),
+    );
+    assert_eq!(a, b, "the destination's time is the source's");
+}
+
+#[test]
+fn moveto_onto_an_unchanged_destination_deletes_the_source_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    for who in ["ours", "rclone"] {
+        let (src, dst) = trees();
+        let from = src.path().join("a.txt");
+        let to = dst.path().join("a.txt");
+        std::fs::copy(&from, &to).unwrap();
+        let t = std::fs::metadata(&from).unwrap().modified().unwrap();
+        set_mtime(&to, t);
+        let before = inode(&to);
+        let args = ["moveto", &s(&from), &s(&to)];
+        if who == "ours" {
+            let o = run(&args, None, home.path());
+            assert_eq!(code(&o), 0, "{}", stderr(&o));
+        } else {
+            assert!(run_rclone(&args).status.success());
+        }
+        assert!(!from.exists(), "{who}: the source is still there");
+        assert_eq!(
+            inode(&to),
+            before,
+            "{who}: the destination was written again"
+        );
+    }
+}
+
+#[test]
+fn dry_run_of_copyto_and_moveto_changes_nothing() {
+    let home = TempDir::new().unwrap();
+    let (src, dst) = trees();
+    let from = src.path().join("a.txt");
+    for command in ["copyto", "moveto"] {
+        let to = dst.path().join(format!("{command}.txt"));
+        let o = run(
+            &[command, "--dry-run", &s(&from), &s(&to)],
+            None,
+            home.path(),
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(from.exists() && !to.exists(), "{command}");
+    }
+}
+
+#[test]
+fn exit_codes_of_a_missing_object_are_rclones() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let (src, dst) = trees();
+    let missing = s(&src.path().join("nope"));
+    let deep = s(&src.path().join("nope/x/y"));
+    let d = s(&dst.path().join("x"));
+    let cases: &[&[&str]] = &[
+        &["cat", &missing],
+        &["deletefile", &missing],
+        &["copyto", &missing, &d],
+        &["moveto", &missing, &d],
+        &["copy", &missing, &d],
+        &["move", &missing, &d],
+        &["sync", &missing, &d],
+        &["md5sum", &missing],
+        &["delete", &missing],
+        &["purge", &missing],
+        &["rmdir", &missing],
+        &["rmdirs", &missing],
+        &["size", &missing],
+        &["lsjson", &missing],
+        &["touch", "--no-create", &deep],
+    ];
+    for args in cases {
+        let theirs = run_rclone(args).status.code();
+        let ours = run(args, None, home.path());
+        assert_eq!(ours.status.code(), theirs, "{args:?}: {}", stderr(&ours));
+    }
+    assert!(
+        !src.path().join("nope").exists(),
+        "touch --no-create created it"
+    );
+}
