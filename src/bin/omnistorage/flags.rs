@@ -6,7 +6,7 @@ use omnistorage::sync::bwlimit::BwLimit;
 use omnistorage::sync::filter::Filter;
 use omnistorage::sync::{Compare, DeleteMode, Options};
 use omnistorage::units::{BareUnit, parse_duration, parse_rate, parse_size};
-use omnistorage::{Cancel, Error, ErrorKind, Path};
+use omnistorage::{Cancel, Error, ErrorKind};
 
 use crate::args::Args;
 
@@ -182,10 +182,8 @@ pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
     if let Some((_, mode)) = chosen.first() {
         o = o.delete_mode(*mode);
     }
-    if let Some(dir) = args.value("backup-dir") {
-        // A path on the destination's backend (rclone: the same remote).
-        o = o.backup_dir(Path::parse(dir.trim_matches('/'))?);
-    }
+    // --backup-dir names a path on the destination's remote: `transfer` opens the
+    // destination where both lie (`remote::tree_with_backup`) and sets it.
     if let Some(s) = args.value("suffix") {
         o = o.suffix(s);
     }

@@ -4,6 +4,7 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path as FsPath;
+use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use omnistorage::conformance::TempDir;
@@ -43,11 +44,19 @@ fn a_file_as_the_source_of_copy_and_sync_goes_into_the_directory_as_in_rclone() 
         let r = run_rclone(&[command, &file, &format!("{}/", s(theirs.path()))]);
         assert!(r.status.success(), "{command}: rclone failed");
         // The file is in the directory, nothing else came, and a sync deleted nothing.
-        assert_eq!(snapshot(ours.path()), snapshot(theirs.path()), "{command}");
+        assert_eq!(contents(ours.path()), contents(theirs.path()), "{command}");
         assert_eq!(std::fs::read(ours.path().join("a.txt")).unwrap(), b"alpha");
         assert_eq!(std::fs::read(ours.path().join("other")).unwrap(), b"kept");
         assert!(!ours.path().join("b.txt").exists(), "{command}");
     }
+}
+
+/// The files under `dir` and their bytes (the two trees are made apart: times differ).
+fn contents(dir: &FsPath) -> Vec<(String, Vec<u8>)> {
+    let (files, dirs) = snapshot(dir);
+    let mut out: Vec<_> = files.into_iter().map(|(k, (data, _))| (k, data)).collect();
+    out.extend(dirs.into_iter().map(|d| (format!("{d}/"), Vec::new())));
+    out
 }
 
 fn inode(p: &FsPath) -> u64 {
@@ -202,4 +211,58 @@ fn exit_codes_of_a_missing_object_are_rclones() {
         !src.path().join("nope").exists(),
         "touch --no-create created it"
     );
+}
+
+#[test]
+fn backup_dir_beside_the_destination_works_as_in_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let mut kept = Vec::new();
+    for who in ["ours", "rclone"] {
+        let top = TempDir::new().unwrap();
+        let (src, dst, bak) = (
+            top.path().join("src"),
+            top.path().join("dst"),
+            top.path().join("bak"),
+        );
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::create_dir_all(&dst).unwrap();
+        std::fs::write(src.join("f"), b"new").unwrap();
+        std::fs::write(dst.join("f"), b"older").unwrap();
+        std::fs::write(dst.join("gone"), b"x").unwrap();
+        // Relative paths, from the common directory, as a user types them.
+        let args = ["sync", "src", "dst", "--backup-dir", "bak"];
+        let ok = if who == "ours" {
+            let o = super::command(&args, home.path())
+                .current_dir(top.path())
+                .output()
+                .unwrap();
+            assert_eq!(code(&o), 0, "{}", stderr(&o));
+            true
+        } else {
+            Command::new("rclone")
+                .args(["--config", "/dev/null"])
+                .args(args)
+                .current_dir(top.path())
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(ok, "{who}");
+        assert_eq!(std::fs::read(dst.join("f")).unwrap(), b"new", "{who}");
+        kept.push(contents(&bak));
+        // The backup directory inside the synced tree is refused.
+        let inside = ["sync", "src", "dst", "--backup-dir", "dst/bak"];
+        if who == "ours" {
+            let o = super::command(&inside, home.path())
+                .current_dir(top.path())
+                .output()
+                .unwrap();
+            assert_eq!(code(&o), 1, "{}", stderr(&o));
+            assert!(stderr(&o).contains("overlaps"), "{}", stderr(&o));
+        }
+    }
+    assert_eq!(kept[0], kept[1]);
 }

@@ -186,13 +186,16 @@ pub(super) fn tree_transfer(
     // These upload through the engine: S3 uploads a killed run left are resumed.
     let journal = !args.on("no-upload-journal");
     if let Some(src) = one_object(&args.rest[0]) {
-        let dst = tri!(remote::tree_with(&args.rest[1], journal));
+        let (dst, backup) = tri!(destination(args, remote::tree_with, journal));
         let to = tri!(dst.path.join_str(src.path.file_name().unwrap_or_default()));
-        return file_transfer(command, args, cancel, out, &src, &dst, &to);
+        return file_transfer(command, args, cancel, out, &src, (&dst, backup), &to);
     }
-    let (opts, last) = tri!(options_named(args, cancel, out, command, Naming::default()));
+    let (mut opts, last) = tri!(options_named(args, cancel, out, command, Naming::default()));
     let src = tri!(remote::tree(&args.rest[0]));
-    let dst = tri!(remote::tree_with(&args.rest[1], journal));
+    let (dst, backup) = tri!(destination(args, remote::tree_with, journal));
+    if let Some(dir) = backup {
+        opts = opts.backup_dir(dir);
+    }
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let r = tri!(match command {
         "sync" => sync::sync(a, &src.path, b, &dst.path, &opts),
@@ -204,6 +207,23 @@ pub(super) fn tree_transfer(
         &r,
         args.on("error-on-no-transfer"),
     )))
+}
+
+/// The destination (the second argument) opened by `open`, or, with `--backup-dir`, where
+/// it and the backup directory both lie (rclone: the backup directory is on the same
+/// remote), with the backup directory's path there.
+fn destination(
+    args: &Args,
+    open: fn(&str, bool) -> Result<remote::Opened, Error>,
+    journal: bool,
+) -> Result<(remote::Opened, Option<Path>), Error> {
+    match args.value("backup-dir") {
+        Some(dir) => {
+            let (dst, dir) = remote::tree_with_backup(&args.rest[1], dir, journal)?;
+            Ok((dst, Some(dir)))
+        }
+        None => Ok((open(&args.rest[1], journal)?, None)),
+    }
 }
 
 /// `spec` opened at its parent, if it names one object (not a directory, not nothing).
@@ -227,8 +247,13 @@ pub(super) fn one_transfer(
         return tree_transfer(tree, args, cancel, out);
     };
     let journal = !args.on("no-upload-journal");
-    let dst = tri!(remote::object_or_local_with(&args.rest[1], journal));
-    file_transfer(command, args, cancel, out, &src, &dst, &dst.path)
+    let (dst, backup) = tri!(destination(args, remote::object_or_local_with, journal));
+    if backup.is_some() {
+        // Rooted where the backup directory lies too: the path names the object.
+        let to = dst.path.clone();
+        return file_transfer(command, args, cancel, out, &src, (&dst, backup), &to);
+    }
+    file_transfer(command, args, cancel, out, &src, (&dst, None), &dst.path)
 }
 
 /// One object `src` to `to` on `dst`'s backend, through the sync engine's one-object route
@@ -243,7 +268,7 @@ fn file_transfer(
     cancel: &Cancel,
     out: &Output,
     src: &remote::Opened,
-    dst: &remote::Opened,
+    (dst, backup): (&remote::Opened, Option<Path>),
     to: &Path,
 ) -> Result<Outcome, Usage> {
     let name = |p: &Path| p.file_name().unwrap_or_default().to_owned();
@@ -253,7 +278,10 @@ fn file_transfer(
         to: (target != source).then_some(target),
         source: Some(source),
     };
-    let (opts, last) = tri!(options_named(args, cancel, out, command, naming));
+    let (mut opts, last) = tri!(options_named(args, cancel, out, command, naming));
+    if let Some(dir) = backup {
+        opts = opts.backup_dir(dir);
+    }
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let done = if command.starts_with("move") {
         sync::move_file(a, &src.path, b, to, &opts)
