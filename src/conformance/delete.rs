@@ -1,4 +1,4 @@
-//! `delete`, `delete_many` and `exists`.
+//! `delete`, `delete_many`, `remove_all` and `exists`.
 
 use super::support::*;
 use crate::{Backend, BackendExt, ErrorKind, Path};
@@ -83,4 +83,28 @@ pub fn delete_many_answers_each_path(b: &dyn Backend) {
     }
     assert!(b.contains("dm/keep").expect("exists"), "dm/keep untouched");
     assert!(b.delete_many(&[]).is_empty());
+}
+
+/// `remove_all` deletes the objects at and under a prefix, matched by segment (a sibling
+/// sharing its first letters stays), and the directories there; a missing prefix is `Ok(0)`.
+pub fn remove_all_removes_the_prefix(b: &dyn Backend) {
+    if !rw(b) || !caps(b).delete || !caps(b).list {
+        return;
+    }
+    put(b, "ra/x", b"1");
+    put(b, "ra/sub/y", b"2");
+    put(b, "ra/sub/deeper/z", b"3");
+    put(b, "rab", b"kept");
+    assert_eq!(b.remove_all("ra").expect("remove_all"), 3);
+    assert!(names(b, "ra").is_empty(), "objects left under the prefix");
+    assert_eq!(names(b, "rab"), ["rab"]);
+    if caps(b).directories {
+        expect_kind(
+            b.stat(&Path::parse("ra").expect("path")),
+            ErrorKind::NotFound,
+            "the prefix itself",
+        );
+    }
+    assert_eq!(b.remove_all("ra").expect("remove_all again"), 0);
+    assert_eq!(b.remove_all("never/there").expect("missing prefix"), 0);
 }

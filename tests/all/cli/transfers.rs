@@ -266,3 +266,48 @@ fn backup_dir_beside_the_destination_works_as_in_rclone() {
     }
     assert_eq!(kept[0], kept[1]);
 }
+
+#[test]
+fn purge_and_rmdirs_remove_the_directory_itself_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let mut trees = Vec::new();
+    for who in ["ours", "rclone"] {
+        let top = TempDir::new().unwrap();
+        let p = |rel: &str| top.path().join(rel);
+        for d in ["d/e/f", "g", "h/i", "k"] {
+            std::fs::create_dir_all(p(d)).unwrap();
+        }
+        std::fs::write(p("d/x"), b"1").unwrap();
+        std::fs::write(p("k/y"), b"2").unwrap();
+        let steps: [&[&str]; 4] = [
+            &["purge", &s(&p("d"))],
+            &["rmdirs", "--leave-root", &s(&p("g"))],
+            &["rmdirs", &s(&p("h"))],
+            &["rmdirs", &s(&p("k"))],
+        ];
+        let mut seen = Vec::new();
+        for args in steps {
+            if who == "ours" {
+                let o = run(args, None, home.path());
+                assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+            } else {
+                assert!(run_rclone(args).status.success(), "{args:?}");
+            }
+            seen.push(contents(top.path()));
+        }
+        trees.push(seen);
+    }
+    assert_eq!(trees[0], trees[1]);
+    // purge took d itself; rmdirs --leave-root kept g; rmdirs took h; k has a file.
+    assert_eq!(
+        trees[0][3],
+        [
+            ("k/y".to_string(), b"2".to_vec()),
+            ("g/".to_string(), Vec::new()),
+            ("k/".to_string(), Vec::new())
+        ]
+    );
+}

@@ -89,6 +89,12 @@ const CAT: &[Spec] = &[
     flag("tail", Kind::Value, "only print the last N bytes"),
 ];
 
+const RMDIRS: &[Spec] = &[flag(
+    "leave-root",
+    Kind::Switch,
+    "do not remove PATH itself",
+)];
+
 const TOUCH: &[Spec] = &[flag(
     "no-create",
     Kind::Switch,
@@ -308,7 +314,7 @@ pub const COMMANDS: &[Command] = &[
         "purge",
         "PATH",
         (1, 1),
-        "delete everything under PATH, directories too",
+        "delete PATH and everything under it",
         &[],
         |c| on_tree(objects::purge(c.args)),
     ),
@@ -327,8 +333,8 @@ pub const COMMANDS: &[Command] = &[
         "rmdirs",
         "PATH",
         (1, 1),
-        "remove the empty directories under PATH",
-        &[],
+        "remove the empty directories under PATH (and PATH)",
+        RMDIRS,
         |c| missing_fails(c.out, on_tree(objects::rmdirs(c.args))),
     ),
     cmd(
