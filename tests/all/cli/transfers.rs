@@ -311,3 +311,42 @@ fn purge_and_rmdirs_remove_the_directory_itself_as_rclone() {
         ]
     );
 }
+
+#[test]
+fn bwlimit_holds_for_copyto_moveto_and_rcat() {
+    let home = TempDir::new().unwrap();
+    let (src, dst) = trees();
+    let data = vec![7u8; 3000];
+    std::fs::write(src.path().join("z"), &data).unwrap();
+    let z = s(&src.path().join("z"));
+    // 3000 bytes at 1 KiB/s from an empty bucket: at least 2 s; a timetable whose every
+    // entry says 1k too.
+    for (i, bw) in ["1k", "Mon-00:00,1k Sun-00:00,1k"].into_iter().enumerate() {
+        for (command, stdin) in [
+            ("copyto", None),
+            ("moveto", None),
+            ("rcat", Some(&data[..])),
+        ] {
+            // New names each round: an unchanged destination would not be written at all.
+            let to = s(&dst.path().join(format!("{command}{i}")));
+            let from = s(&dst.path().join(format!("copyto{i}")));
+            let args: Vec<&str> = match command {
+                "copyto" => vec![command, "--bwlimit", bw, &z, &to],
+                "moveto" => vec![command, "--bwlimit", bw, &from, &to],
+                _ => vec![command, "--bwlimit", bw, &to],
+            };
+            let started = std::time::Instant::now();
+            let o = run(&args, stdin, home.path());
+            assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+            let took = started.elapsed();
+            assert!(took >= Duration::from_secs(2), "{bw} {command}: {took:?}");
+            assert_eq!(std::fs::read(&to).unwrap(), data);
+        }
+    }
+    let o = run(
+        &["copyto", "--bwlimit", "08:00,1M 9:00", &z, &z],
+        None,
+        home.path(),
+    );
+    assert_eq!(code(&o), 1, "a bad timetable is a usage error");
+}

@@ -102,7 +102,7 @@ pub(super) fn rcat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     let mut writer = o.backend.writer(&o.path, &opts)?;
     let input = std::io::stdin().lock();
     // --bwlimit holds for this transfer too, through the same throttle as the copy route.
-    let limit = flags::options(args, cancel)?.bwlimit_value().cloned();
+    let limit = flags::bwlimit(args, true, o.backend.capabilities().local)?;
     let mut input: Box<dyn Read> = match &limit {
         Some(limit) => omnistorage::Throttle::limit(limit, Box::new(input), Some(cancel)),
         None => Box::new(input),

@@ -196,6 +196,7 @@ pub(super) fn tree_transfer(
     if let Some(dir) = backup {
         opts = opts.backup_dir(dir);
     }
+    opts = tri!(sided_bwlimit(args, opts, &src, &dst));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let r = tri!(match command {
         "sync" => sync::sync(a, &src.path, b, &dst.path, &opts),
@@ -224,6 +225,21 @@ fn destination(
         }
         None => Ok((open(&args.rest[1], journal)?, None)),
     }
+}
+
+/// `opts` with the `--bwlimit` for these two sides (`UP:DOWN` needs them:
+/// [`flags::bwlimit`]).
+fn sided_bwlimit(
+    args: &Args,
+    opts: Options,
+    src: &remote::Opened,
+    dst: &remote::Opened,
+) -> Result<Options, Error> {
+    let local = |o: &remote::Opened| o.backend.capabilities().local;
+    Ok(match flags::bwlimit(args, local(src), local(dst))? {
+        Some(limit) => opts.bwlimit(limit),
+        None => opts,
+    })
 }
 
 /// `spec` opened at its parent, if it names one object (not a directory, not nothing).
@@ -282,6 +298,7 @@ fn file_transfer(
     if let Some(dir) = backup {
         opts = opts.backup_dir(dir);
     }
+    opts = tri!(sided_bwlimit(args, opts, src, dst));
     let (a, b) = (src.backend.as_ref(), dst.backend.as_ref());
     let done = if command.starts_with("move") {
         sync::move_file(a, &src.path, b, to, &opts)
