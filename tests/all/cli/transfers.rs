@@ -350,3 +350,38 @@ fn bwlimit_holds_for_copyto_moveto_and_rcat() {
     );
     assert_eq!(code(&o), 1, "a bad timetable is a usage error");
 }
+
+#[test]
+fn dedupe_goes_by_name_unless_by_hash_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let mut results = Vec::new();
+    for who in ["ours", "rclone"] {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(dir.path().join("a"), b"same").unwrap();
+        std::fs::write(dir.path().join("b"), b"same").unwrap();
+        std::fs::write(dir.path().join("c"), b"diff").unwrap();
+        let d = s(dir.path());
+        let steps: [&[&str]; 2] = [
+            // By name: no store here has duplicate names; identical content is left alone.
+            &["dedupe", "--dedupe-mode", "first", &d],
+            &["dedupe", "--by-hash", "--dedupe-mode", "first", &d],
+        ];
+        let mut seen = Vec::new();
+        for args in steps {
+            if who == "ours" {
+                let o = run(args, None, home.path());
+                assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+            } else {
+                assert!(run_rclone(args).status.success(), "{args:?}");
+            }
+            seen.push(contents(dir.path()));
+        }
+        results.push(seen);
+    }
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0][0].len(), 3, "by name deleted something");
+    assert_eq!(results[0][1].len(), 2, "by hash kept both copies");
+}

@@ -229,12 +229,15 @@ pub const COMMANDS: &[Command] = &[
             "dedupe",
             "[MODE] PATH",
             (1, 2),
-            "find files with identical content",
-            &[flag(
-                "dedupe-mode",
-                Kind::Value,
-                "list|first|newest|oldest|rename",
-            )],
+            "find duplicate names (with --by-hash: identical content)",
+            &[
+                flag(
+                    "dedupe-mode",
+                    Kind::Value,
+                    "skip|first|newest|oldest|largest|smallest|rename|list",
+                ),
+                flag("by-hash", Kind::Switch, "find identical content, not names"),
+            ],
             |c| transfer::dedupe(c.args, c.cancel, c.out),
         )
     },

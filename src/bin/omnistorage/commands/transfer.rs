@@ -400,50 +400,74 @@ pub(super) fn check(
     }))
 }
 
+/// dedupe, as rclone: by name unless `--by-hash`. Duplicate names exist only on stores
+/// whose listings can repeat a name (rclone's Google Drive); every backend here lists each
+/// path once (the listing contract), so by name there is nothing to find, and the run says
+/// so (rclone's notice) and changes nothing. `--by-hash` finds the objects with identical
+/// content ([`sync::dedupe`]) and applies the mode.
 pub(super) fn dedupe(args: &Args, cancel: &Cancel, out: &Output) -> Result<Outcome, Usage> {
     let (mode, path) = match args.rest.as_slice() {
         [mode, path] => (Some(mode.as_str()), path),
         [path] => (args.value("dedupe-mode"), path),
         _ => return Err(Usage("dedupe: expected [MODE] PATH".into())),
     };
+    // By hash every copy of a group has the same size: largest and smallest keep the first,
+    // as rclone keeps the first among equals; skip changes nothing (the copies are
+    // identical, which rclone's skip leaves to the other modes).
     let mode = match mode.unwrap_or("list") {
-        "list" => DedupeMode::List,
-        "first" => DedupeMode::KeepFirst,
+        "list" | "skip" => DedupeMode::List,
+        "first" | "largest" | "smallest" => DedupeMode::KeepFirst,
         "newest" => DedupeMode::KeepNewest,
         "oldest" => DedupeMode::KeepOldest,
         "rename" => DedupeMode::Rename,
+        "interactive" => {
+            return Err(Usage(
+                "dedupe: the interactive mode is not supported: choose --dedupe-mode \
+                 (skip, first, newest, oldest, largest, smallest, rename, list)"
+                    .into(),
+            ));
+        }
         other => {
             return Err(Usage(format!(
-                "dedupe: unknown mode {other:?} (list, first, newest, oldest, rename)"
+                "dedupe: unknown mode {other:?} (skip, first, newest, oldest, largest, \
+                 smallest, rename, list)"
             )));
         }
     };
-    let (opts, _) = tri!(options(args, cancel, out));
     let target = tri!(remote::tree(path));
+    if !args.on("by-hash") {
+        let msg = "Can't have duplicate names here. Perhaps you wanted --by-hash ? \
+                   Continuing anyway.";
+        out.notice(Some(path), msg);
+        return Ok(Outcome::Code(exit::OK));
+    }
+    let (opts, _) = tri!(options(args, cancel, out));
     let r = tri!(sync::dedupe(
         target.backend.as_ref(),
         &target.path,
         mode,
         &opts
     ));
+    let kind = r.hash.map_or("hash".to_string(), |h| h.to_string());
     for g in &r.groups {
-        println!(
-            "{} {} bytes, {} copies:",
-            g.hash.to_hex(),
-            g.size,
-            g.paths.len()
-        );
-        for p in &g.paths {
-            let mark = if g.kept.as_ref() == Some(p) {
-                " (kept)"
-            } else {
-                ""
-            };
-            println!("  {p}{mark}");
+        let hex = g.hash.to_hex();
+        let found = format!("Found {} files with duplicate {kind} hashes", g.paths.len());
+        out.notice(Some(&hex), &found);
+        if mode == DedupeMode::List {
+            println!("{hex} {} bytes, {} copies:", g.size, g.paths.len());
+            for p in &g.paths {
+                println!("  {p}");
+            }
+        } else if matches!(
+            mode,
+            DedupeMode::KeepFirst | DedupeMode::KeepNewest | DedupeMode::KeepOldest
+        ) {
+            let n = g.paths.len().saturating_sub(1);
+            out.notice(Some(&hex), &format!("Deleted {n} extra copies"));
         }
     }
     for (from, to) in &r.renamed {
-        out.notice(Some(from.as_str()), &format!("renamed to {to}"));
+        out.notice(Some(from.as_str()), &format!("Renamed to {to:?}"));
     }
     for f in &r.failures {
         out.error(
