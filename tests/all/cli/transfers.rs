@@ -59,6 +59,27 @@ fn contents(dir: &FsPath) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Runs each of `steps` with our binary or with rclone (`who`), each expected to succeed,
+/// and returns the tree under `dir` after each.
+fn steps_by(
+    who: &str,
+    home: &FsPath,
+    steps: &[&[&str]],
+    dir: &FsPath,
+) -> Vec<Vec<(String, Vec<u8>)>> {
+    let mut seen = Vec::new();
+    for args in steps {
+        if who == "ours" {
+            let o = run(args, None, home);
+            assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        } else {
+            assert!(run_rclone(args).status.success(), "{args:?}");
+        }
+        seen.push(contents(dir));
+    }
+    seen
+}
+
 fn inode(p: &FsPath) -> u64 {
     std::fs::metadata(p).unwrap().ino()
 }
@@ -288,16 +309,7 @@ fn purge_and_rmdirs_remove_the_directory_itself_as_rclone() {
             &["rmdirs", &s(&p("h"))],
             &["rmdirs", &s(&p("k"))],
         ];
-        let mut seen = Vec::new();
-        for args in steps {
-            if who == "ours" {
-                let o = run(args, None, home.path());
-                assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
-            } else {
-                assert!(run_rclone(args).status.success(), "{args:?}");
-            }
-            seen.push(contents(top.path()));
-        }
+        let seen = steps_by(who, home.path(), &steps, top.path());
         trees.push(seen);
     }
     assert_eq!(trees[0], trees[1]);
@@ -369,16 +381,7 @@ fn dedupe_goes_by_name_unless_by_hash_as_rclone() {
             &["dedupe", "--dedupe-mode", "first", &d],
             &["dedupe", "--by-hash", "--dedupe-mode", "first", &d],
         ];
-        let mut seen = Vec::new();
-        for args in steps {
-            if who == "ours" {
-                let o = run(args, None, home.path());
-                assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
-            } else {
-                assert!(run_rclone(args).status.success(), "{args:?}");
-            }
-            seen.push(contents(dir.path()));
-        }
+        let seen = steps_by(who, home.path(), &steps, dir.path());
         results.push(seen);
     }
     assert_eq!(results[0], results[1]);
