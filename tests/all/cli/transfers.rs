@@ -388,3 +388,86 @@ fn dedupe_goes_by_name_unless_by_hash_as_rclone() {
     assert_eq!(results[0][0].len(), 3, "by name deleted something");
     assert_eq!(results[0][1].len(), 2, "by hash kept both copies");
 }
+
+/// Through `at(path)` (a URL on a test server): a second `copyto` of an unchanged file
+/// transfers nothing; `moveto` onto it deletes the source; `--backup-dir` on the same
+/// store keeps what a sync replaces.
+#[cfg(any(feature = "s3", feature = "sftp"))]
+fn one_object_on_a_server(at: &dyn Fn(&str) -> String) {
+    let home = TempDir::new().unwrap();
+    let (src, _) = trees();
+    let a = s(&src.path().join("a.txt"));
+    let obj = at("one.txt");
+    let o = run(&["copyto", &a, &obj], None, home.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let again = run(
+        &["copyto", "-v", "--error-on-no-transfer", &a, &obj],
+        None,
+        home.path(),
+    );
+    assert_eq!(code(&again), 9, "copied again: {}", stderr(&again));
+    assert!(!stderr(&again).contains(": Copied"), "{}", stderr(&again));
+    let twin = src.path().join("twin.txt");
+    std::fs::copy(src.path().join("a.txt"), &twin).unwrap();
+    let t = std::fs::metadata(src.path().join("a.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    set_mtime(&twin, t);
+    let o = run(&["moveto", &s(&twin), &obj], None, home.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!twin.exists(), "moveto kept the source");
+    // A sync that replaces one.txt keeps the old one in the backup directory beside it.
+    std::fs::write(src.path().join("one.txt"), b"replaced!").unwrap();
+    let tree = at("tree");
+    let o = run(&["copyto", &a, &at("tree/one.txt")], None, home.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(
+        &["sync", &s(src.path()), &tree, "--backup-dir", &at("bak")],
+        None,
+        home.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let kept = run(&["cat", &at("bak/one.txt")], None, home.path());
+    assert_eq!(super::stdout(&kept), "alpha", "{}", stderr(&kept));
+    let purge = run(&["purge", &at("")], None, home.path());
+    assert_eq!(code(&purge), 0, "{}", stderr(&purge));
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn one_object_transfers_on_s3() {
+    let Some(env) = crate::support::require_server("garage") else {
+        return;
+    };
+    let prefix = crate::s3::unique_prefix("cli-one");
+    let at = |rel: &str| {
+        format!(
+            "s3://{}/{prefix}/{rel}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
+            env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
+        )
+    };
+    one_object_on_a_server(&at);
+    crate::s3::cleanup(&env, &prefix);
+}
+
+#[cfg(feature = "sftp")]
+#[test]
+fn one_object_transfers_on_sftp() {
+    let Some(env) = crate::support::require_sftp() else {
+        return;
+    };
+    let root = crate::sftp::root(&env, "cli-one");
+    let at = |rel: &str| {
+        format!(
+            "sftp://{}@{}:{}{}/{rel}?key={}&known_hosts={}&ssh_config=false&agent=false",
+            env.user,
+            env.host,
+            env.port,
+            root.to_string_lossy(),
+            env.key.to_string_lossy(),
+            env.known_hosts.to_string_lossy()
+        )
+    };
+    one_object_on_a_server(&at);
+}
