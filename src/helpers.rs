@@ -276,20 +276,14 @@ pub fn remove_all<B: Backend + ?Sized>(backend: &B, prefix: &Path) -> Result<u64
     if let Some(e) = first_error {
         return Err(e);
     }
-    if backend.capabilities().directories {
-        for dir in dirs_deepest_first(backend, prefix) {
-            match backend.remove_dir(&dir) {
-                Ok(()) => {}
-                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
+    // The objects are gone: the directories left are empty, and go with the prefix.
+    remove_empty_dirs(backend, prefix, false)?;
     Ok(deleted)
 }
 
-/// The directories at and below `root` (not the backend's root), deepest first.
-fn dirs_deepest_first<B: Backend + ?Sized>(backend: &B, root: &Path) -> Vec<Path> {
+/// The directories below `root` (not `root` itself), deepest first: found by non-recursive
+/// listings, parents before children; a listing that fails leaves that branch out.
+pub(crate) fn dirs_below<B: Backend + ?Sized>(backend: &B, root: &Path) -> Vec<Path> {
     let mut dirs = Vec::new();
     let mut todo = vec![root.clone()];
     while let Some(d) = todo.pop() {
@@ -299,10 +293,53 @@ fn dirs_deepest_first<B: Backend + ?Sized>(backend: &B, root: &Path) -> Vec<Path
                 dirs.push(e.path);
             }
         }
-        if !d.is_root() && d == *root {
-            dirs.push(d);
-        }
     }
+    // Deeper first: a parent can only be empty once its children are gone.
     dirs.sort_by_key(|d| std::cmp::Reverse(d.depth()));
     dirs
+}
+
+/// Removes the empty directories below `root`, deepest first, and `root` itself when it
+/// ends up empty unless `keep_root` (never the backend's root): rclone's `rmdirs`. Returns
+/// how many were removed.
+///
+/// Behaviour:
+/// - a directory that is not empty (it holds an object, at any depth) is left, and so are
+///   its parents; one that is gone already is skipped;
+/// - a backend without directories (object stores) has none: `Ok(0)`;
+/// - any other failure of [`Backend::remove_dir`] stops it and is returned.
+///
+/// ```
+/// use omnistorage::{Backend, BackendExt, FileBackend, Path, remove_empty_dirs};
+///
+/// let dir = std::env::temp_dir().join(format!("rmdirs-doc-{}", std::process::id()));
+/// let b = FileBackend::new(&dir)?;
+/// b.create_dir(&Path::parse("top/empty/deeper")?)?;
+/// b.write_all("top/full/x", b"1")?;
+/// assert_eq!(remove_empty_dirs(&b, &Path::parse("top")?, false)?, 2);
+/// assert!(b.stat(&Path::parse("top/full")?)?.is_dir);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn remove_empty_dirs<B: Backend + ?Sized>(
+    backend: &B,
+    root: &Path,
+    keep_root: bool,
+) -> Result<u64> {
+    if !backend.capabilities().directories {
+        return Ok(0);
+    }
+    let mut dirs = dirs_below(backend, root);
+    if !keep_root && !root.is_root() {
+        dirs.push(root.clone());
+    }
+    let mut removed = 0;
+    for dir in dirs {
+        match backend.remove_dir(&dir) {
+            Ok(()) => removed += 1,
+            Err(e) if matches!(e.kind(), ErrorKind::DirectoryNotEmpty | ErrorKind::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
 }

@@ -227,22 +227,6 @@ pub(super) fn delete(args: &Args) -> Result<u8, Error> {
     })
 }
 
-/// Every directory under `root` (and `root`), deepest first.
-fn dirs_deepest_first(b: &dyn Backend, root: &Path) -> Vec<Path> {
-    let mut dirs = vec![root.clone()];
-    let mut todo = vec![root.clone()];
-    while let Some(d) = todo.pop() {
-        if let Ok(list) = b.list(&d, &ListOptions::new().recursive(false)) {
-            for e in list.flatten().filter(|e| e.is_dir && e.path != d) {
-                todo.push(e.path.clone());
-                dirs.push(e.path);
-            }
-        }
-    }
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.depth()));
-    dirs
-}
-
 /// `spec` as a directory to remove: opened at its parent, so that it can go too (a
 /// backend's own root, a bucket, is opened as itself and stays).
 fn removable(spec: &str) -> Result<remote::Opened, Error> {
@@ -271,16 +255,8 @@ pub(super) fn purge(args: &Args) -> Result<u8, Error> {
 /// `--leave-root` (rclone).
 pub(super) fn rmdirs(args: &Args) -> Result<u8, Error> {
     let t = removable(&args.rest[0])?;
-    let leave = args.on("leave-root");
-    for d in dirs_deepest_first(t.backend.as_ref(), &t.path) {
-        if d.is_root() || args.on("dry-run") || (leave && d == t.path) {
-            continue;
-        }
-        match t.backend.remove_dir(&d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::DirectoryNotEmpty => {}
-            Err(e) => return Err(e),
-        }
+    if !args.on("dry-run") {
+        omnistorage::remove_empty_dirs(t.backend.as_ref(), &t.path, args.on("leave-root"))?;
     }
     Ok(exit::OK)
 }
