@@ -6,6 +6,28 @@ use omnistorage::conformance::TempDir;
 use super::{code, run, stderr, stdout};
 use crate::sync::{put, t, tree};
 
+/// The URL of `key` in the test bucket of `env`, with its credentials.
+#[cfg(feature = "s3")]
+pub(super) fn s3_url(env: &crate::support::S3Env, key: &str) -> String {
+    format!(
+        "s3://{}/{key}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
+        env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
+    )
+}
+
+/// The URL of the absolute `path` on the test sshd of `env`, with its key.
+#[cfg(feature = "sftp")]
+pub(super) fn sftp_url(env: &crate::support::SftpEnv, path: &str) -> String {
+    format!(
+        "sftp://{}@{}:{}{path}?key={}&known_hosts={}&ssh_config=false&agent=false",
+        env.user,
+        env.host,
+        env.port,
+        env.key.to_string_lossy(),
+        env.known_hosts.to_string_lossy()
+    )
+}
+
 fn local() -> (TempDir, FileBackend) {
     let dir = TempDir::new().unwrap();
     let b = FileBackend::new(dir.path()).unwrap();
@@ -57,11 +79,7 @@ fn s3_by_url_on_every_server() {
             continue;
         };
         let prefix = crate::s3::unique_prefix("cli");
-        let url = format!(
-            "s3://{}/{prefix}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
-            env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
-        );
-        round_trip(&url);
+        round_trip(&s3_url(&env, &prefix));
         crate::s3::cleanup(&env, &prefix);
     }
 }
@@ -89,14 +107,5 @@ fn sftp_by_url() {
         return;
     };
     let root = crate::sftp::root(&env, "cli");
-    let url = format!(
-        "sftp://{}@{}:{}{}?key={}&known_hosts={}&ssh_config=false&agent=false",
-        env.user,
-        env.host,
-        env.port,
-        root.to_string_lossy(),
-        env.key.to_string_lossy(),
-        env.known_hosts.to_string_lossy()
-    );
-    round_trip(&url);
+    round_trip(&sftp_url(&env, &root.to_string_lossy()));
 }

@@ -441,12 +441,7 @@ fn one_object_transfers_on_s3() {
         return;
     };
     let prefix = crate::s3::unique_prefix("cli-one");
-    let at = |rel: &str| {
-        format!(
-            "s3://{}/{prefix}/{rel}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
-            env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
-        )
-    };
+    let at = |rel: &str| super::remote::s3_url(&env, &format!("{prefix}/{rel}"));
     one_object_on_a_server(&at);
     crate::s3::cleanup(&env, &prefix);
 }
@@ -458,16 +453,6 @@ fn one_object_transfers_on_sftp() {
         return;
     };
     let root = crate::sftp::root(&env, "cli-one");
-    let at = |rel: &str| {
-        format!(
-            "sftp://{}@{}:{}{}/{rel}?key={}&known_hosts={}&ssh_config=false&agent=false",
-            env.user,
-            env.host,
-            env.port,
-            root.to_string_lossy(),
-            env.key.to_string_lossy(),
-            env.known_hosts.to_string_lossy()
-        )
-    };
+    let at = |rel: &str| super::remote::sftp_url(&env, &format!("{}/{rel}", root.display()));
     one_object_on_a_server(&at);
 }
