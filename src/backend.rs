@@ -12,6 +12,7 @@ use crate::io::{Reader, Writer};
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteOptions};
 use crate::path::{AsPath, Path};
+use crate::usage::Usage;
 
 /// A listing: one `Result` per entry, so that one bad entry does not end the walk.
 ///
@@ -279,6 +280,16 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
         let _ = upload;
         Err(Error::unsupported("abort_upload"))
+    }
+
+    /// How much space the store has: its total, what is used, what is still free ([`Usage`];
+    /// rclone's `about`). Needs [`Capabilities::usage`].
+    ///
+    /// Behaviour: the fields the backend knows are filled, the others are `None`; `used` and
+    /// `free` are each at most `total` where both are known; the answer is about the whole
+    /// store (a file system, a quota), not about the objects under this backend's root.
+    fn usage(&self) -> Result<Usage> {
+        Err(Error::unsupported("usage"))
     }
 }
 

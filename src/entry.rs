@@ -178,6 +178,9 @@ pub struct Capabilities {
     /// [`abort_upload`](crate::Backend::abort_upload) work: writes that were begun and never
     /// finished (S3 multipart uploads, the file backend's staged files left by a crash).
     pub pending_uploads: bool,
+    /// [`usage`](crate::Backend::usage) reports the store's space (the file backend on Linux
+    /// with feature `openat2`; SFTP on servers with `statvfs@openssh.com`).
+    pub usage: bool,
     /// The data is **on this machine** and reads back at no cost but the reading (a local file
     /// system, memory; not a live stream): no network. The sync engine then hashes by reading where the other side has a hash to
     /// compare with, and treats a "server-side" copy inside the store as this machine's own

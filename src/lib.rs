@@ -140,6 +140,7 @@ pub mod state_file;
 pub mod sync;
 pub mod units;
 mod url;
+mod usage;
 mod wrap;
 
 #[cfg(feature = "conformance")]
@@ -165,6 +166,7 @@ pub use options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 pub use path::{AsPath, Path};
 pub use registry::{open, register};
 pub use url::Url;
+pub use usage::Usage;
 pub use wrap::Wrap;
 
 /// The README's examples, run as doctests.

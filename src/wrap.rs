@@ -13,6 +13,7 @@ use crate::io::{Reader, Writer};
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteOptions};
 use crate::path::Path;
+use crate::usage::Usage;
 
 /// A backend that wraps another: every method it does not override goes to
 /// [`inner`](Wrap::inner) unchanged, and every `Wrap` is a [`Backend`].
@@ -194,6 +195,11 @@ pub trait Wrap: Send + Sync + fmt::Debug {
     fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
         self.inner().abort_upload(upload)
     }
+
+    /// [`Backend::usage`]; forwarded by default.
+    fn usage(&self) -> Result<Usage> {
+        self.inner().usage()
+    }
 }
 
 /// The one place that lists every method of [`Backend`].
@@ -261,6 +267,9 @@ impl<W: Wrap> Backend for W {
     }
     fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
         Wrap::abort_upload(self, upload)
+    }
+    fn usage(&self) -> Result<Usage> {
+        Wrap::usage(self)
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod file;
 mod guard;
 pub mod memory;
+mod option_info;
 mod paged;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod secret;
@@ -29,3 +30,5 @@ pub mod s3;
 pub mod sftp;
 
 pub(crate) mod tree;
+
+pub use option_info::OptionInfo;

@@ -43,10 +43,26 @@ pub fn concurrent_writers_on_distinct_paths(b: &dyn Backend) {
     }
 }
 
+/// `usage`, where the capabilities grant it, answers, and what it knows adds up: `used` and
+/// `free` are each at most `total`.
+pub fn usage_adds_up(b: &dyn Backend) {
+    if !caps(b).usage {
+        return;
+    }
+    let u = b.usage().expect("usage");
+    if let Some(total) = u.total {
+        for (name, value) in [("used", u.used), ("free", u.free)] {
+            if let Some(v) = value {
+                assert!(v <= total, "usage: {name} {v} is more than total {total}");
+            }
+        }
+    }
+}
+
 /// What the capabilities deny answers `Unsupported`; what they grant does not. The optional
 /// operations included: `stat` (and the directory operations that need it), server-side
 /// `copy` / `rename` and their `_from` forms, `set_modified`, `presign`, and
-/// `pending_uploads` / `abort_upload`.
+/// `pending_uploads` / `abort_upload`, and `usage`.
 pub fn capabilities_tell_the_truth(b: &dyn Backend) {
     let c = caps(b);
     if !c.read {
@@ -101,6 +117,9 @@ pub fn capabilities_tell_the_truth(b: &dyn Backend) {
     } else {
         unsupported(b.presign(&p("x"), Presign::Get, expires), "presign GET");
         unsupported(b.presign(&p("x"), Presign::Put, expires), "presign PUT");
+    }
+    if !c.usage {
+        unsupported(b.usage(), "usage");
     }
     let stray = PendingUpload::new(p("x"), "conformance-no-such-upload", None);
     if c.pending_uploads {

@@ -244,6 +244,7 @@ macro_rules! __conformance_for_each {
             // lifecycle
             concurrent_writers_on_distinct_paths,
             capabilities_tell_the_truth,
+            usage_adds_up,
             close_then_use_is_closed,
             finish_after_close_fails,
         ]

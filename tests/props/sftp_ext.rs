@@ -1,12 +1,13 @@
 //! The replies the SFTP backend's own small client reads on its extension channel
-//! (`src/backends/sftp/ext.rs`: VERSION, STATUS and HANDLE bodies from the server): no input
+//! (`src/backends/sftp/ext.rs`: VERSION, STATUS, HANDLE and `statvfs@openssh.com` bodies
+//! from the server): no input
 //! makes them panic, and bodies written the way SFTP v3 frames them read back what was
 //! framed.
 //!
 //! The whole input goes to every parser; then it is cut at NUL bytes into names (the first
 //! piece also serves as a handle, and its first four bytes as a status code).
 
-use omnistorage::backends::sftp::fuzzing::ext_replies;
+use omnistorage::backends::sftp::fuzzing::{ext_replies, ext_statvfs};
 
 fn string(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(&(s.len() as u32).to_be_bytes());
@@ -16,6 +17,7 @@ fn string(out: &mut Vec<u8>, s: &[u8]) {
 /// Checks the property on one input; panics if it does not hold.
 pub fn check(data: &[u8]) {
     let _ = ext_replies(data);
+    let _ = ext_statvfs(data);
     let pieces: Vec<&[u8]> = data.split(|&b| b == 0).collect();
     // VERSION 3 with each piece as an extension name (and empty data).
     let mut version = 3u32.to_be_bytes().to_vec();
@@ -44,5 +46,20 @@ pub fn check(data: &[u8]) {
         ext_replies(&handle).2,
         Some(first.to_vec()),
         "HANDLE round trip"
+    );
+    // A statvfs reply: eleven numbers from the input's bytes (zeros past its end).
+    let n = |i: usize| {
+        let mut b = [0u8; 8];
+        for (j, byte) in b.iter_mut().enumerate() {
+            *byte = data.get(i * 8 + j).copied().unwrap_or(0);
+        }
+        u64::from_be_bytes(b)
+    };
+    let reply: Vec<u8> = (0..11).flat_map(|i| n(i).to_be_bytes()).collect();
+    let unit = if n(1) == 0 { n(0) } else { n(1) };
+    assert_eq!(
+        ext_statvfs(&reply),
+        Some([unit, n(2), n(3), n(4)]),
+        "statvfs round trip"
     );
 }

@@ -229,6 +229,34 @@ impl ChannelBuilder {
         self
     }
 
+    /// Every option [`set`](Self::set) takes, for tools that list them and for checks.
+    ///
+    /// ```
+    /// use omnistorage::ChannelBackend;
+    /// use omnistorage::ChannelBuilder;
+    ///
+    /// for option in ChannelBuilder::OPTIONS.iter().filter(|o| !o.default.is_empty()) {
+    ///     assert!(ChannelBackend::builder().set(option.name, option.default).is_ok());
+    /// }
+    /// ```
+    pub const OPTIONS: &'static [crate::backends::OptionInfo] = &[
+        crate::backends::OptionInfo::new(
+            "capacity",
+            "How many messages a consumed stream holds before its writer waits (0: each waits \
+             for a reader).",
+        )
+        .default_value("64"),
+        crate::backends::OptionInfo::new(
+            "timeout",
+            "How long one read, write or broadcast may wait (500ms, 5s, 2m).",
+        ),
+        crate::backends::OptionInfo::new(
+            "persistent",
+            "Keep every message, so that every reader receives the whole stream: true or false.",
+        )
+        .default_value("false"),
+    ];
+
     /// Sets one option by its name, as `chan://` URL parameters do: `capacity` (a number
     /// of messages), `timeout` (a duration, [`units`](crate::units): `500ms`, `5s`, `2m`,
     /// `1h`) and `persistent` (`true`/`false`). Any other key, and a value that does not
@@ -413,5 +441,12 @@ mod tests {
         fn check<T: Send + Sync>() {}
         check::<ChannelBackend>();
         check::<ChannelBuilder>();
+    }
+
+    #[test]
+    fn set_takes_every_listed_option() {
+        crate::backends::option_info::check_list(ChannelBuilder::OPTIONS, |k, v| {
+            ChannelBackend::builder().set(k, v).is_ok()
+        });
     }
 }

@@ -16,6 +16,7 @@ use crate::io::{Reader, Writer};
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteOptions};
 use crate::path::Path;
+use crate::usage::Usage;
 
 use super::NAME;
 
@@ -127,6 +128,7 @@ impl Backend for FileBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
+            usage: cfg!(all(feature = "openat2", target_os = "linux")),
             local: true,
             streams: None,
             version_tags: true,
@@ -239,5 +241,9 @@ impl Backend for FileBackend {
 
     fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
         self.abort_staged(upload)
+    }
+
+    fn usage(&self) -> Result<Usage> {
+        self.space()
     }
 }

@@ -85,6 +85,14 @@ impl Tree for FileBackend {
         }
     }
 
+    fn dir_entry(&self, dir: &PathBuf, child: &Child<()>, path: Path) -> Entry {
+        match fs::symlink_metadata(dir.join(&child.name)) {
+            Ok(m) if m.is_dir() => entry_from(&path, &m),
+            // Gone or replaced since the directory was read: a directory with no time.
+            _ => Entry::dir(path),
+        }
+    }
+
     fn staged_time(&self, dir: &PathBuf, child: &Child<()>) -> Option<SystemTime> {
         fs::symlink_metadata(dir.join(&child.name))
             .and_then(|m| m.modified())

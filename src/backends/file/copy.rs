@@ -76,7 +76,7 @@ impl FileBackend {
         }
         let target = self.target(OP, to)?;
         self.sweep(target.dir.path(), target.fresh_dir);
-        let mut staged = self.stage(OP, to, target.dir)?;
+        let mut staged = self.stage(OP, to, target.dir, !target.exists)?;
         // File to file: `copy_file_range` (or a reflink) where the kernel has it. Limited to
         // the size seen at open, which also spares the call that would find the end.
         let size = super::at::copy_file(&file, staged.file()?, meta.len())

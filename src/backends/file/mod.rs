@@ -50,6 +50,12 @@
 //! if the target exists (on file systems without hard links it falls back to check-then-rename,
 //! which is not atomic).
 //!
+//! Where the target does not exist yet and directory handles are used (the `openat2`
+//! feature, Linux), the staged file is made without a name (`O_TMPFILE`) and linked under
+//! the target's name when complete (`linkat` through `/proc/self/fd`): the same atomicity,
+//! one change of the directory instead of two, no lock, and nothing left behind by a crash.
+//! File systems without `O_TMPFILE` take the named route.
+//!
 //! Files are not `fsync`ed unless [`FileBackend::with_sync`] asks for it (like `cp` and rclone).
 //!
 //! The parent directories a write needs are created when the writer is opened and stay, even
@@ -86,7 +92,16 @@
 //! regular files are listed: directories, symlinks, sockets and other special files are not
 //! objects. A name that is not valid UTF-8, or holds a control character, is one `Err` item.
 //! [`ListOptions::start_after`](crate::ListOptions) skips whole subtrees that sort before it
-//! without reading them, and a listing that is not recursive reads one directory.
+//! without reading them, and a listing that is not recursive reads one directory, and gives
+//! each directory under it with its modification time (one `lstat` each).
+//!
+//! # Space
+//!
+//! [`usage`](Backend::usage) answers with `statvfs` on the root (the file system's size,
+//! what is used, what an unprivileged user may still write) on Linux with the `openat2`
+//! feature, which brings the one crate it needs (rustix). Elsewhere, and in the default
+//! build, it answers [`ErrorKind::Unsupported`], and [`Capabilities::usage`](crate::Capabilities)
+//! says so.
 //!
 //! Modification times are kept with the file system's precision. The capabilities claim 1 ns,
 //! which is true of ext4, XFS, btrfs and tmpfs; FAT keeps 2 s, HFS+ 1 s and NTFS 100 ns, so a
@@ -98,6 +113,7 @@ mod confine;
 mod copy;
 mod read;
 mod reclaim;
+mod space;
 mod stage;
 
 use std::path::PathBuf;

@@ -23,9 +23,11 @@ const WRITE_BUFFER: usize = 128 * 1024;
 pub(super) struct Staged {
     /// The directory it is in (and the target too).
     dir: Dir,
-    /// Its name there; `None` once it is renamed, or no longer ours.
+    /// Its name there; `None` once it is renamed, or no longer ours, or if it has none.
     name: Option<String>,
     file: Option<File>,
+    /// Made without a name ([`Dir::create_anonymous`]): the commit links it.
+    anonymous: bool,
 }
 
 impl Staged {
@@ -50,9 +52,6 @@ impl Staged {
         modified: Option<SystemTime>,
         sync: bool,
     ) -> Result<Entry> {
-        let Some(tmp) = self.name.clone() else {
-            return Err(err(ErrorKind::Closed, "writer is closed", op, path));
-        };
         let file = self.file()?;
         if let Some(modified) = modified {
             file.set_modified(modified)
@@ -61,6 +60,13 @@ impl Staged {
         if sync {
             file.sync_all().map_err(|e| os_err(e, op, path))?;
         }
+        if self.anonymous {
+            self.link(op, path, dest, mode)?;
+            return self.describe(op, path, size, modified);
+        }
+        let Some(tmp) = self.name.clone() else {
+            return Err(err(ErrorKind::Closed, "writer is closed", op, path));
+        };
         match mode {
             WriteMode::CreateNew => match self.dir.hard_link(&tmp, dest) {
                 Ok(()) => {} // the staged name is removed on drop
@@ -85,6 +91,55 @@ impl Staged {
                 self.name = None;
             }
         }
+        self.describe(op, path, size, modified)
+    }
+
+    /// Names an anonymous staged file `dest`: one link where nothing is there; where
+    /// something is (it appeared since the writer began), `CreateNew` fails and the other
+    /// modes link it under a staged name and rename that over `dest`.
+    fn link(&mut self, op: &'static str, path: &Path, dest: &str, mode: WriteMode) -> Result<()> {
+        let Some(file) = self.file.as_ref() else {
+            return Err(err(ErrorKind::Closed, "writer is closed", op, path));
+        };
+        match self.dir.link_anonymous(file, dest) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(os_err(e, op, path)),
+            Err(_) if mode == WriteMode::CreateNew => {
+                return Err(err(ErrorKind::AlreadyExists, "the object exists", op, path));
+            }
+            Err(_) => {}
+        }
+        for _ in 0..16 {
+            let tmp = StagedName::make(dest);
+            match self.dir.link_anonymous(file, &tmp) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(os_err(e, op, path)),
+            }
+            // Named now: removed on drop if the rename fails.
+            self.name = Some(tmp.clone());
+            self.dir
+                .rename(&tmp, dest)
+                .map_err(|e| rename_err(e, op, path))?;
+            self.name = None;
+            return Ok(());
+        }
+        Err(err(
+            ErrorKind::AlreadyExists,
+            "could not find a free name for a staging file",
+            op,
+            path,
+        ))
+    }
+
+    /// The committed object's entry, without a second lookup.
+    fn describe(
+        &mut self,
+        op: &'static str,
+        path: &Path,
+        size: u64,
+        modified: Option<SystemTime>,
+    ) -> Result<Entry> {
         // One fstat of the open file: the entry carries the version tag (inode and change
         // time after the rename) that the sync engine's hash cache records.
         let meta = self.file()?.metadata().map_err(|e| os_err(e, op, path))?;
@@ -141,8 +196,24 @@ fn still_named(staged: &Staged) -> bool {
 }
 
 impl FileBackend {
-    /// Creates a new staged file for `path` in `dir`, locked.
-    pub(super) fn stage(&self, op: &'static str, path: &Path, mut dir: Dir) -> Result<Staged> {
+    /// Creates a new staged file for `path` in `dir`: one without a name where the target
+    /// is `absent` and the directory allows it ([`Dir::create_anonymous`]), else a named
+    /// one, locked.
+    pub(super) fn stage(
+        &self,
+        op: &'static str,
+        path: &Path,
+        mut dir: Dir,
+        absent: bool,
+    ) -> Result<Staged> {
+        if absent && let Some(file) = dir.create_anonymous() {
+            return Ok(Staged {
+                dir,
+                name: None,
+                file: Some(file),
+                anonymous: true,
+            });
+        }
         let target = path.file_name().unwrap_or_default();
         for _ in 0..16 {
             let tmp = StagedName::make(target);
@@ -155,6 +226,7 @@ impl FileBackend {
                 dir,
                 name: Some(tmp),
                 file: Some(file),
+                anonymous: false,
             };
             match staged.file.as_ref().map(File::try_lock) {
                 // A reclaimer got to it between its creation and this lock (it holds it now,
@@ -192,10 +264,11 @@ impl FileBackend {
             dir,
             name,
             fresh_dir,
+            exists,
             ..
         } = target;
         self.sweep(dir.path(), fresh_dir);
-        let mut staged = self.stage(OP, path, dir)?;
+        let mut staged = self.stage(OP, path, dir, !exists)?;
         let file = staged.file.take();
         Ok(Writer::new(FileSink {
             staged: Some(staged),

@@ -3,6 +3,7 @@
 
 use super::builder::{Provider, S3Builder};
 use super::client::NAME;
+use crate::backends::OptionInfo;
 use crate::backends::setting::Setting;
 use crate::error::Result;
 use crate::units::BareUnit;
@@ -69,10 +70,143 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "versions",
 ];
 
-/// The keys [`S3Builder::set`] reads as secrets: never printed, not even in errors.
-const SECRETS: &[&str] = &["secret_access_key", "session_token"];
-
 impl S3Builder {
+    /// Every option [`set`](Self::set) takes, most asked-for first (rclone's
+    /// [`RCLONE_IGNORED`] options left out): for the CLI's `config` wizard and for checks. The
+    /// secrets among them are never printed, not even in errors.
+    ///
+    /// ```
+    /// use omnistorage::backends::OptionInfo;
+    /// use omnistorage::backends::s3::S3Builder;
+    ///
+    /// let secret = OptionInfo::find(S3Builder::OPTIONS, "secret_access_key").unwrap();
+    /// assert!(secret.secret);
+    /// assert!(OptionInfo::find(S3Builder::OPTIONS, "path_style").is_some()); // an alias
+    /// ```
+    pub const OPTIONS: &'static [OptionInfo] = &[
+        OptionInfo::new(
+            "provider",
+            "The S3 service: AWS, Cloudflare (R2), Minio, Backblaze (B2), Wasabi, \
+             DigitalOcean, GCS, Garage, Ceph, Other, or one of rclone's providers.",
+        )
+        .default_value("AWS, or Other when an endpoint is given"),
+        OptionInfo::new(
+            "env_auth",
+            "Take credentials from the environment (AWS_* variables, ~/.aws files) when no \
+             keys are given: true or false. Unset, it is true for the library and s3:// URLs, \
+             and false for a remote of the CLI's config (anonymous access without keys), as \
+             in rclone.",
+        ),
+        OptionInfo::new(
+            "access_key_id",
+            "The access key id. Leave empty for anonymous access or env_auth.",
+        ),
+        OptionInfo::new(
+            "secret_access_key",
+            "The secret access key (with access_key_id).",
+        )
+        .secret(),
+        OptionInfo::new("region", "The region to sign for.")
+            .default_value("AWS_REGION, ~/.aws/config, then the provider's"),
+        OptionInfo::new(
+            "endpoint",
+            "The endpoint URL (https:// when no scheme is given); several separated by commas \
+             are tried in turn.",
+        )
+        .default_value("the provider's"),
+        OptionInfo::new(
+            "account_id",
+            "Cloudflare R2's account id (with provider Cloudflare).",
+        )
+        .advanced(),
+        OptionInfo::new(
+            "force_path_style",
+            "Address the bucket in the path (true) rather than as a virtual host (false).",
+        )
+        .aliases(&["path_style"])
+        .default_value("true for an IP address or localhost and path-style providers")
+        .advanced(),
+        OptionInfo::new("session_token", "A session token to go with the keys.")
+            .secret()
+            .advanced(),
+        OptionInfo::new("profile", "The profile of the shared credentials files.")
+            .default_value("AWS_PROFILE, then default")
+            .advanced(),
+        OptionInfo::new(
+            "anonymous",
+            "Send no credentials at all (public buckets): true or false.",
+        )
+        .default_value("false")
+        .advanced(),
+        OptionInfo::new(
+            "chunk_size",
+            "The part size of multipart uploads (a bare number is KiB, as in rclone: 5Mi).",
+        )
+        .default_value("8Mi")
+        .advanced(),
+        OptionInfo::new(
+            "part_size",
+            "The part size of multipart uploads (a bare number is bytes): chunk_size in this \
+             crate's units.",
+        )
+        .advanced(),
+        OptionInfo::new(
+            "upload_concurrency",
+            "How many parts of one upload go up at once.",
+        )
+        .aliases(&["concurrency"])
+        .default_value("4")
+        .advanced(),
+        OptionInfo::new(
+            "copy_cutoff",
+            "Objects larger than this are copied part by part (a bare number is KiB).",
+        )
+        .default_value("5Gi")
+        .advanced(),
+        OptionInfo::new(
+            "endpoint_down_after",
+            "How long an endpoint that fails is skipped.",
+        )
+        .default_value("30s")
+        .advanced(),
+        OptionInfo::new(
+            "retries",
+            "How many times a failed idempotent request is retried.",
+        )
+        .default_value("4")
+        .advanced(),
+        OptionInfo::new(
+            "read_mtime",
+            "Read each object's modification time (rclone's mtime metadata) in listings: \
+             true or false.",
+        )
+        .default_value("false")
+        .advanced(),
+        OptionInfo::new(
+            "server_modtime",
+            "Take the server's upload time as the modification time: true or false.",
+        )
+        .default_value("false")
+        .advanced(),
+        OptionInfo::new(
+            "conditional_writes",
+            "Whether the server honours If-None-Match on PUT: true or false.",
+        )
+        .default_value("the provider's")
+        .advanced(),
+        OptionInfo::new(
+            "danger_accept_invalid_certs",
+            "Accept any TLS certificate (insecure: test servers only): true or false.",
+        )
+        .default_value("false")
+        .advanced(),
+        OptionInfo::new(
+            "upload_journal",
+            "A directory where multipart uploads are journaled, so an interrupted one resumes.",
+        )
+        .advanced(),
+    ];
+
     /// Sets one option by its name: rclone's name where rclone has the option, else this
     /// crate's; the same call serves `s3://` URL parameters ([`S3Backend::from_url`](super::S3Backend::from_url)),
     /// rclone.conf sections and the CLI's TOML config. Options may come in any order.
@@ -121,7 +255,7 @@ impl S3Builder {
             backend: NAME,
             key,
             value,
-            secret: SECRETS.contains(&key),
+            secret: OptionInfo::find(Self::OPTIONS, key).is_some_and(|o| o.secret),
         };
         let invalid = |why: &str| v.invalid(why);
         Ok(match key {
@@ -217,6 +351,13 @@ mod tests {
 
     fn debug(b: &S3Builder) -> String {
         format!("{b:?}")
+    }
+
+    #[test]
+    fn set_takes_every_listed_option() {
+        crate::backends::option_info::check_list(S3Builder::OPTIONS, |k, v| {
+            S3Builder::new("b").set(k, v).is_ok()
+        });
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct SftpBuilder {
     pub(crate) shell_hashes: bool,
     pub(crate) posix_rename: bool,
     pub(crate) reclaim_after: Option<Duration>,
+    pub(crate) ciphers: Option<Vec<String>>,
+    pub(crate) macs: Option<Vec<String>>,
+    pub(crate) insecure_ciphers: bool,
     /// rclone options [`SftpBuilder::set`] accepted without using them.
     pub(crate) ignored: Vec<String>,
 }
@@ -96,6 +99,9 @@ impl SftpBuilder {
             shell_hashes: true,
             posix_rename: true,
             reclaim_after: Some(DEFAULT_RECLAIM_AFTER),
+            ciphers: None,
+            macs: None,
+            insecure_ciphers: false,
             ignored: Vec::new(),
         }
     }
@@ -261,6 +267,47 @@ impl SftpBuilder {
         self
     }
 
+    /// The ciphers to offer, in order of preference (rclone's `ciphers`); names the
+    /// linked libssh2 does not know are left out, and none known is an error at connect.
+    /// Default: [`DEFAULT_CIPHERS`](super::DEFAULT_CIPHERS): AES-CTR, ChaCha20-Poly1305,
+    /// AES-GCM (the order that costs the least CPU with libssh2; see the module docs).
+    ///
+    /// ```
+    /// use omnistorage::backends::sftp::SftpBackend;
+    ///
+    /// let b = SftpBackend::builder("files.example.com")
+    ///     .ciphers(["aes256-gcm@openssh.com", "aes256-ctr"]);
+    /// # drop(b);
+    /// ```
+    pub fn ciphers<I, S>(mut self, names: I) -> SftpBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.ciphers = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The MACs to offer, in order of preference (rclone's `macs`), for the ciphers that
+    /// need one; names the linked libssh2 does not know are left out. Default:
+    /// [`DEFAULT_MACS`](super::DEFAULT_MACS), encrypt-then-MAC first.
+    pub fn macs<I, S>(mut self, names: I) -> SftpBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.macs = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Whether to also offer the CBC and 3DES ciphers, after the default ones, for old
+    /// servers that know nothing newer (rclone's `use_insecure_cipher`; default `false`).
+    /// Ignored when [`ciphers`](Self::ciphers) names the list.
+    pub fn use_insecure_cipher(mut self, on: bool) -> SftpBuilder {
+        self.insecure_ciphers = on;
+        self
+    }
+
     /// Connects (one session, to check the address, the host key and the credentials at
     /// once) and makes the backend.
     pub fn build(self) -> Result<SftpBackend> {
@@ -376,6 +423,8 @@ impl SftpBuilder {
             shell_hashes: self.shell_hashes,
             posix_rename: self.posix_rename,
             reclaim_after: self.reclaim_after,
+            ciphers: super::ciphers::ciphers(self.ciphers.as_deref(), self.insecure_ciphers),
+            macs: super::ciphers::offer(self.macs.as_deref(), super::DEFAULT_MACS, &[]),
         })
     }
 }
@@ -420,6 +469,10 @@ pub(crate) struct Config {
     pub(crate) shell_hashes: bool,
     pub(crate) posix_rename: bool,
     pub(crate) reclaim_after: Option<Duration>,
+    /// The ciphers offered, comma-separated, most preferred first.
+    pub(crate) ciphers: String,
+    /// The MACs offered, likewise.
+    pub(crate) macs: String,
 }
 
 impl Config {

@@ -139,6 +139,22 @@ pub(crate) fn session(cfg: &Config) -> Result<Session> {
     let mut sess = Session::new().map_err(from_ssh)?;
     sess.set_timeout(millis(cfg.connect_timeout));
     sess.set_tcp_stream(tcp);
+    use ssh2::MethodType;
+    for (way, list, what) in [
+        (MethodType::CryptCs, &cfg.ciphers, "ciphers"),
+        (MethodType::CryptSc, &cfg.ciphers, "ciphers"),
+        (MethodType::MacCs, &cfg.macs, "macs"),
+        (MethodType::MacSc, &cfg.macs, "macs"),
+    ] {
+        sess.method_pref(way, list).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                format!("{what}: none of \"{list}\" is known to libssh2"),
+            )
+            .with_backend(NAME)
+            .with_source(e)
+        })?;
+    }
     sess.handshake().map_err(|e| {
         let mut err = from_ssh(e);
         if !err.is_temporary() {

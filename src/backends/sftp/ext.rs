@@ -1,6 +1,7 @@
 //! A second SFTP channel on a session, spoken here, for the OpenSSH extensions libssh2's
 //! SFTP does not reach through the `ssh2` crate: `posix-rename@openssh.com` (an atomic
-//! rename over an existing file) and `copy-data` (a copy inside the server).
+//! rename over an existing file), `copy-data` (a copy inside the server) and
+//! `statvfs@openssh.com` (the file system's space).
 //!
 //! Only what those two need of SFTP version 3 (draft-ietf-secsh-filexfer-02): INIT and
 //! VERSION, OPEN, CLOSE, EXTENDED, and the STATUS and HANDLE replies. One request at a time.
@@ -16,6 +17,7 @@ const CLOSE: u8 = 4;
 const STATUS: u8 = 101;
 const HANDLE: u8 = 102;
 const EXTENDED: u8 = 200;
+const EXTENDED_REPLY: u8 = 201;
 
 /// Open flags (`SSH_FXF_*`).
 pub(crate) const READ: u32 = 0x01;
@@ -29,6 +31,7 @@ const MAX_PACKET: usize = 256 * 1024;
 
 pub(crate) const POSIX_RENAME: &str = "posix-rename@openssh.com";
 pub(crate) const COPY_DATA: &str = "copy-data";
+pub(crate) const STATVFS: &str = "statvfs@openssh.com";
 
 /// What failed: the channel (the session is then suspect), or the server's answer.
 #[derive(Debug)]
@@ -113,6 +116,14 @@ impl Reply<'_> {
         self.0 = rest;
         Ok(u32::from_be_bytes(*head))
     }
+    fn u64(&mut self) -> R<u64> {
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<8>()
+            .ok_or_else(|| out_of_step("short SFTP reply"))?;
+        self.0 = rest;
+        Ok(u64::from_be_bytes(*head))
+    }
     fn bytes(&mut self) -> R<Vec<u8>> {
         let len = self.u32()? as usize;
         if len > self.0.len() {
@@ -135,6 +146,31 @@ pub(crate) fn extension_names(body: &[u8]) -> R<Vec<String>> {
         names.push(String::from_utf8_lossy(&name).into_owned());
     }
     Ok(names)
+}
+
+/// What `statvfs@openssh.com` answers, in the units of `struct statvfs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StatVfs {
+    /// The fragment size: the unit of the block counts.
+    pub(crate) frsize: u64,
+    pub(crate) blocks: u64,
+    pub(crate) bfree: u64,
+    pub(crate) bavail: u64,
+}
+
+/// A `statvfs@openssh.com` reply's body (after the request id): eleven `u64`s, of which the
+/// sizes are the first five (`bsize`, `frsize`, `blocks`, `bfree`, `bavail`).
+pub(crate) fn statvfs_of(body: &[u8]) -> R<StatVfs> {
+    let mut r = Reply(body);
+    let bsize = r.u64()?;
+    let frsize = r.u64()?;
+    Ok(StatVfs {
+        // OpenSSH sends both; a server that leaves frsize at 0 counts in bsize.
+        frsize: if frsize == 0 { bsize } else { frsize },
+        blocks: r.u64()?,
+        bfree: r.u64()?,
+        bavail: r.u64()?,
+    })
 }
 
 /// A STATUS reply's body (after the request id): OK is `Ok(())`.
@@ -229,6 +265,20 @@ impl Ext {
             .bytes(from.as_bytes())
             .bytes(to.as_bytes());
         Ext::status(self.call(id, p)?)
+    }
+
+    /// The space of the file system `path` is on.
+    pub(crate) fn statvfs(&mut self, path: &str) -> R<StatVfs> {
+        let id = self.id();
+        let p = Packet::new(EXTENDED)
+            .u32(id)
+            .bytes(STATVFS.as_bytes())
+            .bytes(path.as_bytes());
+        let (kind, body) = self.call(id, p)?;
+        match kind {
+            EXTENDED_REPLY => statvfs_of(&body),
+            _ => Ext::status((kind, body)).and(Err(out_of_step("no statvfs reply"))),
+        }
     }
 
     fn open_handle(&mut self, path: &str, flags: u32) -> R<Vec<u8>> {

@@ -19,6 +19,8 @@ pub(crate) enum Op {
     /// A copy inside the server (`copy-data` into a staged file, then a rename).
     Copy,
     Rename,
+    /// The file system's space (`statvfs@openssh.com`).
+    Usage,
 }
 
 impl Op {
@@ -38,6 +40,7 @@ impl Op {
             Op::AbortUpload => "abort_upload",
             Op::Copy => "copy",
             Op::Rename => "rename",
+            Op::Usage => "usage",
         }
     }
 

@@ -22,6 +22,7 @@ use crate::io::{Reader, Writer};
 use crate::location::Location;
 use crate::options::{ListOptions, ReadOptions, WriteMode, WriteOptions};
 use crate::path::Path;
+use crate::usage::Usage;
 
 impl SftpBackend {
     /// The root of the backend whose location is `loc`, if it is on this server: `None`
@@ -241,6 +242,7 @@ impl Backend for SftpBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
+            usage: self.inner.statvfs,
             local: false,
             streams: None,
             version_tags: false,
@@ -431,5 +433,30 @@ impl Backend for SftpBackend {
 
     fn abort_upload(&self, upload: &PendingUpload) -> Result<()> {
         self.abort_staged(upload)
+    }
+
+    fn usage(&self) -> Result<Usage> {
+        const OP: Op = Op::Usage;
+        if !self.inner.statvfs {
+            return Err(Error::unsupported(OP.name()).context(OP.name(), "", NAME));
+        }
+        self.run(OP, &Path::root(), |conn| {
+            // A root not made yet (the first write makes it) is on its nearest ancestor's
+            // file system.
+            let mut at = self.inner.root.as_str();
+            let s = loop {
+                let r = conn
+                    .with_ext(ext::STATVFS, |x| {
+                        x.statvfs(if at.is_empty() { "/" } else { at })
+                    })
+                    .unwrap_or(Err(ext::ExtError::Status(8)));
+                match (r, at.rsplit_once('/')) {
+                    (Err(ext::ExtError::Status(2)), Some((up, _))) => at = up,
+                    (r, _) => break r.map_err(|e| from_ssh(e.into_ssh()))?,
+                }
+            };
+            // Free as rclone's SFTP backend counts it: every free block.
+            Ok(Usage::of_file_system(s.frsize, s.blocks, s.bfree, s.bfree))
+        })
     }
 }

@@ -3,6 +3,7 @@
 
 use super::NAME;
 use super::config::{HostKeyCheck, SftpBuilder};
+use crate::backends::OptionInfo;
 use crate::backends::setting::{Setting, parse_bool};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -13,7 +14,6 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "ask_password",
     "blake3sum_command",
     "chunk_size",
-    "ciphers",
     "concurrency",
     "copy_is_hardlink",
     "crc32sum_command",
@@ -26,7 +26,6 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "http_proxy",
     "idle_timeout",
     "key_exchange",
-    "macs",
     "md5sum_command",
     "multithread_upload",
     "path_override",
@@ -44,15 +43,152 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "ssh",
     "subsystem",
     "use_fstat",
-    "use_insecure_cipher",
     "xxh128sum_command",
     "xxh3sum_command",
 ];
 
-/// The keys [`SftpBuilder::set`] reads as secrets: never printed, not even in errors.
-const SECRETS: &[&str] = &["password", "passphrase", "pass", "key_file_pass", "key_pem"];
+/// Keys [`SftpBuilder::set`] refuses that hold secrets all the same (rclone's obscured
+/// passwords, an inline key): never printed, not even in errors. The secrets it takes are
+/// marked in [`SftpBuilder::OPTIONS`].
+const REFUSED_SECRETS: &[&str] = &["pass", "key_file_pass", "key_pem"];
 
 impl SftpBuilder {
+    /// Every option [`set`](Self::set) takes, most asked-for first (rclone's
+    /// [`RCLONE_IGNORED`] options left out): for the CLI's `config` wizard and for checks.
+    /// The secrets among them are never printed, not even in errors.
+    ///
+    /// ```
+    /// use omnistorage::backends::OptionInfo;
+    /// use omnistorage::backends::sftp::SftpBuilder;
+    ///
+    /// assert!(OptionInfo::find(SftpBuilder::OPTIONS, "host").unwrap().required);
+    /// assert!(OptionInfo::find(SftpBuilder::OPTIONS, "password").unwrap().secret);
+    /// ```
+    pub const OPTIONS: &'static [OptionInfo] = &[
+        OptionInfo::new("host", "The SSH server's host name or address.").required(),
+        OptionInfo::new("user", "The user to log in as.")
+            .default_value("~/.ssh/config's User for the host, else $USER"),
+        OptionInfo::new("port", "The SSH port.")
+            .default_value("~/.ssh/config's Port for the host, else 22"),
+        OptionInfo::new(
+            "password",
+            "The password, for a server that takes one. Leave empty to log in by key or agent.",
+        )
+        .secret(),
+        OptionInfo::new(
+            "key_file",
+            "A private key file (OpenSSH or PEM format); repeatable in a URL.",
+        )
+        .aliases(&["key"])
+        .default_value("~/.ssh/config's IdentityFile, then the agent and ~/.ssh/id_*"),
+        OptionInfo::new(
+            "passphrase",
+            "The passphrase of the key file, if it has one.",
+        )
+        .secret(),
+        OptionInfo::new(
+            "known_hosts_file",
+            "A known_hosts file to check the server's host key against.",
+        )
+        .aliases(&["known_hosts"])
+        .default_value("~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts"),
+        OptionInfo::new(
+            "host_key_check",
+            "How the host key is checked: strict (it must be known), accept-new (a new host's \
+             key is added to known_hosts), or off (insecure).",
+        )
+        .default_value("strict, or ~/.ssh/config's StrictHostKeyChecking"),
+        OptionInfo::new(
+            "fingerprint",
+            "Accept exactly the host key with this SHA-256 fingerprint (SHA256:..., as \
+             ssh-keygen -l prints it), whatever known_hosts says.",
+        )
+        .advanced(),
+        OptionInfo::new(
+            "key_use_agent",
+            "true: use the SSH agent (it is used by default).",
+        )
+        .default_value("true")
+        .advanced(),
+        OptionInfo::new("agent", "Whether to use the SSH agent: true or false.")
+            .default_value("true")
+            .advanced(),
+        OptionInfo::new("agent_socket", "The SSH agent's socket.")
+            .default_value("$SSH_AUTH_SOCK")
+            .advanced(),
+        OptionInfo::new(
+            "ssh_config",
+            "An ssh config file to read instead of ~/.ssh/config, or false to read none.",
+        )
+        .default_value("~/.ssh/config")
+        .advanced(),
+        OptionInfo::new(
+            "connect_timeout",
+            "How long connecting (TCP, handshake, authentication) may take.",
+        )
+        .default_value("30s")
+        .advanced(),
+        OptionInfo::new("timeout", "How long one operation may wait for the server.")
+            .default_value("60s")
+            .advanced(),
+        OptionInfo::new(
+            "keepalive",
+            "How often idle sessions are kept alive (0: never).",
+        )
+        .default_value("30s")
+        .advanced(),
+        OptionInfo::new(
+            "pool",
+            "How many idle SSH sessions are kept for the next operations.",
+        )
+        .default_value("4")
+        .advanced(),
+        OptionInfo::new(
+            "connections",
+            "The most SSH sessions open at once (0: no limit).",
+        )
+        .aliases(&["max_sessions"])
+        .default_value("0")
+        .advanced(),
+        OptionInfo::new(
+            "retries",
+            "How many times an operation that fails for a temporary reason is retried.",
+        )
+        .default_value("3")
+        .advanced(),
+        OptionInfo::new(
+            "disable_hashcheck",
+            "true: never run md5sum/sha1sum on the server for hashes.",
+        )
+        .default_value("false")
+        .advanced(),
+        OptionInfo::new(
+            "posix_rename",
+            "Replace files with the server's posix-rename extension when it offers one: true \
+             or false.",
+        )
+        .default_value("true")
+        .advanced(),
+        OptionInfo::new(
+            "ciphers",
+            "The ciphers to offer, most preferred first, separated by spaces or commas.",
+        )
+        .default_value("AES-CTR, then ChaCha20-Poly1305, then AES-GCM (DEFAULT_CIPHERS)")
+        .advanced(),
+        OptionInfo::new(
+            "macs",
+            "The MACs to offer, most preferred first, separated by spaces or commas.",
+        )
+        .default_value("SHA-2, encrypt-then-MAC first (DEFAULT_MACS)")
+        .advanced(),
+        OptionInfo::new(
+            "use_insecure_cipher",
+            "Also offer the CBC and 3DES ciphers, for old servers: true or false.",
+        )
+        .default_value("false")
+        .advanced(),
+    ];
+
     /// Sets one option by its name: rclone's name where rclone has the option, else this
     /// crate's; the same call serves `sftp://` URL parameters ([`SftpBackend::from_url`](super::SftpBackend::from_url)),
     /// rclone.conf sections and the CLI's TOML config. Options may come in any order.
@@ -75,6 +211,9 @@ impl SftpBuilder {
     /// | `retries` | | [`retries`](Self::retries) |
     /// | `disable_hashcheck` | `hashes` (negated) | [`shell_hashes`](Self::shell_hashes) |
     /// | `posix_rename` | | [`posix_rename`](Self::posix_rename) |
+    /// | `ciphers` | | a list, space- or comma-separated: [`ciphers`](Self::ciphers) |
+    /// | `macs` | | a list, likewise: [`macs`](Self::macs) |
+    /// | `use_insecure_cipher` | | [`use_insecure_cipher`](Self::use_insecure_cipher) |
     ///
     /// rclone.conf's `pass` and `key_file_pass` hold *obscured* passwords: they are refused
     /// here (the CLI reveals them, as rclone does, and gives `password` and `passphrase`);
@@ -101,7 +240,8 @@ impl SftpBuilder {
             backend: NAME,
             key,
             value,
-            secret: SECRETS.contains(&key),
+            secret: REFUSED_SECRETS.contains(&key)
+                || OptionInfo::find(Self::OPTIONS, key).is_some_and(|o| o.secret),
         };
         let many = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         Ok(match key {
@@ -174,6 +314,9 @@ impl SftpBuilder {
                 }
             },
             "posix_rename" => self.posix_rename(v.flag()?),
+            "ciphers" => self.ciphers([value]),
+            "macs" => self.macs([value]),
+            "use_insecure_cipher" => self.use_insecure_cipher(v.flag()?),
             ignored if RCLONE_IGNORED.contains(&ignored) => {
                 self.ignored.push(ignored.to_owned());
                 self
@@ -186,5 +329,27 @@ impl SftpBuilder {
     /// ([`RCLONE_IGNORED`]), in the order given.
     pub fn ignored(&self) -> &[String] {
         &self.ignored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SftpBuilder;
+    use crate::backends::sftp::SftpBackend;
+
+    #[test]
+    fn set_takes_every_listed_option() {
+        crate::backends::option_info::check_list(SftpBuilder::OPTIONS, |k, v| {
+            SftpBackend::builder("").set(k, v).is_ok()
+        });
+    }
+
+    #[test]
+    fn listed_secrets_stay_hidden_in_errors() {
+        let e = SftpBackend::builder("")
+            .set("pass", "HIDDEN-VALUE")
+            .err()
+            .map(|e| e.to_string());
+        assert!(e.as_deref().is_some_and(|e| !e.contains("HIDDEN")), "{e:?}");
     }
 }

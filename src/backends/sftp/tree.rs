@@ -271,6 +271,10 @@ impl Tree for Under {
         Ok(Some(entry_of(path, &child.attrs)))
     }
 
+    fn dir_entry(&self, _: &String, child: &Child<FileStat>, path: Path) -> Entry {
+        entry_of(&path, &child.attrs)
+    }
+
     fn staged_time(&self, _: &String, child: &Child<FileStat>) -> Option<SystemTime> {
         mtime_of(&child.attrs)
     }

@@ -97,6 +97,19 @@ pub(crate) trait Tree: Clone + Send + 'static {
         path: &Path,
     ) -> Result<Option<crate::entry::Entry>>;
 
+    /// The entry of the directory `child` of `dir`, at `path`, for a one-level listing:
+    /// with its modification time where the backend has it cheaply (SFTP read it with the
+    /// name; the file backend asks with one `lstat`). The default knows nothing more.
+    fn dir_entry(
+        &self,
+        dir: &Self::Loc,
+        child: &Child<Self::Attrs>,
+        path: Path,
+    ) -> crate::entry::Entry {
+        let _ = (dir, child);
+        crate::entry::Entry::dir(path)
+    }
+
     /// The modification time of a staged file `child` of `dir` (for
     /// [`PendingUpload::started`](crate::PendingUpload) when its name does not say).
     fn staged_time(&self, dir: &Self::Loc, child: &Child<Self::Attrs>) -> Option<SystemTime>;

@@ -72,7 +72,7 @@ struct Frame<T: Tree> {
 /// What one step of the walk found.
 enum Found<T: Tree> {
     Object(Entry),
-    Dir(Path),
+    Dir(Entry),
     Staged {
         dir: Path,
         loc: T::Loc,
@@ -165,7 +165,7 @@ impl<T: Tree> Walk<T> {
             loop {
                 return match walk.step()? {
                     Ok(Found::Object(entry)) => Some(Ok(entry)),
-                    Ok(Found::Dir(path)) => Some(Ok(Entry::dir(path))),
+                    Ok(Found::Dir(entry)) => Some(Ok(entry)),
                     Ok(Found::Staged { .. }) => continue,
                     Err(e) => Some(Err(e)),
                 };
@@ -257,7 +257,8 @@ impl<T: Tree> Walk<T> {
                 (_, Kind::Dir, _) => {
                     if self.select == (Select::Objects { recursive: false }) && depth == 1 {
                         if after_start(&path, true, self.start.as_ref()) {
-                            return Some(Ok(Found::Dir(path)));
+                            let entry = self.tree.dir_entry(&frame.loc, &child, path);
+                            return Some(Ok(Found::Dir(entry)));
                         }
                         continue;
                     }

@@ -240,7 +240,6 @@ pub const GLOBAL: &[Spec] = &[
         "do not record S3 uploads to resume them after a kill",
     ),
     flag("config", Kind::Value, "the config file"),
-    flag("max-depth", Kind::Value, "the depth to list to"),
     short("help", 'h', Kind::Switch, "show help"),
 ];
 
@@ -292,12 +291,21 @@ pub fn every_flag() -> impl Iterator<Item = &'static Spec> {
         .chain(crate::commands::COMMANDS.iter().flat_map(|c| c.flags))
 }
 
-fn spec_long(name: &str) -> Option<&'static Spec> {
-    every_flag().find(|s| s.long == name)
+/// The flags a flag is looked up in: the command's own first (two commands may give one name
+/// different kinds: `lsf --hash MD5`, `lsjson --hash`), then every flag.
+fn specs(command: Option<&str>) -> impl Iterator<Item = &'static Spec> {
+    let own = command
+        .and_then(crate::commands::find)
+        .map_or(&[][..], |c| c.flags);
+    own.iter().chain(every_flag())
 }
 
-fn spec_short(c: char) -> Option<&'static Spec> {
-    every_flag().find(|s| s.short == Some(c))
+pub(crate) fn spec_long(name: &str, command: Option<&str>) -> Option<&'static Spec> {
+    specs(command).find(|s| s.long == name)
+}
+
+fn spec_short(c: char, command: Option<&str>) -> Option<&'static Spec> {
+    specs(command).find(|s| s.short == Some(c))
 }
 
 /// Whether `name` is a global flag.
@@ -328,15 +336,16 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, Usage> {
                 Some((n, v)) => (n, Some(v.to_owned())),
                 None => (long, None),
             };
-            let spec = spec_long(name).ok_or_else(|| Usage(format!("unknown flag: --{name}")))?;
+            let spec = spec_long(name, args.command.as_deref())
+                .ok_or_else(|| Usage(format!("unknown flag: --{name}")))?;
             take(&mut args, spec, inline, &mut it, &format!("--{name}"))?;
             continue;
         }
         // Short flags, possibly grouped (`-vv`, `-nP`), the last one may take a value.
         let shorts: Vec<char> = arg.chars().skip(1).collect();
         for (i, c) in shorts.iter().enumerate() {
-            let spec =
-                spec_short(*c).ok_or_else(|| Usage(format!("unknown shorthand flag: -{c}")))?;
+            let spec = spec_short(*c, args.command.as_deref())
+                .ok_or_else(|| Usage(format!("unknown shorthand flag: -{c}")))?;
             let last = i + 1 == shorts.len();
             if spec.kind == Kind::Value || spec.kind == Kind::Many {
                 if !last {

@@ -230,10 +230,9 @@ fn listings_in_rclone_formats() {
     ]);
     assert_eq!(stdout(&lsf), "a.txt,5\ndir/b.jpg,6\ndir/sub/c.tmp,7\n");
     let size = w.run(&["size", &w.s()]);
-    assert!(
-        stdout(&size).starts_with("Total objects: 3\nTotal size: 18 "),
-        "{}",
-        stdout(&size)
+    assert_eq!(
+        stdout(&size),
+        "Total objects: 3 (3)\nTotal size: 18 B (18 Byte)\n"
     );
     let json = w.run(&["lsjson", "-R", "--files-only", &w.s()]);
     let text = stdout(&json);

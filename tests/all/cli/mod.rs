@@ -3,6 +3,7 @@
 
 mod basics;
 mod config;
+mod listing;
 mod logging;
 mod parity;
 #[cfg(any(feature = "s3", feature = "sftp"))]
@@ -12,6 +13,8 @@ mod signals;
 mod table;
 #[cfg(unix)]
 mod transfers;
+#[cfg(target_os = "linux")]
+mod wizard;
 
 use std::path::Path as FsPath;
 use std::process::{Command, Output, Stdio};

@@ -6,28 +6,6 @@ use omnistorage::conformance::TempDir;
 use super::{code, run, stderr, stdout};
 use crate::sync::{put, t, tree};
 
-/// The URL of `key` in the test bucket of `env`, with its credentials.
-#[cfg(feature = "s3")]
-pub(super) fn s3_url(env: &crate::support::S3Env, key: &str) -> String {
-    format!(
-        "s3://{}/{key}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
-        env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
-    )
-}
-
-/// The URL of the absolute `path` on the test sshd of `env`, with its key.
-#[cfg(feature = "sftp")]
-pub(super) fn sftp_url(env: &crate::support::SftpEnv, path: &str) -> String {
-    format!(
-        "sftp://{}@{}:{}{path}?key={}&known_hosts={}&ssh_config=false&agent=false",
-        env.user,
-        env.host,
-        env.port,
-        env.key.to_string_lossy(),
-        env.known_hosts.to_string_lossy()
-    )
-}
-
 fn local() -> (TempDir, FileBackend) {
     let dir = TempDir::new().unwrap();
     let b = FileBackend::new(dir.path()).unwrap();
@@ -69,6 +47,28 @@ fn round_trip(url: &str) {
     assert_eq!(stdout(&lsf).lines().count(), 6, "{}", stdout(&lsf));
     let purge = run(&["purge", url], None, home.path());
     assert_eq!(code(&purge), 0, "{}", stderr(&purge));
+}
+
+/// The URL of `path` (a bucket's key prefix) on the S3 server of `env`.
+#[cfg(feature = "s3")]
+pub(super) fn s3_url(env: &crate::support::S3Env, path: &str) -> String {
+    format!(
+        "s3://{}/{path}?endpoint={}&region={}&access_key_id={}&secret_access_key={}",
+        env.bucket, env.endpoint, env.region, env.access_key, env.secret_key
+    )
+}
+
+/// The URL of `path` (absolute) on the sshd of `env`, with its key and known hosts.
+#[cfg(feature = "sftp")]
+pub(super) fn sftp_url(env: &crate::support::SftpEnv, path: &str) -> String {
+    format!(
+        "sftp://{}@{}:{}{path}?key={}&known_hosts={}&ssh_config=false&agent=false",
+        env.user,
+        env.host,
+        env.port,
+        env.key.to_string_lossy(),
+        env.known_hosts.to_string_lossy()
+    )
 }
 
 #[cfg(feature = "s3")]

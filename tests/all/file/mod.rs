@@ -12,6 +12,10 @@ use std::io::Write;
 use omnistorage::conformance::TempDir;
 use omnistorage::{Backend, BackendExt, ErrorKind, FileBackend, Path};
 
+/// Whether a new object in an existing directory is staged without a name (`O_TMPFILE`,
+/// where directory handles are used).
+const ANONYMOUS_STAGING: bool = cfg!(all(feature = "openat2", target_os = "linux"));
+
 fn setup() -> (TempDir, FileBackend) {
     let dir = TempDir::new().unwrap();
     let backend = FileBackend::new(dir.path().join("root")).unwrap();
@@ -200,6 +204,21 @@ fn writer_stages_beside_the_target_and_cleans_up() {
     b.write_all("a/old", b"old").unwrap();
     let mut w = b.open_writer("a/new").unwrap();
     w.write_all(&vec![1u8; 300_000]).unwrap();
+    w.flush().unwrap();
+    let on_disk = files_on_disk(&root);
+    if ANONYMOUS_STAGING {
+        // A new object is staged without a name: nothing is seen until it is complete.
+        assert_eq!(on_disk, ["a/old"]);
+    } else {
+        assert_eq!(on_disk.len(), 2, "{on_disk:?}");
+        assert!(on_disk[0].starts_with("a/.omnistorage-tmp-"), "{on_disk:?}");
+    }
+    drop(w);
+    assert_eq!(files_on_disk(&root), ["a/old"]);
+
+    // Replacing an object stages under a name beside it.
+    let mut w = b.open_writer("a/old").unwrap();
+    w.write_all(b"new").unwrap();
     w.flush().unwrap();
     let on_disk = files_on_disk(&root);
     assert_eq!(on_disk.len(), 2, "{on_disk:?}");

@@ -25,7 +25,11 @@ fn a_live_writer_is_pending_and_never_reclaimed_in_this_process() {
     );
     let err = b.abort_upload(&pending[0]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
-    // Several, in the order of the paths they are for.
+    // Several, in the order of the paths they are for (replacing objects: staged by name).
+    for p in ["d/z", "d/a", "d/m/x", "c"] {
+        b.write_all(p, b"before").unwrap();
+    }
+    assert_eq!(b.pending_uploads(&Path::root()).unwrap().count(), 1);
     let mut more: Vec<_> = ["d/z", "d/a", "d/m/x", "c"]
         .into_iter()
         .map(|p| b.open_writer(p).unwrap())
@@ -54,12 +58,69 @@ fn a_live_writer_is_pending_and_never_reclaimed_in_this_process() {
     assert!(b.contains("d/k").unwrap());
 }
 
+/// Where a new object is staged without a name, a writer killed in the middle leaves
+/// nothing at all: no object, no staged file, nothing pending.
+#[cfg(all(feature = "openat2", target_os = "linux"))]
+#[test]
+fn a_killed_writer_of_a_new_object_leaves_nothing() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        return child_writes_and_waits(&dir);
+    }
+    let (dir, b) = setup();
+    let root = dir.path().join("root");
+    b.write_all("d/other", b"o").unwrap(); // `d` exists: the child's writer has a handle
+    let child = spawn_child(
+        "file::reclaim::a_killed_writer_of_a_new_object_leaves_nothing",
+        &root,
+        true,
+    );
+    assert!(b.pending_uploads(&Path::root()).unwrap().next().is_none());
+    assert_eq!(files_on_disk(&root), ["d/other", "d/warm"]);
+    kill(child);
+    assert_eq!(files_on_disk(&root), ["d/other", "d/warm"]);
+    assert!(!b.contains("d/big").unwrap());
+}
+
+/// An object that appears while a new one is staged without a name: `CreateNew` fails and
+/// keeps it; an overwrite replaces it whole.
+#[cfg(all(feature = "openat2", target_os = "linux"))]
+#[test]
+fn an_object_that_appears_during_an_unnamed_write_is_kept_or_replaced_as_the_mode_says() {
+    use omnistorage::{WriteMode, WriteOptions};
+    let (dir, b) = setup();
+    let root = dir.path().join("root");
+    b.write_all("d/other", b"o").unwrap();
+    let p = Path::parse("d/x").unwrap();
+    let mut w = b
+        .writer(&p, &WriteOptions::new().mode(WriteMode::CreateNew))
+        .unwrap();
+    w.write_all(b"mine").unwrap();
+    std::fs::write(root.join("d/x"), b"theirs").unwrap();
+    let err = w.finish().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(b.read_to_vec("d/x").unwrap(), b"theirs");
+
+    let mut w = b.open_writer("d/y").unwrap();
+    w.write_all(b"mine").unwrap();
+    std::fs::write(root.join("d/y"), b"theirs").unwrap();
+    w.finish().unwrap();
+    assert_eq!(b.read_to_vec("d/y").unwrap(), b"mine");
+    assert_eq!(files_on_disk(&root), ["d/other", "d/x", "d/y"]);
+}
+
 const CHILD_READY: &str = "child-writer-ready";
+/// Set for a child that should write something before its writer.
+const CHILD_WARM: &str = "OMNISTORAGE_TEST_CHILD_WARM";
 
 /// In the child: opens a writer on `big` under the root, writes, says so, and waits to be
 /// killed (reading stdin, which the parent never closes first).
 fn child_writes_and_waits(dir: &str) {
     let b = FileBackend::new(dir).unwrap();
+    if std::env::var_os(CHILD_WARM).is_some() {
+        // A first write, so that the writer below is not this backend's first (which
+        // checks the root by its path, and so stages by name).
+        b.write_all("d/warm", b"w").unwrap();
+    }
     let mut w = b.open_writer("d/big").unwrap();
     w.write_all(&vec![5u8; 1 << 20]).unwrap();
     w.flush().unwrap();
@@ -73,9 +134,17 @@ fn child_writes_and_waits(dir: &str) {
 /// Starts the test `name` of this binary again as a child writer, and waits until it says
 /// its writer is open.
 fn spawn_writer_child(name: &str, dir: &std::path::Path) -> std::process::Child {
+    spawn_child(name, dir, false)
+}
+
+fn spawn_child(name: &str, dir: &std::path::Path, warm: bool) -> std::process::Child {
     use std::io::BufRead;
     use std::process::Stdio;
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    if warm {
+        cmd.env(CHILD_WARM, "1");
+    }
+    let mut child = cmd
         .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir)
         .stdin(Stdio::piped())

@@ -12,7 +12,7 @@ mod basics;
 mod faults;
 mod memory;
 mod ops;
-mod rclone;
+pub(crate) mod rclone;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};

@@ -8,6 +8,22 @@ use omnistorage::{Backend, BackendExt, Path, WriteOptions};
 use super::{builder, cleanup, each_server, unique_prefix};
 use crate::support::require_server;
 
+/// rclone with the remote `name:` on the S3 server of `env` (from the environment, as
+/// rclone reads `RCLONE_CONFIG_NAME_*`), without the machine's CA bundle (loopback HTTP).
+pub(crate) fn rclone_on(env: &crate::support::S3Env, name: &str) -> std::process::Command {
+    let var = |key: &str| format!("RCLONE_CONFIG_{}_{key}", name.to_ascii_uppercase());
+    let mut cmd = std::process::Command::new("rclone");
+    cmd.env_remove("AWS_CA_BUNDLE")
+        .env(var("TYPE"), "s3")
+        .env(var("PROVIDER"), "Other")
+        .env(var("ENDPOINT"), &env.endpoint)
+        .env(var("ACCESS_KEY_ID"), &env.access_key)
+        .env(var("SECRET_ACCESS_KEY"), &env.secret_key)
+        .env(var("REGION"), &env.region)
+        .env(var("FORCE_PATH_STYLE"), "true");
+    cmd
+}
+
 /// Buckets written by rclone read right here, and the other way round: both keep the
 /// modification time in `x-amz-meta-mtime`, in seconds with nine decimals.
 #[test]
@@ -39,18 +55,7 @@ fn mtimes_interoperate_with_rclone() {
     w.finish().unwrap();
 
     let rclone = |args: &[&str]| {
-        let out = std::process::Command::new("rclone")
-            .args(args)
-            .env_remove("AWS_CA_BUNDLE")
-            .env("RCLONE_CONFIG_T_TYPE", "s3")
-            .env("RCLONE_CONFIG_T_PROVIDER", "Other")
-            .env("RCLONE_CONFIG_T_ENDPOINT", &env.endpoint)
-            .env("RCLONE_CONFIG_T_ACCESS_KEY_ID", &env.access_key)
-            .env("RCLONE_CONFIG_T_SECRET_ACCESS_KEY", &env.secret_key)
-            .env("RCLONE_CONFIG_T_REGION", &env.region)
-            .env("RCLONE_CONFIG_T_FORCE_PATH_STYLE", "true")
-            .output()
-            .expect("rclone");
+        let out = rclone_on(&env, "t").args(args).output().expect("rclone");
         assert!(
             out.status.success(),
             "rclone {args:?}: {}",

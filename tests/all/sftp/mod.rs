@@ -12,6 +12,7 @@
 //! - `rclone`: the same suite against a second, independent server (`rclone serve sftp`,
 //!   `OMNISTORAGE_TEST_RCLONE_SFTP_*`), which has no `copy-data`: copies stream.
 
+mod algorithms;
 mod auth;
 pub(crate) mod faults;
 mod ops;

@@ -1,12 +1,31 @@
-//! `omnistorage config list | show NAME | create NAME TYPE key=value... | delete NAME | path`.
+//! `omnistorage config` (the wizard, on a terminal) and `config list | show NAME | create
+//! NAME TYPE key=value... | delete NAME | path`.
 
 use omnistorage::{Error, ErrorKind};
 
-use crate::args::{Args, Usage};
+use super::Call;
+use crate::args::Usage;
 use crate::config::{Config, Source};
 use crate::{Outcome, exit, remote};
 
-pub fn run(args: &Args) -> Result<Outcome, Usage> {
+/// What `help config` says beyond the usage line.
+pub const DETAILS: &str = "\
+Named remotes live in ~/.config/omnistorage/config.toml (or --config FILE,
+$OMNISTORAGE_CONFIG), else rclone's rclone.conf is read unchanged; use them as NAME:path.
+
+With no arguments, on a terminal: the interactive wizard, as rclone's. It lists the remotes
+and offers e) edit, n) new, d) delete, r) rename, c) copy, q) quit. A new remote is a name, a
+type and that type's options (its builder's list), each with its help and
+default (the advanced ones only after \"Edit advanced config?\"); each answer is checked as
+it is typed. Secrets (secret_access_key, password, passphrase, ...) are not echoed and are
+typed twice. Editing keeps a value on Enter. Each change is saved at once. Ctrl-C or Ctrl-D
+stops the wizard (what it saved stays). Without a terminal it exits 1: script it with
+
+  config create NAME TYPE key=value...   e.g. config create box sftp host=h user=me
+  config delete NAME | list | show NAME (secrets as ***) | path";
+
+pub fn run(call: &Call<'_>) -> Result<Outcome, Usage> {
+    let args = call.args;
     let sub = args.rest.first().map(String::as_str).unwrap_or("");
     let rest = args.rest.get(1..).unwrap_or(&[]);
     let done = |r: Result<(), Error>| match r {
@@ -14,6 +33,17 @@ pub fn run(args: &Args) -> Result<Outcome, Usage> {
         Err(e) => Outcome::Failed(e, false),
     };
     Ok(match (sub, rest) {
+        ("", []) => {
+            if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                return Err(Usage(
+                    "config without arguments is the interactive wizard, which needs a \
+                     terminal (standard input is not one); script it with config \
+                     create|delete|list|show|path"
+                        .into(),
+                ));
+            }
+            done(editable().and_then(|c| wizard(c, call.cancel)))
+        }
         ("path", []) => done(remote::config().map(|c| match c.path() {
             Source::Ours(p) | Source::Rclone(p) => println!("{}", p.display()),
             Source::None => println!("(no config file: no home directory)"),
@@ -52,11 +82,26 @@ pub fn run(args: &Args) -> Result<Outcome, Usage> {
         })),
         _ => {
             return Err(Usage(
-                "config: list | show NAME | create NAME TYPE key=value... | delete NAME | path"
+                "config: (nothing: the wizard) | list | show NAME | create NAME TYPE key=value... \
+                 | delete NAME | path"
                     .into(),
             ));
         }
     })
+}
+
+/// The interactive wizard (Linux: it needs termios to read secrets without echo).
+#[cfg(target_os = "linux")]
+fn wizard(config: Config, cancel: &omnistorage::Cancel) -> Result<(), Error> {
+    crate::config::wizard::run(config, cancel)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wizard(_: Config, _: &omnistorage::Cancel) -> Result<(), Error> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "the config wizard runs on Linux only; use config create NAME TYPE key=value...",
+    ))
 }
 
 /// A config to change: loaded afresh (the shared one is read-only).

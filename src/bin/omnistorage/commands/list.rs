@@ -1,31 +1,51 @@
-//! ls, lsl, lsd, lsf, lsjson, size, tree: rclone's listing formats.
+//! ls, lsl, lsd, lsf, lsjson, size, tree: rclone's listing formats, byte for byte (times in
+//! UTC), over the one walk of `walk.rs`.
 
 use std::io::Write;
 use std::time::SystemTime;
 
-use omnistorage::{Backend, Cancel, Entry, Error, HashKind, ListOptions, Path};
+use omnistorage::{Backend, Cancel, Entry, Error, ErrorKind, HashKind};
 
+use super::walk::{self, Walked};
 use crate::args::{Args, Usage};
-use crate::{Outcome, exit, flags, remote};
+use crate::output::human;
+use crate::{Outcome, exit};
 
 /// ls, lsl, lsd, lsf, lsjson, size, tree: one listing, printed as the command's name says.
 pub(super) fn run(c: &super::Call<'_>) -> Result<Outcome, Usage> {
     super::on_tree(list(c.name, c.args, c.cancel))
 }
 
-/// Time as rclone prints it in `lsl`: `2006-01-02 15:04:05.000000000` (UTC here).
-fn lsl_time(t: Option<SystemTime>) -> String {
-    let Some(t) = t.and_then(|t| jiff::Timestamp::try_from(t).ok()) else {
-        return "-".into();
-    };
-    t.strftime("%Y-%m-%d %H:%M:%S.%f").to_string()
+/// A time as rclone formats it, to the second (`2006-01-02 15:04:05`, UTC here), and the
+/// nanoseconds.
+fn parts(t: SystemTime) -> (String, u32) {
+    let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    (
+        ts.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        ts.subsec_nanosecond().unsigned_abs(),
+    )
 }
 
-/// RFC 3339 with nanoseconds, UTC (`lsjson`'s ModTime).
-fn rfc3339(t: Option<SystemTime>) -> String {
-    t.and_then(|t| jiff::Timestamp::try_from(t).ok())
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_string())
-        .unwrap_or_default()
+/// The time an entry shows: its own; a directory without one shows the time of the listing,
+/// as rclone's directories do; an object without one, the Unix epoch.
+fn shown(e: &Entry, now: SystemTime) -> SystemTime {
+    match e.modified {
+        Some(t) => t,
+        None if e.is_dir => now,
+        None => SystemTime::UNIX_EPOCH,
+    }
+}
+
+/// `lsl`'s time: `2006-01-02 15:04:05.000000000`.
+fn lsl_time(t: SystemTime) -> String {
+    let (s, ns) = parts(t);
+    format!("{s}.{ns:09}")
+}
+
+/// `lsjson`'s ModTime: `2006-01-02T15:04:05.000000000Z`.
+fn json_time(t: SystemTime) -> String {
+    let (s, ns) = parts(t);
+    format!("{}.{ns:09}Z", s.replacen(' ', "T", 1))
 }
 
 /// A JSON string literal (the log's own escaping).
@@ -36,11 +56,16 @@ fn json_str(s: &str) -> String {
 }
 
 /// The MIME type rclone would guess from the extension (a short table of common ones).
-fn mime(path: &Path, is_dir: bool) -> &'static str {
-    if is_dir {
+fn mime(e: &Entry) -> &'static str {
+    if e.is_dir {
         return "inode/directory";
     }
-    match path.extension().map(|e| e.to_ascii_lowercase()).as_deref() {
+    match e
+        .path
+        .extension()
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("txt") => "text/plain; charset=utf-8",
         Some("html" | "htm") => "text/html; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
@@ -65,198 +90,196 @@ fn mime(path: &Path, is_dir: bool) -> &'static str {
     }
 }
 
-/// The listing a command walks: recursive for ls/lsl/size/tree/md5sum, one level for
-/// lsd/lsf/lsjson unless -R; the filter applies to objects.
-fn entries(
-    backend: &dyn Backend,
-    root: &Path,
-    recursive: bool,
-    args: &Args,
-    cancel: &Cancel,
-) -> Result<Vec<Entry>, Error> {
-    let filter = flags::filter(args)?;
-    let mut opts = ListOptions::new().recursive(recursive);
-    opts.cancel = Some(cancel.clone());
-    let mut out = Vec::new();
-    let mut dirs = std::collections::HashSet::new();
-    for item in backend.list(root, &opts)? {
-        let mut e = item?;
-        let Some(rel) = e.path.strip_prefix(root) else {
-            continue;
-        };
-        if rel.is_root() {
-            continue;
-        }
-        e.path = rel;
-        if !e.is_dir
-            && let Some(f) = &filter
-            && !f.include_file(e.path.as_str(), e.size, e.modified)
-        {
-            continue;
-        }
-        if recursive && !e.is_dir {
-            // A recursive listing has objects only; rclone shows their directories too,
-            // each just before its first entry (which keeps the order).
-            let mut missing = Vec::new();
-            let mut up = e.path.parent().filter(|p| !p.is_root());
-            while let Some(d) = up {
-                if !dirs.insert(d.as_str().to_owned()) {
-                    break;
-                }
-                up = d.parent().filter(|p| !p.is_root());
-                missing.push(d);
-            }
-            out.extend(missing.into_iter().rev().map(Entry::dir));
-        } else if e.is_dir && !dirs.insert(e.path.as_str().to_owned()) {
-            continue;
-        }
-        out.push(e);
-    }
-    Ok(out)
+/// A hash named on the command line (`--hash` of lsf, `--hash-type` of lsjson).
+fn hash_kind(flag: &str, name: &str) -> Result<HashKind, Error> {
+    HashKind::from_name(name).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("--{flag}: unknown hash {name:?} (md5, sha1, sha256, crc32c)"),
+        )
+    })
 }
 
 fn list(command: &str, args: &Args, cancel: &Cancel) -> Result<u8, Error> {
-    let target = remote::tree(&args.rest[0])?;
-    crate::commands::objects::require_dir(target.backend.as_ref(), &target.path)?;
-    let b = target.backend.as_ref();
-    let rec = args.on("recursive");
+    let recursive = matches!(command, "ls" | "lsl" | "size" | "tree") || args.on("recursive");
+    let depth = walk::depth(args, recursive)?;
+    let mut w = walk::walk(&args.rest[0], depth, args, cancel)?;
+    let times = match command {
+        "lsl" => true,
+        "lsf" => args.value("format").is_some_and(|f| f.contains('t')),
+        "lsjson" => !args.on("no-modtime"),
+        _ => false,
+    };
+    if times {
+        w = w.with_times(cancel)?;
+    }
+    let now = SystemTime::now();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
-    let w = |e: std::io::Error| Error::from(e);
+    let files = || w.entries.iter().filter(|e| !e.is_dir);
     match command {
-        "ls" | "lsl" | "size" | "tree" => {
-            let all = entries(b, &target.path, true, args, cancel)?;
-            let files = all.iter().filter(|e| !e.is_dir);
-            match command {
-                "ls" => {
-                    for e in files {
-                        writeln!(out, "{:>9} {}", e.size, e.path).map_err(w)?;
-                    }
-                }
-                "lsl" => {
-                    for e in files {
-                        writeln!(out, "{:>9} {} {}", e.size, lsl_time(e.modified), e.path)
-                            .map_err(w)?;
-                    }
-                }
-                "size" => {
-                    let (n, bytes) = files.fold((0u64, 0u64), |(n, s), e| (n + 1, s + e.size));
-                    writeln!(
-                        out,
-                        "Total objects: {n}\nTotal size: {bytes} Byte ({bytes} Bytes)"
-                    )
-                    .map_err(w)?;
-                }
-                _ => {
-                    writeln!(out, "/").map_err(w)?;
-                    let mut last: Vec<String> = Vec::new();
-                    for e in files {
-                        let segs: Vec<&str> = e.path.segments().collect();
-                        for (depth, seg) in segs.iter().enumerate() {
-                            if last.get(depth).map(String::as_str) == Some(*seg)
-                                && depth + 1 < segs.len()
-                            {
-                                continue;
-                            }
-                            writeln!(out, "{}└── {seg}", "    ".repeat(depth)).map_err(w)?;
-                        }
-                        last = segs.iter().map(|s| s.to_string()).collect();
-                    }
-                }
+        "ls" => {
+            for e in files() {
+                writeln!(out, "{:>9} {}", e.size, e.path)?;
             }
         }
+        "lsl" => {
+            for e in files() {
+                let t = lsl_time(shown(e, now));
+                writeln!(out, "{:>9} {t} {}", e.size, e.path)?;
+            }
+        }
+        "size" => {
+            let (n, bytes) = files().fold((0u64, 0u64), |(n, s), e| (n + 1, s + e.size));
+            if args.on("json") {
+                writeln!(out, "{{\"count\":{n},\"bytes\":{bytes},\"sizeless\":0}}")?;
+            } else {
+                writeln!(out, "Total objects: {} ({n})", human::count(n))?;
+                writeln!(out, "Total size: {} ({bytes} Byte)", human::size(bytes))?;
+            }
+        }
+        "tree" => crate::output::tree::write(&mut out, &w.entries)?,
         "lsd" => {
-            for e in entries(b, &target.path, rec, args, cancel)?
-                .iter()
-                .filter(|e| e.is_dir)
-            {
-                writeln!(
-                    out,
-                    "{:>12} {} {:>9} {}",
-                    -1,
-                    lsl_time(e.modified),
-                    -1,
-                    e.path
-                )
-                .map_err(w)?;
+            // rclone's size column: -1 where directories are real, 0 for prefixes.
+            let size = if w.backend.capabilities().directories {
+                -1
+            } else {
+                0
+            };
+            for e in w.entries.iter().filter(|e| e.is_dir) {
+                let (t, _) = parts(shown(e, now));
+                writeln!(out, "{size:>12} {t} {:>9} {}", -1, e.path)?;
             }
         }
-        "lsf" => {
-            let format = args.value("format").unwrap_or("p");
-            let sep = args.value("separator").unwrap_or(";");
-            let kind = args
-                .value("hash")
-                .and_then(HashKind::from_name)
-                .unwrap_or(HashKind::Md5);
-            for e in entries(b, &target.path, rec, args, cancel)? {
-                if (e.is_dir && args.on("files-only")) || (!e.is_dir && args.on("dirs-only")) {
-                    continue;
-                }
-                let mut fields = Vec::new();
-                for c in format.chars() {
-                    fields.push(match c {
-                        'p' => {
-                            let slash = if e.is_dir { "/" } else { "" };
-                            format!("{}{slash}", e.path)
-                        }
-                        's' => {
-                            if e.is_dir {
-                                "-1".into()
-                            } else {
-                                e.size.to_string()
-                            }
-                        }
-                        't' => lsl_time(e.modified).chars().take(19).collect(),
-                        'h' if !e.is_dir => b
-                            .hash(&target.path.join(&e.path), kind, Some(cancel))
-                            .map(|h| h.to_hex())
-                            .unwrap_or_default(),
-                        'h' => String::new(),
-                        'm' => mime(&e.path, e.is_dir).into(),
-                        other => {
-                            return Err(Error::new(
-                                omnistorage::ErrorKind::InvalidInput,
-                                format!("--format: unknown field {other:?} (p, s, t, h, m)"),
-                            ));
-                        }
-                    });
-                }
-                writeln!(out, "{}", fields.join(sep)).map_err(w)?;
-            }
-        }
-        _ => {
-            // lsjson
-            let kind = args.value("hash").and_then(HashKind::from_name);
-            writeln!(out, "[").map_err(w)?;
-            let all = entries(b, &target.path, rec, args, cancel)?;
-            for (i, e) in all.iter().enumerate() {
-                let hashes = match kind.filter(|_| !e.is_dir) {
-                    Some(k) => match b.hash(&target.path.join(&e.path), k, Some(cancel)) {
-                        Ok(h) => format!(
-                            ",\"Hashes\":{{{}:{}}}",
-                            json_str(k.name()),
-                            json_str(&h.to_hex())
-                        ),
-                        Err(_) => String::new(),
-                    },
-                    None => String::new(),
-                };
-                let comma = if i + 1 < all.len() { "," } else { "" };
-                writeln!(
-                    out,
-                    "{{\"Path\":{},\"Name\":{},\"Size\":{},\"MimeType\":{},\"ModTime\":{},\"IsDir\":{}{hashes}}}{comma}",
-                    json_str(e.path.as_str()),
-                    json_str(e.path.file_name().unwrap_or("")),
-                    if e.is_dir { -1 } else { i64::try_from(e.size).unwrap_or(i64::MAX) },
-                    json_str(mime(&e.path, e.is_dir)),
-                    json_str(&rfc3339(e.modified)),
-                    e.is_dir
-                )
-                .map_err(w)?;
-            }
-            writeln!(out, "]").map_err(w)?;
-        }
+        "lsf" => lsf(&mut out, &w, args, now, cancel)?,
+        _ => lsjson(&mut out, &w, args, now, cancel)?,
     }
-    out.flush().map_err(w)?;
+    out.flush()?;
     Ok(exit::OK)
+}
+
+/// Whether `--files-only` / `--dirs-only` leave `e` out.
+fn skipped(e: &Entry, args: &Args) -> bool {
+    (e.is_dir && args.on("files-only")) || (!e.is_dir && args.on("dirs-only"))
+}
+
+fn lsf(
+    out: &mut impl Write,
+    w: &Walked,
+    args: &Args,
+    now: SystemTime,
+    cancel: &Cancel,
+) -> Result<(), Error> {
+    let format = args.value("format").unwrap_or("p");
+    let sep = args.value("separator").unwrap_or(";");
+    let kind = hash_kind("hash", args.value("hash").unwrap_or("md5"))?;
+    if let Some(other) = format.chars().find(|c| !"psthm".contains(*c)) {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("--format: unknown field {other:?} (p, s, t, h, m)"),
+        ));
+    }
+    for e in w.entries.iter().filter(|e| !skipped(e, args)) {
+        let fields: Vec<String> = format
+            .chars()
+            .map(|c| match c {
+                'p' if e.is_dir => format!("{}/", e.path),
+                'p' => e.path.to_string(),
+                's' if e.is_dir => "-1".into(),
+                's' => e.size.to_string(),
+                't' => parts(shown(e, now)).0,
+                'h' if e.is_dir => String::new(),
+                'h' => w
+                    .backend
+                    .hash(&w.full(e), kind, Some(cancel))
+                    .map(|h| h.to_hex())
+                    .unwrap_or_default(),
+                _ => mime(e).into(),
+            })
+            .collect();
+        writeln!(out, "{}", fields.join(sep))?;
+    }
+    Ok(())
+}
+
+/// The hash kinds `lsjson --hash` shows: those of `--hash-type`, else every kind the backend
+/// can give: what it stores or hashes where the data is, and on local stores every kind this
+/// build can compute (rclone's local backend shows all of its own).
+fn json_kinds(b: &dyn Backend, args: &Args) -> Result<Vec<HashKind>, Error> {
+    let named = args.values("hash-type");
+    if !named.is_empty() {
+        let mut kinds = named
+            .iter()
+            .map(|n| hash_kind("hash-type", n))
+            .collect::<Result<Vec<_>, _>>()?;
+        kinds.sort_by_key(|k| k.name());
+        kinds.dedup();
+        return Ok(kinds);
+    }
+    let caps = b.capabilities();
+    let mut kinds: Vec<HashKind> = if caps.local {
+        HashKind::ALL.to_vec()
+    } else {
+        caps.hashes.union(caps.server_hashes).iter().collect()
+    };
+    kinds.sort_by_key(|k| k.name());
+    Ok(kinds)
+}
+
+fn lsjson(
+    out: &mut impl Write,
+    w: &Walked,
+    args: &Args,
+    now: SystemTime,
+    cancel: &Cancel,
+) -> Result<(), Error> {
+    let kinds = if args.on("hash") || !args.values("hash-type").is_empty() {
+        json_kinds(w.backend.as_ref(), args)?
+    } else {
+        Vec::new()
+    };
+    let entries: Vec<&Entry> = w.entries.iter().filter(|e| !skipped(e, args)).collect();
+    writeln!(out, "[")?;
+    for (i, e) in entries.iter().enumerate() {
+        let mut line = format!(
+            "{{\"Path\":{},\"Name\":{},\"Size\":{}",
+            json_str(e.path.as_str()),
+            json_str(e.path.file_name().unwrap_or("")),
+            if e.is_dir {
+                -1
+            } else {
+                i64::try_from(e.size).unwrap_or(i64::MAX)
+            },
+        );
+        if !args.on("no-mimetype") {
+            line.push_str(&format!(",\"MimeType\":{}", json_str(mime(e))));
+        }
+        let time = if args.on("no-modtime") {
+            String::new()
+        } else {
+            json_time(shown(e, now))
+        };
+        line.push_str(&format!(
+            ",\"ModTime\":{},\"IsDir\":{}",
+            json_str(&time),
+            e.is_dir
+        ));
+        if !e.is_dir && !kinds.is_empty() {
+            let path = w.full(e);
+            let hashes: Vec<String> = kinds
+                .iter()
+                .filter_map(|k| {
+                    // A kind this build or backend cannot give is left out, as rclone
+                    // leaves out the kinds an object does not have.
+                    let h = w.backend.hash(&path, *k, Some(cancel)).ok()?;
+                    Some(format!("{}:{}", json_str(k.name()), json_str(&h.to_hex())))
+                })
+                .collect();
+            line.push_str(&format!(",\"Hashes\":{{{}}}", hashes.join(",")));
+        }
+        let comma = if i + 1 < entries.len() { "," } else { "" };
+        writeln!(out, "{line}}}{comma}")?;
+    }
+    writeln!(out, "]")?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The commands, by rclone's names: one table (`table.rs`) from which dispatch, help, flag
 //! validation and the shell completions are made.
 
+mod about;
 mod completion;
 mod configcmd;
 pub mod help;
@@ -10,6 +11,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod walk;
 
 use omnistorage::{Cancel, Error};
 

@@ -33,14 +33,6 @@ pub(super) fn rmdir(args: &Args) -> Result<u8, Error> {
     t.backend.remove_dir(&t.path).map(|_| exit::OK)
 }
 
-/// `about`: no backend of this build reports its space.
-pub(super) fn about() -> Result<u8, Error> {
-    Err(Error::new(
-        ErrorKind::Unsupported,
-        "about: not supported by the backends of this build",
-    ))
-}
-
 /// A tree command on a path that is missing is "directory not found" (exit 3).
 pub fn require_dir(backend: &dyn Backend, root: &Path) -> Result<(), Error> {
     let caps = backend.capabilities();
@@ -73,21 +65,49 @@ fn number(args: &Args, flag: &str) -> Result<Option<i64>, Error> {
         .transpose()
 }
 
+/// `cat FILE`, or `cat DIR`: every file under it (filters and `--max-depth` apply), one
+/// after the other in listing order, as rclone's.
 pub(super) fn cat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
-    let o = remote::object_or_local(&args.rest[0])?;
+    let spec = &args.rest[0];
+    let first = remote::object_or_local(spec)
+        .and_then(|o| cat_one(o.backend.as_ref(), &o.path, args, cancel));
+    match first {
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::IsADirectory | ErrorKind::NotFound | ErrorKind::InvalidPath
+            ) =>
+        {
+            let depth = super::walk::depth(args, true)?;
+            match super::walk::walk(spec, depth, args, cancel) {
+                Ok(w) if w.directory => {
+                    for e in w.entries.iter().filter(|e| !e.is_dir) {
+                        cat_one(w.backend.as_ref(), &w.full(e), args, cancel)?;
+                    }
+                    Ok(exit::OK)
+                }
+                _ => Err(e),
+            }
+        }
+        r => r,
+    }
+}
+
+/// `cat` of one object, with the flags' range.
+fn cat_one(b: &dyn Backend, path: &Path, args: &Args, cancel: &Cancel) -> Result<u8, Error> {
     let (offset, count) = (number(args, "offset")?, number(args, "count")?);
     let (head, tail) = (number(args, "head")?, number(args, "tail")?);
     let mut opts = ReadOptions::new().cancel(cancel);
     let negative = offset.is_some_and(|o| o < 0);
     if tail.is_some() || negative {
-        let size = o.backend.stat(&o.path)?.size;
+        let size = b.stat(path)?.size;
         let back = tail.or(offset.map(|o| -o)).unwrap_or(0).unsigned_abs();
         opts.offset = size.saturating_sub(back);
     } else if let Some(off) = offset {
         opts.offset = off.unsigned_abs();
     }
     opts.length = head.or(count).filter(|&n| n >= 0).map(i64::unsigned_abs);
-    let mut reader = o.backend.reader(&o.path, &opts)?;
+    let mut reader = b.reader(path, &opts)?;
     let mut out = std::io::stdout().lock();
     omnistorage::copy_stream(&mut reader, &mut out, Some(cancel))?;
     out.flush().map_err(Error::from)?;

@@ -5,7 +5,8 @@
 use omnistorage::HashKind;
 
 use super::{
-    Call, Command, configcmd, help, list, missing_fails, objects, on_object, on_tree, transfer,
+    Call, Command, about, configcmd, help, list, missing_fails, objects, on_object, on_tree,
+    transfer,
 };
 use crate::args::{Kind, Spec, flag, short};
 use crate::{Outcome, exit};
@@ -62,11 +63,62 @@ const FILES_ONLY: Spec = flag("files-only", Kind::Switch, "only list files");
 const HASH: Spec = flag(
     "hash",
     Kind::Value,
-    "the hash to show (md5, sha1, sha256, crc32c)",
+    "the hash h shows (md5, sha1, sha256, crc32c; md5)",
 );
+const MAX_DEPTH: Spec = flag(
+    "max-depth",
+    Kind::Value,
+    "descend only this many levels (0: all the way)",
+);
+
+/// ls, lsl, size: how deep.
+const DEPTH: &[Spec] = &[MAX_DEPTH];
+
+const LSD: &[Spec] = &[RECURSIVE, MAX_DEPTH];
+
+const LSJSON: &[Spec] = &[
+    RECURSIVE,
+    MAX_DEPTH,
+    DIRS_ONLY,
+    FILES_ONLY,
+    flag(
+        "hash",
+        Kind::Switch,
+        "show the hashes (all the backend gives)",
+    ),
+    flag(
+        "hash-type",
+        Kind::Many,
+        "show only this hash (repeatable; md5, sha1, sha256, crc32c)",
+    ),
+    flag(
+        "no-modtime",
+        Kind::Switch,
+        "leave out the modification time",
+    ),
+    flag("no-mimetype", Kind::Switch, "leave out the MIME type"),
+    flag(
+        "original",
+        Kind::Switch,
+        "show the underlying object's ID (none of our backends has one)",
+    ),
+];
+
+const TREE: &[Spec] = &[
+    MAX_DEPTH,
+    flag("level", Kind::Value, "descend only this many levels"),
+];
+
+const SIZE: &[Spec] = &[MAX_DEPTH, flag("json", Kind::Switch, "print as JSON")];
+
+const ABOUT: &[Spec] = &[
+    flag("json", Kind::Switch, "print as JSON"),
+    flag("full", Kind::Switch, "print whole numbers of bytes"),
+];
 
 const LSF: &[Spec] = &[
     RECURSIVE,
+    MAX_DEPTH,
     flag(
         "format",
         Kind::Value,
@@ -79,6 +131,7 @@ const LSF: &[Spec] = &[
 ];
 
 const CAT: &[Spec] = &[
+    MAX_DEPTH,
     flag(
         "offset",
         Kind::Value,
@@ -246,7 +299,7 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "list objects with their sizes",
-        &[],
+        DEPTH,
         list::run,
     ),
     cmd(
@@ -254,32 +307,18 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "list objects with their sizes and times",
-        &[],
+        DEPTH,
         list::run,
     ),
-    cmd(
-        "lsd",
-        "PATH",
-        (1, 1),
-        "list directories",
-        &[RECURSIVE],
-        list::run,
-    ),
+    cmd("lsd", "PATH", (1, 1), "list directories", LSD, list::run),
     cmd("lsf", "PATH", (1, 1), "list for scripts", LSF, list::run),
-    cmd(
-        "lsjson",
-        "PATH",
-        (1, 1),
-        "list as JSON",
-        &[RECURSIVE, DIRS_ONLY, FILES_ONLY, HASH],
-        list::run,
-    ),
+    cmd("lsjson", "PATH", (1, 1), "list as JSON", LSJSON, list::run),
     cmd(
         "size",
         "PATH",
         (1, 1),
         "total size and count",
-        &[],
+        SIZE,
         list::run,
     ),
     cmd(
@@ -287,13 +326,18 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "a tree of the listing",
-        &[],
+        TREE,
         list::run,
     ),
-    cmd("cat", "FILE", (1, 1), "print a file", CAT, |c| {
+    cmd(
+        "cat",
+        "FILE",
+        (1, 1),
+        "print a file (or the files under a directory)",
+        CAT,
         // rclone lists a missing file's parent for it: "directory not found" (exit 3).
-        on_tree(objects::cat(c.args, c.cancel))
-    }),
+        |c| on_tree(objects::cat(c.args, c.cancel)),
+    ),
     cmd(
         "rcat",
         "FILE",
@@ -421,21 +465,19 @@ pub const COMMANDS: &[Command] = &[
         "about",
         "PATH",
         (1, 1),
-        "space used and free (no backend of this build answers it yet)",
-        &[],
-        |_| on_tree(objects::about()),
+        "space used and free (local files, SFTP)",
+        ABOUT,
+        |c| on_tree(about::run(c.args)),
     ),
     Command {
-        details: "Named remotes live in ~/.config/omnistorage/config.toml (or --config FILE, \
-                  $OMNISTORAGE_CONFIG), else rclone's rclone.conf is read unchanged; use them \
-                  as NAME:path.",
+        details: configcmd::DETAILS,
         ..cmd(
             "config",
-            "list|show NAME|create NAME TYPE k=v...|delete NAME|path",
+            "[list|show NAME|create NAME TYPE k=v...|delete NAME|path]",
             ANY,
-            "named remotes",
+            "named remotes (no arguments: the interactive wizard)",
             &[],
-            |c| configcmd::run(c.args),
+            configcmd::run,
         )
     },
     cmd("version", "", ANY, "print the version", &[], |_| {

@@ -171,27 +171,32 @@ fn every_command_takes_its_own_and_the_global_flags() {
 }
 
 #[test]
-fn a_flag_means_one_thing_wherever_it_is_declared() {
-    // The parser takes the first spec of a name: every other must agree with it, and no
-    // command's flag shadows a global one or takes another's short letter.
-    for f in every_flag() {
-        let first = every_flag().find(|g| g.long == f.long).expect("itself");
-        assert!(
-            first.kind == f.kind && first.short == f.short && first.help == f.help,
-            "--{} is declared twice, differently",
-            f.long
-        );
-        if let Some(c) = f.short {
-            let owners: BTreeSet<&str> = every_flag()
-                .filter(|g| g.short == Some(c))
-                .map(|g| g.long)
-                .collect();
-            assert_eq!(owners.len(), 1, "-{c}: {owners:?}");
-        }
-    }
+fn a_flag_means_one_thing_for_each_command() {
+    // A name may mean two things in two commands where rclone's does (`lsf --hash MD5`,
+    // `lsjson --hash`): the parser looks in the command's own flags first, so each command
+    // gets its own meaning; no command's flag shadows a global one, and within a command
+    // (its own and the global flags) a short letter names one flag.
     for c in COMMANDS {
         for f in c.flags {
             assert!(!crate::args::is_global(f.long), "{}: --{}", c.name, f.long);
+            let found = crate::args::spec_long(f.long, Some(c.name)).expect("found");
+            assert!(
+                found.kind == f.kind && found.short == f.short && found.help == f.help,
+                "{}: --{} is parsed as another command's",
+                c.name,
+                f.long
+            );
+        }
+        for f in GLOBAL.iter().chain(c.flags) {
+            if let Some(letter) = f.short {
+                let owners: BTreeSet<&str> = GLOBAL
+                    .iter()
+                    .chain(c.flags)
+                    .filter(|g| g.short == Some(letter))
+                    .map(|g| g.long)
+                    .collect();
+                assert_eq!(owners.len(), 1, "{}: -{letter}: {owners:?}", c.name);
+            }
         }
     }
 }

@@ -11,6 +11,10 @@ pub mod obscure;
 pub mod remote;
 pub mod store;
 pub mod toml;
+#[cfg(target_os = "linux")]
+mod tty;
+#[cfg(target_os = "linux")]
+pub mod wizard;
 
 #[cfg(test)]
 mod tests;
@@ -141,14 +145,89 @@ impl Config {
             .collect())
     }
 
-    /// `config create NAME TYPE key=value...`. rclone's password options (`pass`,
-    /// `key_file_pass`) are stored obscured, as `rclone config create` does.
+    /// `config create NAME TYPE key=value...`. Secrets that rclone keeps obscured
+    /// ([`remote::OBSCURED`]: sftp's `pass` and `key_file_pass`, given so or as the
+    /// builder's `password` and `passphrase`) are stored obscured under rclone's name, as
+    /// `rclone config create` does.
     pub fn create(
         &mut self,
         name: &str,
         kind: &str,
         pairs: &[(String, String)],
     ) -> Result<(), Error> {
+        self.check_new_name(name)?;
+        if remote::remote_type(kind).is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "unknown remote type {kind:?} (supported: {})",
+                    remote::type_names()
+                ),
+            ));
+        }
+        let opts = stored(kind, pairs)?;
+        self.remotes.push((name.to_owned(), opts));
+        Ok(())
+    }
+
+    /// The options of a remote as the file has them (type first; no environment
+    /// overrides; obscured secrets as stored), or `None` if the file has no such remote.
+    pub fn stored_options(&self, name: &str) -> Option<&[(String, String)]> {
+        self.remotes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, o)| o.as_slice())
+    }
+
+    /// Replaces the options of the remote `name` (its type kept), checked and stored as
+    /// [`create`](Config::create) does; its place in the file is kept.
+    pub fn update(&mut self, name: &str, pairs: &[(String, String)]) -> Result<(), Error> {
+        let slot = self.stored_mut(name)?;
+        let kind = slot
+            .1
+            .iter()
+            .find(|(k, _)| k == "type")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        slot.1 = stored(&kind, pairs)?;
+        Ok(())
+    }
+
+    /// `config rename OLD NEW`: the remote keeps its place in the file.
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), Error> {
+        self.check_new_name(new)?;
+        new.clone_into(&mut self.stored_mut(old)?.0);
+        Ok(())
+    }
+
+    /// The file's remote `name`, to change.
+    fn stored_mut(&mut self, name: &str) -> Result<&mut store::Remote, Error> {
+        let unknown = self.unknown(name);
+        self.remotes
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .ok_or(unknown)
+    }
+
+    /// `config copy FROM TO`: a new remote `TO` with the options of `FROM`, at the end.
+    pub fn copy(&mut self, from: &str, to: &str) -> Result<(), Error> {
+        self.check_new_name(to)?;
+        let opts = self
+            .stored_options(from)
+            .ok_or_else(|| self.unknown(from))?
+            .to_vec();
+        self.remotes.push((to.to_owned(), opts));
+        Ok(())
+    }
+
+    /// The names of the file's remotes, in file order (not those only the environment
+    /// defines).
+    pub fn stored_names(&self) -> Vec<&str> {
+        self.remotes.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// A name for a new remote: valid, and not taken in the file.
+    pub fn check_new_name(&self, name: &str) -> Result<(), Error> {
         if !remote::is_remote_name(name) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -158,46 +237,12 @@ impl Config {
                 ),
             ));
         }
-        if !remote::TYPES.contains(&kind) {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "unknown remote type {kind:?} (supported: {})",
-                    remote::TYPES.join(", ")
-                ),
-            ));
-        }
         if self.remotes.iter().any(|(n, _)| n == name) {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
                 format!("remote {name:?} exists already; delete it first"),
             ));
         }
-        let mut opts = vec![("type".to_owned(), kind.to_owned())];
-        for (k, v) in pairs {
-            let valid = !k.is_empty()
-                && k.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            if !valid || k == "type" {
-                return Err(Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("{k:?} is not an option name (letters, digits, '_', '-'; not type)"),
-                ));
-            }
-            if opts.iter().any(|(have, _)| have == k) {
-                return Err(Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("option {k:?} given twice"),
-                ));
-            }
-            let v = if matches!(k.as_str(), "pass" | "key_file_pass") {
-                obscure::obscure(v)
-            } else {
-                v.clone()
-            };
-            opts.push((k.clone(), v));
-        }
-        self.remotes.push((name.to_owned(), opts));
         Ok(())
     }
 
@@ -234,6 +279,39 @@ impl Config {
         };
         Error::new(ErrorKind::NotFound, msg)
     }
+}
+
+/// A remote's options as the file keeps them: `type` first, then `pairs` checked (option
+/// names only, each once, not `type`), rclone's obscured secrets ([`remote::OBSCURED`])
+/// obscured and under rclone's name.
+fn stored(kind: &str, pairs: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
+    let mut opts = vec![("type".to_owned(), kind.to_owned())];
+    for (k, v) in pairs {
+        let valid = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid || k == "type" {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("{k:?} is not an option name (letters, digits, '_', '-'; not type)"),
+            ));
+        }
+        let obscured = remote::OBSCURED
+            .iter()
+            .find(|(t, ours, rclone)| *t == kind && (ours == k || rclone == k));
+        let (k, v) = match obscured {
+            Some((_, _, rclone)) => ((*rclone).to_owned(), obscure::obscure(v)),
+            None => (k.clone(), v.clone()),
+        };
+        if opts.iter().any(|(have, _)| *have == k) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("option {k:?} given twice"),
+            ));
+        }
+        opts.push((k, v));
+    }
+    Ok(opts)
 }
 
 impl remote::Remotes for Config {

@@ -4,11 +4,13 @@
 //!
 //! A spec is a URL (`s3://bucket/dir`, `sftp://host/path`, `mem://`, `file:///abs`), a
 //! configured remote (`name:path`, `name:` for its root) or else a local path (`/abs`,
-//! `rel`, `./a:b`, and on Windows `C:\dir`). Remote types: `local`, `s3` (with rclone's
-//! providers), `sftp`, and `alias` (resolved recursively; a loop is an error).
+//! `rel`, `./a:b`, and on Windows `C:\dir`). Remote types ([`TYPES`]): `alias` (resolved
+//! recursively; a loop is an error), `local`, `memory`, `s3` (with rclone's providers) and
+//! `sftp`, each with the options its builder lists (`S3Builder::OPTIONS`, ...).
 //! Self-contained (std, `omnistorage`'s public API and the sibling `obscure` module), so the
 //! fuzz targets can include it.
 
+use omnistorage::backends::OptionInfo;
 use omnistorage::backends::s3::S3Builder;
 use omnistorage::backends::sftp::{SftpBackend, SftpBuilder};
 use omnistorage::{Error, ErrorKind, Url};
@@ -183,8 +185,90 @@ impl Target {
     }
 }
 
-/// The remote types [`resolve_with`] understands.
-pub const TYPES: &[&str] = &["local", "s3", "sftp", "alias"];
+/// A type of remote: its name in the config (`type = s3`), what it is, and the options it
+/// takes (the builder's list: the `config` wizard asks for them in order).
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteType {
+    /// Its name, as `type =` gives it (rclone's).
+    pub name: &'static str,
+    /// What it is, in a few words.
+    pub help: &'static str,
+    /// Its options (for `local` and `memory`: none of their own).
+    pub options: &'static [OptionInfo],
+}
+
+/// The options of an `alias` remote.
+const ALIAS_OPTIONS: &[OptionInfo] = &[OptionInfo::new(
+    "remote",
+    "The remote or path it stands for: myremote:path/to/dir, /local/dir, s3://bucket/dir.",
+)
+.required()];
+
+/// The remote types [`resolve_with`] understands, by name.
+pub const TYPES: &[RemoteType] = &[
+    RemoteType {
+        name: "alias",
+        help: "Alias for an existing remote",
+        options: ALIAS_OPTIONS,
+    },
+    RemoteType {
+        name: "local",
+        help: "Local Disk",
+        options: &[],
+    },
+    RemoteType {
+        name: "memory",
+        help: "In memory object storage (one store for every memory remote, kept while the \
+               command runs)",
+        options: &[],
+    },
+    RemoteType {
+        name: "s3",
+        help: "Amazon S3 Compliant Storage Providers (AWS, Cloudflare R2, MinIO, Garage, Ceph, \
+               Wasabi, ...)",
+        options: S3Builder::OPTIONS,
+    },
+    RemoteType {
+        name: "sftp",
+        help: "SSH/SFTP",
+        options: SftpBuilder::OPTIONS,
+    },
+];
+
+/// The remote type called `name`.
+pub fn remote_type(name: &str) -> Option<&'static RemoteType> {
+    TYPES.iter().find(|t| t.name == name)
+}
+
+/// The names of [`TYPES`], for messages: `alias, local, ...`.
+pub fn type_names() -> String {
+    TYPES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Secrets a remote keeps obscured under rclone's name, as rclone does: (type, the option
+/// its builder takes, rclone's key). `config create` and the wizard store them so; resolving
+/// reveals them and gives them to the builder under its name.
+pub const OBSCURED: &[(&str, &str, &str)] = &[
+    ("sftp", "password", "pass"),
+    ("sftp", "passphrase", "key_file_pass"),
+];
+
+/// Checks one option of a remote of type `kind` as its builder reads it (a known key, a
+/// value that parses), without connecting anywhere.
+pub fn check_option(kind: &str, key: &str, value: &str) -> Result<(), Error> {
+    let kind = match kind {
+        "s3" => Kind::S3,
+        "sftp" => Kind::Sftp,
+        "alias" if key == "remote" => return parse_spec(value).map(drop),
+        _ => return Ok(()),
+    };
+    let probe = Configured {
+        kind,
+        path: "bucket".to_owned(),
+        options: vec![(key.to_owned(), value.to_owned())],
+    };
+    probe.ignored().map(drop)
+}
 
 /// Whether `name` can name a remote: letters, digits, `_ . + @`, and `-` or spaces inside
 /// (as rclone allows).
@@ -360,6 +444,11 @@ fn remote(
                 } => remote(next, &join(root, path), remotes, windows, seen),
             }
         }
+        "memory" => {
+            let mut url = Url::parse(&format!("mem://{MEMORY_STORE}"))?;
+            url.path = format!("/{}", path.trim_start_matches('/'));
+            Ok(url_target(url))
+        }
         "s3" => s3(name, path, &opts),
         "sftp" => sftp(name, path, &opts),
         other => Err(Error::new(
@@ -367,11 +456,15 @@ fn remote(
             format!(
                 "remote {name:?} has type {other:?}, which omnistorage does not support \
                  (supported: {})",
-                TYPES.join(", ")
+                type_names()
             ),
         )),
     }
 }
+
+/// The process-wide memory store every `memory` remote opens (`mem://NAME`): one for all, as
+/// rclone's memory remotes share theirs.
+const MEMORY_STORE: &str = "memory-remotes";
 
 /// `a/b` joined; either may be empty.
 fn join(a: &str, b: &str) -> String {
@@ -461,31 +554,27 @@ fn sftp(name: &str, path: &str, opts: &[(String, String)]) -> Result<Resolved, E
     let mut options = Vec::new();
     let mut host = false;
     for (k, v) in self::options(opts) {
-        let (k, v) = match k.as_str() {
-            "pass" | "key_file_pass" => {
-                let plain = obscure::reveal(&v).map_err(|e| {
-                    config_err(
-                        name,
-                        format!("{k}: {}", e.message().unwrap_or("not obscured")),
-                    )
-                })?;
-                let ours = if k == "pass" {
-                    "password"
-                } else {
-                    "passphrase"
-                };
-                (ours.to_owned(), plain)
-            }
-            "host" => {
-                host = true;
-                let bare = v
-                    .strip_prefix('[')
-                    .and_then(|h| h.strip_suffix(']'))
-                    .unwrap_or(&v)
-                    .to_owned();
-                (k, bare)
-            }
-            _ => (k, v),
+        let obscured = OBSCURED
+            .iter()
+            .find(|(kind, _, rclone)| *kind == "sftp" && *rclone == k);
+        let (k, v) = if let Some((_, ours, _)) = obscured {
+            let plain = obscure::reveal(&v).map_err(|e| {
+                config_err(
+                    name,
+                    format!("{k}: {}", e.message().unwrap_or("not obscured")),
+                )
+            })?;
+            ((*ours).to_owned(), plain)
+        } else if k == "host" {
+            host = true;
+            let bare = v
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(&v)
+                .to_owned();
+            (k, bare)
+        } else {
+            (k, v)
         };
         options.push((k, v));
     }

@@ -216,6 +216,77 @@ fn create_delete_save_round_trip() {
 }
 
 #[test]
+fn update_rename_copy_keep_places_and_obscure_secrets() {
+    let dir = TempDir::new("edit");
+    let path = dir.0.join("config.toml");
+    let mut cfg = Config::load_with(Some(&path), env(&[])).unwrap();
+    let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    cfg.create("a", "local", &[]).unwrap();
+    cfg.create("box", "sftp", &[kv("host", "h"), kv("password", "hunter2")])
+        .unwrap();
+    cfg.create("z", "memory", &[]).unwrap();
+    let stored = cfg.stored_options("box").unwrap().to_vec();
+    assert_eq!(
+        stored[2].0, "pass",
+        "the builder's password is kept as rclone's pass"
+    );
+    assert_eq!(obscure::reveal(&stored[2].1).unwrap(), "hunter2");
+    cfg.update("box", &[kv("host", "h2"), kv("passphrase", "pp")])
+        .unwrap();
+    let stored = cfg.stored_options("box").unwrap().to_vec();
+    assert_eq!((stored[0].1.as_str(), stored[1].1.as_str()), ("sftp", "h2"));
+    assert_eq!(stored[2].0, "key_file_pass");
+    assert_eq!(obscure::reveal(&stored[2].1).unwrap(), "pp");
+    assert_eq!(
+        cfg.update("box", &[kv("pass", "x"), kv("password", "y")])
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput,
+        "the same option twice"
+    );
+    assert_eq!(
+        cfg.update("nosuch", &[]).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    cfg.rename("box", "server").unwrap();
+    assert_eq!(
+        cfg.rename("a", "z").unwrap_err().kind(),
+        ErrorKind::AlreadyExists
+    );
+    assert_eq!(
+        cfg.rename("nosuch", "q").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    cfg.copy("server", "server2").unwrap();
+    assert_eq!(
+        cfg.copy("a", "bad:name").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(cfg.stored_names(), ["a", "server", "z", "server2"]);
+    assert_eq!(cfg.stored_options("server"), cfg.stored_options("server2"));
+}
+
+#[test]
+fn memory_remotes_share_one_store_and_options_are_checked_one_by_one() {
+    use super::remote::check_option;
+    let (_dir, cfg) = config("[m]\ntype = memory\n[n]\ntype = memory\n", true, &[]);
+    let m = resolve_with("m:dir/x", &cfg, false).unwrap();
+    let n = resolve_with("n:dir/x", &cfg, false).unwrap();
+    assert_eq!(m.target, n.target);
+    let Target::Url(url) = m.target else {
+        panic!("{m:?}");
+    };
+    assert_eq!((url.scheme.as_str(), url.path.as_str()), ("mem", "/dir/x"));
+    assert!(check_option("s3", "region", "eu-west-1").is_ok());
+    assert!(check_option("s3", "chunk_size", "5X").is_err());
+    assert!(check_option("s3", "colour", "blue").is_err());
+    assert!(check_option("sftp", "port", "22").is_ok());
+    assert!(check_option("sftp", "port", "many").is_err());
+    assert!(check_option("alias", "remote", "other:dir").is_ok());
+    assert!(check_option("alias", "remote", "").is_err());
+}
+
+#[test]
 fn rclone_files_are_never_rewritten() {
     let (_dir, mut cfg) = config("[r]\ntype = local\n", true, &[]);
     cfg.delete("r").unwrap();
@@ -492,7 +563,7 @@ fn bad_remotes_are_clear_errors() {
         (
             "drive:x",
             ErrorKind::Unsupported,
-            "supported: local, s3, sftp, alias",
+            "supported: alias, local, memory, s3, sftp",
         ),
         ("notype:x", ErrorKind::InvalidConfig, "no type"),
         ("s:b", ErrorKind::InvalidConfig, "force_path_style"),

@@ -11,17 +11,30 @@ const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 /// binary unit it reaches, with three decimals unless the value is a whole number
 /// (`1 KiB`, `1.500 KiB`, `10.100 GiB`).
 pub fn size(bytes: u64) -> String {
+    scaled(bytes, 1024, &UNITS, " ")
+}
+
+/// `n` in the largest of `units` (each `base` times the one before) it reaches, whole, or
+/// with three decimals where it is not a whole number of it; `sep` between number and unit.
+fn scaled(n: u64, base: u64, units: &[&str], sep: &str) -> String {
     let mut unit = 0;
     let mut scale = 1u64;
-    while unit + 1 < UNITS.len() && bytes / scale >= 1024 {
+    while unit + 1 < units.len() && n / scale >= base {
         unit += 1;
-        scale *= 1024;
+        scale *= base;
     }
-    let name = UNITS.get(unit).copied().unwrap_or("B");
-    if bytes.is_multiple_of(scale) {
-        return format!("{} {name}", bytes / scale);
+    let name = units.get(unit).copied().unwrap_or("");
+    if n.is_multiple_of(scale) {
+        return format!("{}{sep}{name}", n / scale);
     }
-    format!("{:.3} {name}", bytes as f64 / scale as f64)
+    format!("{:.3}{sep}{name}", n as f64 / scale as f64)
+}
+
+/// A count as rclone's `CountSuffix` prints it (`size`'s "Total objects"): below 1000 the
+/// number itself; above, the largest decimal unit it reaches (`k`, `M`, `G`, `T`, `P`, `E`),
+/// with three decimals unless the value is a whole number (`1k`, `1.500k`).
+pub fn count(n: u64) -> String {
+    scaled(n, 1000, &["", "k", "M", "G", "T", "P", "E"], "")
 }
 
 /// A rate in bytes per second, as rclone prints it: the whole bytes of [`size`] with `/s`.
@@ -121,6 +134,23 @@ mod tests {
         ];
         for &(bytes, want) in table {
             assert_eq!(size(bytes), want, "{bytes}");
+        }
+    }
+
+    /// rclone's `CountSuffix` spelling (`rclone size` on 1500 files: `1.500k (1500)`).
+    #[test]
+    fn counts_match_rclone() {
+        let table: &[(u64, &str)] = &[
+            (0, "0"),
+            (14, "14"),
+            (999, "999"),
+            (1000, "1k"),
+            (1500, "1.500k"),
+            (2_000_000, "2M"),
+            (1_234_567, "1.235M"),
+        ];
+        for &(n, want) in table {
+            assert_eq!(count(n), want, "{n}");
         }
     }
 

@@ -13,6 +13,7 @@
 pub mod human;
 pub mod log;
 mod progress;
+pub mod tree;
 
 #[cfg(test)]
 mod tests;
