@@ -372,6 +372,13 @@ pub trait BackendExt: Backend {
         self.delete(&*path.as_path()?)
     }
 
+    /// Deletes everything at and under `prefix` (objects in batches, then directories): see
+    /// [`remove_all`](crate::remove_all) for its behaviour. Returns the number of objects
+    /// deleted.
+    fn remove_all(&self, prefix: impl AsPath) -> Result<u64> {
+        helpers::remove_all(self, &*prefix.as_path()?)
+    }
+
     /// [`Backend::list`] with a text prefix and default options (recursive).
     fn list_at(&self, prefix: impl AsPath) -> Result<List> {
         self.list(&*prefix.as_path()?, &ListOptions::default())

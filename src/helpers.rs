@@ -219,3 +219,127 @@ pub(crate) fn hash_object<B: Backend + ?Sized>(
         .next()
         .ok_or_else(|| Error::new(ErrorKind::Other, "the hasher returned nothing"))
 }
+
+/// Deletes everything at and under `prefix`, rclone's `purge`: every object the recursive
+/// listing of `prefix` shows (in batches of 1,000 through [`Backend::delete_many`], so that
+/// S3 sends DeleteObjects requests), then, on backends with directories, each directory
+/// below `prefix`, deepest first, and `prefix` itself (never the root). Returns the number of
+/// objects deleted.
+///
+/// Behaviour:
+/// - `prefix` is matched by segment, as [`Backend::list`] matches it: `a` removes `a` (an
+///   object or a directory) and `a/x`, never `ab`;
+/// - a missing `prefix` is `Ok(0)` (as [`Backend::delete`] of a missing object);
+/// - a delete that fails does not stop the others of its batch; the first failure is then
+///   returned, and the directories are left;
+/// - objects written under `prefix` while it runs may remain.
+///
+/// ```
+/// use omnistorage::{BackendExt, MemoryBackend, Path, remove_all};
+///
+/// let b = MemoryBackend::new();
+/// b.write_all("logs/a", b"1")?;
+/// b.write_all("logs/old/b", b"2")?;
+/// b.write_all("logs2", b"kept")?;
+/// assert_eq!(remove_all(&b, &Path::parse("logs")?)?, 2);
+/// assert!(b.list_all("logs")?.is_empty());
+/// assert!(b.contains("logs2")?);
+/// # Ok::<(), omnistorage::Error>(())
+/// ```
+pub fn remove_all<B: Backend + ?Sized>(backend: &B, prefix: &Path) -> Result<u64> {
+    let mut batch = Vec::with_capacity(1000);
+    let mut deleted = 0;
+    let mut first_error = None;
+    let mut flush = |batch: &mut Vec<Path>| {
+        for r in backend.delete_many(batch) {
+            match r {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        batch.clear();
+    };
+    for entry in backend.list(prefix, &ListOptions::new())? {
+        let entry = entry?;
+        if entry.is_dir {
+            continue;
+        }
+        batch.push(entry.path);
+        if batch.len() == 1000 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    // The objects are gone: the directories left are empty, and go with the prefix.
+    remove_empty_dirs(backend, prefix, false)?;
+    Ok(deleted)
+}
+
+/// The directories below `root` (not `root` itself), deepest first: found by non-recursive
+/// listings, parents before children; a listing that fails leaves that branch out.
+pub(crate) fn dirs_below<B: Backend + ?Sized>(backend: &B, root: &Path) -> Vec<Path> {
+    let mut dirs = Vec::new();
+    let mut todo = vec![root.clone()];
+    while let Some(d) = todo.pop() {
+        if let Ok(list) = backend.list(&d, &ListOptions::new().recursive(false)) {
+            for e in list.flatten().filter(|e| e.is_dir && e.path != d) {
+                todo.push(e.path.clone());
+                dirs.push(e.path);
+            }
+        }
+    }
+    // Deeper first: a parent can only be empty once its children are gone.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.depth()));
+    dirs
+}
+
+/// Removes the empty directories below `root`, deepest first, and `root` itself when it
+/// ends up empty unless `keep_root` (never the backend's root): rclone's `rmdirs`. Returns
+/// how many were removed.
+///
+/// Behaviour:
+/// - a directory that is not empty (it holds an object, at any depth) is left, and so are
+///   its parents; one that is gone already is skipped;
+/// - a backend without directories (object stores) has none: `Ok(0)`;
+/// - any other failure of [`Backend::remove_dir`] stops it and is returned.
+///
+/// ```
+/// use omnistorage::{Backend, BackendExt, FileBackend, Path, remove_empty_dirs};
+///
+/// let dir = std::env::temp_dir().join(format!("rmdirs-doc-{}", std::process::id()));
+/// let b = FileBackend::new(&dir)?;
+/// b.create_dir(&Path::parse("top/empty/deeper")?)?;
+/// b.write_all("top/full/x", b"1")?;
+/// assert_eq!(remove_empty_dirs(&b, &Path::parse("top")?, false)?, 2);
+/// assert!(b.stat(&Path::parse("top/full")?)?.is_dir);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn remove_empty_dirs<B: Backend + ?Sized>(
+    backend: &B,
+    root: &Path,
+    keep_root: bool,
+) -> Result<u64> {
+    if !backend.capabilities().directories {
+        return Ok(0);
+    }
+    let mut dirs = dirs_below(backend, root);
+    if !keep_root && !root.is_root() {
+        dirs.push(root.clone());
+    }
+    let mut removed = 0;
+    for dir in dirs {
+        match backend.remove_dir(&dir) {
+            Ok(()) => removed += 1,
+            Err(e) if matches!(e.kind(), ErrorKind::DirectoryNotEmpty | ErrorKind::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}

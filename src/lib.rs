@@ -156,7 +156,10 @@ pub use copy::{Copied, CopyOptions, CopyRoute, Throttle, copy_object, move_objec
 pub use entry::{Capabilities, Entry, Fields, StreamDelivery};
 pub use error::{Error, ErrorKind, Result};
 pub use hash::{Hash, HashKind, HashKinds, Hasher, HashingReader, HashingWriter};
-pub use helpers::{copy_entry, copy_path, copy_stream, lookup, move_path, read_to_vec, write_all};
+pub use helpers::{
+    copy_entry, copy_path, copy_stream, lookup, move_path, read_to_vec, remove_all,
+    remove_empty_dirs, write_all,
+};
 pub use io::{Finish, Reader, WriteSink, Writer};
 pub use location::Location;
 pub use options::{ListOptions, ReadOptions, WriteMode, WriteOptions};

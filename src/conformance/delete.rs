@@ -1,4 +1,4 @@
-//! `delete`, `delete_many` and `exists`.
+//! `delete`, `delete_many`, `remove_all` and `exists`.
 
 use super::support::*;
 use crate::{Backend, BackendExt, ErrorKind, Path};
@@ -83,4 +83,63 @@ pub fn delete_many_answers_each_path(b: &dyn Backend) {
     }
     assert!(b.contains("dm/keep").expect("exists"), "dm/keep untouched");
     assert!(b.delete_many(&[]).is_empty());
+}
+
+/// `remove_all` deletes the objects at and under a prefix, matched by segment (a sibling
+/// sharing its first letters stays), and the directories there; a missing prefix is `Ok(0)`.
+pub fn remove_all_removes_the_prefix(b: &dyn Backend) {
+    if !rw(b) || !caps(b).delete || !caps(b).list {
+        return;
+    }
+    put(b, "ra/x", b"1");
+    put(b, "ra/sub/y", b"2");
+    put(b, "ra/sub/deeper/z", b"3");
+    put(b, "rab", b"kept");
+    assert_eq!(b.remove_all("ra").expect("remove_all"), 3);
+    assert!(names(b, "ra").is_empty(), "objects left under the prefix");
+    assert_eq!(names(b, "rab"), ["rab"]);
+    if caps(b).directories {
+        expect_kind(
+            b.stat(&Path::parse("ra").expect("path")),
+            ErrorKind::NotFound,
+            "the prefix itself",
+        );
+    }
+    assert_eq!(b.remove_all("ra").expect("remove_all again"), 0);
+    assert_eq!(b.remove_all("never/there").expect("missing prefix"), 0);
+}
+
+/// `remove_empty_dirs` removes the empty directories below a root, deepest first, and the
+/// root when asked; a directory holding an object stays, with its parents; a backend
+/// without directories has none to remove.
+pub fn remove_empty_dirs_leaves_the_full_ones(b: &dyn Backend) {
+    if !rw(b) || !caps(b).delete || !caps(b).list {
+        return;
+    }
+    let p = |s: &str| Path::parse(s).expect("path");
+    if !caps(b).directories {
+        put(b, "re/x", b"1");
+        assert_eq!(
+            crate::remove_empty_dirs(b, &p("re"), false).expect("rmdirs"),
+            0
+        );
+        assert_eq!(names(b, "re"), ["re/x"]);
+        return;
+    }
+    b.create_dir(&p("re/empty/deeper")).expect("create_dir");
+    b.create_dir(&p("re/kept")).expect("create_dir");
+    put(b, "re/full/sub/x", b"1");
+    assert_eq!(
+        crate::remove_empty_dirs(b, &p("re/kept"), true).expect("keep root"),
+        0
+    );
+    assert!(b.stat(&p("re/kept")).expect("kept root").is_dir);
+    assert_eq!(
+        crate::remove_empty_dirs(b, &p("re"), false).expect("rmdirs"),
+        3
+    );
+    expect_kind(b.stat(&p("re/empty")), ErrorKind::NotFound, "emptied dir");
+    assert!(b.stat(&p("re/full/sub")).expect("full dir").is_dir);
+    assert!(b.stat(&p("re")).expect("the root, not empty").is_dir);
+    assert_eq!(names(b, "re"), ["re/full/sub/x"]);
 }

@@ -184,6 +184,8 @@ macro_rules! __conformance_for_each {
             delete_removes_object,
             delete_missing_is_ok,
             delete_many_answers_each_path,
+            remove_all_removes_the_prefix,
+            remove_empty_dirs_leaves_the_full_ones,
             exists_reports_objects_only,
             // list
             list_root_lists_everything,

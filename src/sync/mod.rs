@@ -128,6 +128,7 @@ mod dedupe;
 mod dirs;
 mod exec;
 pub mod filter;
+mod one;
 mod options;
 mod plan;
 pub mod progress;
@@ -141,6 +142,7 @@ pub use bisync::{BisyncOptions, BisyncReport, Conflict, bisync};
 pub use cache::user_cache_dir;
 pub use compare::{Reason, SkipReason};
 pub use dedupe::{DedupeMode, DedupeReport, Duplicates, dedupe};
+pub use one::{copy_file, move_file};
 pub use options::{ActionFn, Compare, DeleteMode, Options, ProgressFn};
 pub use plan::Action;
 pub use report::{CheckReport, Failure, Op, Report};
@@ -289,9 +291,11 @@ pub fn diff(
     let actions = Arc::new(Mutex::new(Vec::new()));
     let sink = actions.clone();
     let opts = opts.clone().dry_run(true).retries(0).on_action(move |a| {
-        sink.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(a.clone())
+        if !matches!(a, Action::Unchanged { .. }) {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(a.clone())
+        }
     });
     let mode = if mode_copy { Mode::Copy } else { Mode::Sync };
     let report = run(src, src_root, dst, dst_root, &opts, mode)?;
@@ -371,6 +375,19 @@ fn prepare<'a>(
             ),
         ));
     }
+    Ok(sides_and_rules(src, src_root, dst, dst_root, opts))
+}
+
+/// The sides of a run (with a server-side route where both are on one store) and its
+/// comparison rules, from the options.
+fn sides_and_rules<'a>(
+    src: &'a dyn Backend,
+    src_root: &'a Path,
+    dst: &'a dyn Backend,
+    dst_root: &'a Path,
+    opts: &Options,
+) -> (Sides<'a>, compare::Rules) {
+    let (src_loc, dst_loc) = (src.location(), dst.location());
     let (src_caps, dst_caps) = (src.capabilities(), dst.capabilities());
     // A "server-side" copy inside a local store is this machine's own work: with a bandwidth
     // limit it streams, so the limit holds.
@@ -391,14 +408,15 @@ fn prepare<'a>(
     rules.ignore_size = opts.ignore_size;
     rules.ignore_existing = opts.ignore_existing;
     rules.update = opts.update;
-    Ok((
+    (
         Sides {
             src,
             src_root,
             dst,
             dst_root,
             same_store,
+            src_one: false,
         },
         rules,
-    ))
+    )
 }

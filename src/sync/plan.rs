@@ -127,6 +127,21 @@ pub enum Action {
         /// Why.
         reason: SkipReason,
     },
+    /// The source object was moved to the destination by one server-side rename (a move
+    /// within one store): reported instead of a `Copy` and a `DeleteSource`.
+    Moved {
+        /// The object.
+        path: Path,
+        /// Its size.
+        size: u64,
+    },
+    /// Nothing to do: the destination holds the object as the comparison asks (rclone's
+    /// "Unchanged skipping"). Reported to [`Options::on_action`](super::Options::on_action)
+    /// only; [`diff`](super::diff) leaves it out.
+    Unchanged {
+        /// The object.
+        path: Path,
+    },
 }
 
 impl Action {
@@ -137,7 +152,9 @@ impl Action {
             | Action::SetModified { path }
             | Action::Delete { path, .. }
             | Action::DeleteSource { path }
-            | Action::Skip { path, .. } => path,
+            | Action::Skip { path, .. }
+            | Action::Moved { path, .. }
+            | Action::Unchanged { path } => path,
         }
     }
 }

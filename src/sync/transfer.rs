@@ -18,10 +18,16 @@ pub(crate) struct Sides<'a> {
     pub(crate) dst_root: &'a Path,
     /// The source's location, when both sides are on one store that copies server-side.
     pub(crate) same_store: Option<Location>,
+    /// The source root is one object, the source of every pair (`copy_file`, `move_file`):
+    /// the pair's path names the destination only.
+    pub(crate) src_one: bool,
 }
 
 impl Sides<'_> {
     pub(crate) fn src_path(&self, rel: &Path) -> Path {
+        if self.src_one {
+            return self.src_root.clone();
+        }
         self.src_root.join(rel)
     }
 

@@ -7,6 +7,7 @@
 //! | rate ([`parse_rate`]) | `10M` (10 MiB/s), `512` (512 KiB/s), `off` | a size per second, a bare number in KiB/s; `off` and `0` are no limit |
 //! | duration ([`parse_duration`]) | `90` (seconds), `250ms`, `1h30m`, `1.5d`, `2w`, `1M`, `1y` | rclone's `Duration`: `ns`, `us` (`µs`), `ms`, `s`, `m`, `h`, `d` (24 h), `w` (7 d), `M` (30 d), `y` (365 d), combined in any order |
 //! | time of day ([`TimeOfDay`]) | `08:00`, `Mon-23:59`, `sunday-00:00` | rclone's bandwidth timetable: `HH:MM` (00:00–23:59), optionally after a weekday and `-` |
+//! | `--bwlimit` ([`Timetable`], [`Rates`]) | `10M`, `10M:1M`, `08:00,512k 23:00,off`, `Mon-10:00,1M:off` | one rate, `UP:DOWN`, or space-separated `TIME,RATES` entries |
 //!
 //! **A bare number for a size.** rclone reads every size option through one type,
 //! `SizeSuffix`, whose bare number is KiB: `--min-size 100` is 100 KiB, `--bwlimit 512` is
@@ -44,10 +45,12 @@ mod decimal;
 mod duration;
 mod size;
 mod time_of_day;
+mod timetable;
 
 pub use duration::{format_duration, parse_duration};
 pub use size::{BareUnit, format_size, parse_rate, parse_size};
 pub use time_of_day::{TimeOfDay, Weekday};
+pub use timetable::{Rates, Timetable};
 
 use crate::{Error, ErrorKind};
 

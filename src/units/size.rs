@@ -140,7 +140,7 @@ pub fn parse_rate(text: &str) -> Result<Option<u64>> {
         return Err(invalid(
             WHAT,
             text,
-            "separate upload and download limits and timetables are not supported",
+            "one rate here: `UP:DOWN` and timetables are read by `units::Timetable`",
         ));
     }
     let rate = size(WHAT, text, BareUnit::KiB)?;

@@ -253,3 +253,61 @@ fn formats_parse_back() {
         );
     }
 }
+
+#[test]
+fn bwlimit_timetables_as_rclone_writes_them() {
+    let rates = |up, down| Rates { up, down };
+    const K: u64 = 1 << 10;
+    const M: u64 = 1 << 20;
+    // One rate is both; UP:DOWN splits them; off either way.
+    assert_eq!(
+        Rates::parse("10M").ok(),
+        Some(rates(Some(10 * M), Some(10 * M)))
+    );
+    assert_eq!(
+        Rates::parse("10M:512").ok(),
+        Some(rates(Some(10 * M), Some(512 * K)))
+    );
+    assert_eq!(Rates::parse("off:1M").ok(), Some(rates(None, Some(M))));
+    assert!(Rates::parse("1M:2M:3M").is_err());
+    let plain = Timetable::parse("1M").unwrap();
+    assert!(plain.is_constant());
+    assert_eq!(plain.at(Weekday::Saturday, 1439).up, Some(M));
+    // rclone's example, every day.
+    let t = Timetable::parse("08:00,512k 12:00,10M 13:00,512k 18:00,30M 23:00,off").unwrap();
+    assert!(!t.is_constant());
+    for (day, minute, want) in [
+        (Weekday::Monday, 8 * 60, Some(512 * K)),
+        (Weekday::Monday, 12 * 60 + 59, Some(10 * M)),
+        (Weekday::Monday, 13 * 60, Some(512 * K)),
+        (Weekday::Monday, 22 * 60 + 59, Some(30 * M)),
+        (Weekday::Monday, 23 * 60, None),
+        (Weekday::Sunday, 0, None),
+    ] {
+        assert_eq!(t.at(day, minute).down, want, "{day:?} {minute}");
+    }
+    // Weekday entries; the week wraps (before Monday's entry, Saturday's holds).
+    let w = Timetable::parse("Mon-10:00,1M Sat-00:00,off Sun-20:00,2M:off").unwrap();
+    assert_eq!(w.at(Weekday::Monday, 9 * 60).up, Some(2 * M));
+    assert_eq!(w.at(Weekday::Monday, 9 * 60).down, None);
+    assert_eq!(w.at(Weekday::Friday, 0).up, Some(M));
+    assert_eq!(w.at(Weekday::Sunday, 10).up, None);
+    // 1970-01-01 00:00 UTC was a Thursday.
+    let thu = Timetable::parse("Thu-00:00,1k Fri-00:00,off").unwrap();
+    assert_eq!(thu.at_time(std::time::UNIX_EPOCH).up, Some(K));
+    assert_eq!(
+        thu.at_time(std::time::UNIX_EPOCH + Duration::from_secs(86_400))
+            .up,
+        None
+    );
+    for bad in [
+        "",
+        "08:00,1M 12:00",
+        "25:00,1M x",
+        "Xyz-10:00,1M 11:00,off",
+        "08:00,1KB 09:00,off",
+    ] {
+        let e = Timetable::parse(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
+}

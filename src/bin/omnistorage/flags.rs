@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use omnistorage::sync::bwlimit::BwLimit;
+use omnistorage::sync::bwlimit::{BwLimit, Direction};
 use omnistorage::sync::filter::Filter;
 use omnistorage::sync::{Compare, DeleteMode, Options};
-use omnistorage::units::{BareUnit, parse_duration, parse_rate, parse_size};
-use omnistorage::{Cancel, Error, ErrorKind, Path};
+use omnistorage::units::{BareUnit, Timetable, parse_duration, parse_size};
+use omnistorage::{Cancel, Error, ErrorKind};
 
 use crate::args::Args;
 
@@ -115,6 +115,36 @@ pub fn filter(args: &Args) -> Result<Option<Filter>, Error> {
     b.build().map(Some)
 }
 
+/// `--bwlimit` read whole: one rate, `UP:DOWN`, or a timetable of either.
+fn timetable(args: &Args) -> Result<Option<Timetable>, Error> {
+    args.value("bwlimit")
+        .map(|v| Timetable::parse(v).map_err(|e| bad("bwlimit", v, &e)))
+        .transpose()
+}
+
+/// The limit of `--bwlimit` for a transfer between a source and a destination that are
+/// local or not: the same rate both ways limits every transfer (as rclone); with
+/// `UP:DOWN`, the upload rates hold when the destination is not local, else the download
+/// rates when the source is not local, and nothing between two local stores (rclone
+/// limits its network transports with those).
+pub fn bwlimit(args: &Args, src_local: bool, dst_local: bool) -> Result<Option<BwLimit>, Error> {
+    let Some(t) = timetable(args)? else {
+        return Ok(None);
+    };
+    if t.entries().iter().all(|(_, r)| r.up == r.down) {
+        return Ok(BwLimit::scheduled(&t, Direction::Up));
+    }
+    Ok(match (src_local, dst_local) {
+        (_, false) => BwLimit::scheduled(&t, Direction::Up).or_else(|| {
+            (!src_local)
+                .then(|| BwLimit::scheduled(&t, Direction::Down))
+                .flatten()
+        }),
+        (false, true) => BwLimit::scheduled(&t, Direction::Down),
+        (true, true) => None,
+    })
+}
+
 /// The sync engine's options the flags describe.
 pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
     let mut o = Options::new().cancel(cancel);
@@ -162,10 +192,13 @@ pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
     if let Some(n) = number::<u64>(args, "max-errors")? {
         o = o.max_errors(n);
     }
-    if let Some(v) = args.value("bwlimit")
-        && let Some(rate) = parse_rate(v).map_err(|e| bad("bwlimit", v, &e))?
+    // The same limit both ways holds for every transfer; `UP:DOWN` needs the sides
+    // (`bwlimit`, called where they are known).
+    if let Some(t) = timetable(args)?
+        && t.entries().iter().all(|(_, r)| r.up == r.down)
+        && let Some(limit) = BwLimit::scheduled(&t, Direction::Up)
     {
-        o = o.bwlimit(BwLimit::new(rate)?);
+        o = o.bwlimit(limit);
     }
     let deletes = [
         ("delete-before", DeleteMode::Before),
@@ -182,10 +215,8 @@ pub fn options(args: &Args, cancel: &Cancel) -> Result<Options, Error> {
     if let Some((_, mode)) = chosen.first() {
         o = o.delete_mode(*mode);
     }
-    if let Some(dir) = args.value("backup-dir") {
-        // A path on the destination's backend (rclone: the same remote).
-        o = o.backup_dir(Path::parse(dir.trim_matches('/'))?);
-    }
+    // --backup-dir names a path on the destination's remote: `transfer` opens the
+    // destination where both lie (`remote::tree_with_backup`) and sets it.
     if let Some(s) = args.value("suffix") {
         o = o.suffix(s);
     }

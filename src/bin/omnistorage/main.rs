@@ -79,6 +79,16 @@ fn run(args: &Args) -> u8 {
             return exit::USAGE;
         }
     };
+    // rclone's first debug line, so that -vv says something on every command.
+    let argv: Vec<String> = std::env::args().map(|a| format!("{a:?}")).collect();
+    out.debug(
+        Some("omnistorage"),
+        &format!(
+            "Version {:?} starting with parameters [{}]",
+            env!("CARGO_PKG_VERSION"),
+            argv.join(" ")
+        ),
+    );
     remote::set_config_path(args.value("config").map(std::path::PathBuf::from));
     let cancel = omnistorage::Cancel::new();
     let _signals = signals::install(&cancel);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use omnistorage::backends::s3::S3Builder;
-use omnistorage::{Backend, Error, ErrorKind, Path};
+use omnistorage::{Backend, Error, ErrorKind, Path, Url};
 
 use crate::config::Config;
 use crate::config::remote::{Kind, Spec, Target, parse_spec, resolve_with};
@@ -34,6 +34,90 @@ pub fn tree_with(spec: &str, journal: bool) -> Result<Opened, Error> {
         backend,
         path: Path::root(),
     })
+}
+
+/// [`tree_with`] for a destination with a `--backup-dir` (rclone: a path on the same remote):
+/// the backend is rooted where both lie, the destination is the returned `path` in it, and
+/// the backup directory the second `Path`. A backup directory elsewhere (another remote,
+/// another bucket) is an error; overlap with the destination itself is the sync engine's to
+/// refuse.
+pub fn tree_with_backup(spec: &str, backup: &str, journal: bool) -> Result<(Opened, Path), Error> {
+    let (dst, bak) = (resolve(spec)?, resolve(backup)?);
+    let elsewhere = || {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("--backup-dir {backup:?} is not on the same remote as {spec:?}"),
+        )
+    };
+    // Each side's path as segments, and the target with another path.
+    let (base, a, b) = match (&dst, &bak) {
+        (Target::Local(d), Target::Local(k)) => {
+            let abs = |p: &str| {
+                std::path::absolute(p)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .map_err(Error::from)
+            };
+            let (d, k) = (abs(d)?, abs(k)?);
+            (Target::Local("/".into()), d, k)
+        }
+        (Target::Url(d), Target::Url(k)) => {
+            let (mut dd, mut kk): (Url, Url) = (d.clone(), k.clone());
+            dd.path = String::new();
+            kk.path = String::new();
+            if dd != kk {
+                return Err(elsewhere());
+            }
+            (Target::Url(dd), d.path.clone(), k.path.clone())
+        }
+        (Target::Remote(d), Target::Remote(k)) => {
+            let (mut dd, mut kk) = (d.clone(), k.clone());
+            dd.path = String::new();
+            kk.path = String::new();
+            if dd != kk {
+                return Err(elsewhere());
+            }
+            (Target::Remote(dd), d.path.clone(), k.path.clone())
+        }
+        _ => return Err(elsewhere()),
+    };
+    let segments = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(str::to_owned)
+            .collect()
+    };
+    let (a, b) = (segments(&a), segments(&b));
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    // A bucket of a configured S3 remote is the first segment: both must share it.
+    if let Target::Remote(c) = &base
+        && c.kind == Kind::S3
+        && common == 0
+    {
+        return Err(elsewhere());
+    }
+    let lead = if matches!(base, Target::Local(_)) {
+        "/"
+    } else {
+        ""
+    };
+    let root = format!("{lead}{}", a[..common].join("/"));
+    let base = match base {
+        Target::Local(_) => Target::Local(root),
+        Target::Url(mut u) => {
+            u.path = format!("/{root}");
+            Target::Url(u)
+        }
+        Target::Remote(mut c) => {
+            c.path = root;
+            Target::Remote(c)
+        }
+    };
+    let rel = |s: &[String]| Path::parse(s.join("/"));
+    let opened = Opened {
+        backend: open(&base, journal)?,
+        path: rel(&a[common..])?,
+    };
+    Ok((opened, rel(&b[common..])?))
 }
 
 /// Opens `spec` as one object: the backend is rooted at its parent. With `journal` (the

@@ -11,9 +11,10 @@
 //! then waits outside it. A wait ends at once, with [`ErrorKind::Cancelled`], when the
 //! [`Cancel`] token it was given is cancelled; the bytes it had reserved go back to the bucket.
 //!
-//! [`units::parse_rate`](crate::units::parse_rate) reads rclone's syntax for a single rate.
-//! Separate upload and download limits (`UP:DOWN`) and timetables (`08:00,512k 19:00,off`)
-//! are not supported yet; they are refused with [`ErrorKind::InvalidInput`].
+//! [`units::parse_rate`](crate::units::parse_rate) reads rclone's syntax for a single rate,
+//! [`units::Timetable`](crate::units::Timetable) the whole of `--bwlimit`: separate upload
+//! and download limits (`UP:DOWN`) and timetables (`08:00,512k 19:00,off`), which
+//! [`BwLimit::scheduled`] follows (the rate in force is looked up at each take, in UTC).
 //!
 //! ```
 //! use omnistorage::sync::bwlimit::BwLimit;
@@ -37,6 +38,7 @@ use std::time::{Duration, Instant};
 
 use crate::Cancel;
 use crate::error::{Error, ErrorKind, Result};
+use crate::units::{Rates, Timetable};
 
 /// The bucket holds at most this much time's worth of bytes, and a [`Limited`] reader asks for
 /// at most this much at once.
@@ -136,6 +138,24 @@ impl Bucket {
     }
 }
 
+/// Which rates of a [`Timetable`] a limit follows (rclone's `UP:DOWN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The upload rates: bytes sent to a store that is not local.
+    Up,
+    /// The download rates: bytes received from a store that is not local.
+    Down,
+}
+
+impl Direction {
+    fn of(self, rates: &Rates) -> Option<u64> {
+        match self {
+            Direction::Up => rates.up,
+            Direction::Down => rates.down,
+        }
+    }
+}
+
 /// About 100 ms worth of bytes at `rate`, and at least one.
 fn slice(rate: u64) -> u64 {
     (rate / SLICE_PER_SECOND).max(1)
@@ -163,6 +183,8 @@ pub struct BwLimit(Arc<Shared>);
 
 struct Shared {
     rate: u64,
+    /// The timetable this limit follows, and which of its rates.
+    schedule: Option<(Timetable, Direction)>,
     bucket: Mutex<Bucket>,
     clock: Arc<dyn Clock>,
 }
@@ -188,14 +210,49 @@ impl BwLimit {
         let bucket = Bucket::new(rate, clock.now());
         Ok(BwLimit(Arc::new(Shared {
             rate,
+            schedule: None,
             bucket: Mutex::new(bucket),
             clock,
         })))
     }
 
-    /// The rate, in bytes per second.
+    /// A limit that follows `timetable`'s `direction` rates: at each take, the rate in force
+    /// then (in UTC) applies, and none while the entry in force says `off`. `None` if the
+    /// timetable never limits that direction.
+    ///
+    /// ```
+    /// use omnistorage::sync::bwlimit::{BwLimit, Direction};
+    /// use omnistorage::units::Timetable;
+    ///
+    /// let t = Timetable::parse("10M:off")?;
+    /// assert_eq!(BwLimit::scheduled(&t, Direction::Up).map(|l| l.rate()), Some(10 << 20));
+    /// assert!(BwLimit::scheduled(&t, Direction::Down).is_none());
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn scheduled(timetable: &Timetable, direction: Direction) -> Option<BwLimit> {
+        let rates = timetable.entries().iter().map(|(_, r)| direction.of(r));
+        let first = rates.clone().flatten().next()?;
+        let now = direction
+            .of(&timetable.at_time(std::time::SystemTime::now()))
+            .unwrap_or(first);
+        if timetable.is_constant() {
+            return BwLimit::new(now).ok();
+        }
+        let clock: Arc<dyn Clock> = Arc::new(RealClock {
+            origin: Instant::now(),
+        });
+        let bucket = Bucket::new(now, clock.now());
+        Some(BwLimit(Arc::new(Shared {
+            rate: now,
+            schedule: Some((timetable.clone(), direction)),
+            bucket: Mutex::new(bucket),
+            clock,
+        })))
+    }
+
+    /// The rate, in bytes per second (of a timetable: the one in force at the last take).
     pub fn rate(&self) -> u64 {
-        self.0.rate
+        self.0.lock().rate
     }
 
     /// Blocks until `n` more bytes may pass. Any `n` is fine: more than the bucket holds waits
@@ -210,7 +267,18 @@ impl BwLimit {
             return Ok(());
         }
         let shared = &*self.0;
-        let wait = shared.lock().reserve(n, shared.clock.now());
+        let wait = {
+            let mut bucket = shared.lock();
+            let now = shared.clock.now();
+            if let Some((timetable, direction)) = &shared.schedule {
+                match direction.of(&timetable.at_time(std::time::SystemTime::now())) {
+                    None => return Ok(()),
+                    Some(rate) if rate != bucket.rate => *bucket = Bucket::new(rate, now),
+                    Some(_) => {}
+                }
+            }
+            bucket.reserve(n, now)
+        };
         if wait.is_zero() {
             return Ok(());
         }

@@ -103,7 +103,15 @@ impl Engine<'_> {
                         r.source_deleted += 1;
                     }
                 }
-                self.event(action);
+                if done.moved {
+                    // One server-side rename: the source is gone already.
+                    self.event(Action::Moved {
+                        path: src.path.clone(),
+                        size: src.size,
+                    });
+                } else {
+                    self.event(action);
+                }
                 if self.mode == Mode::Move && !done.moved {
                     if done.entry.size == src.size {
                         self.delete_source(&src.path);
@@ -114,8 +122,6 @@ impl Engine<'_> {
                         );
                         self.fail(src.path, Op::Copy, e);
                     }
-                } else if done.moved {
-                    self.event(Action::DeleteSource { path: src.path });
                 }
             }
             Err(e) => {

@@ -71,6 +71,8 @@ pub(crate) struct Engine<'a> {
     empty_dirs: Mutex<Vec<Path>>,
     /// What this attempt deleted at the destination (their directories may be empty now).
     deleted_paths: Mutex<Vec<Path>>,
+    /// One pair given instead of two walks ([`Engine::one`]: `copy_file`, `move_file`).
+    single: Option<(Entry, Option<Entry>)>,
 }
 
 impl<'a> Engine<'a> {
@@ -108,7 +110,18 @@ impl<'a> Engine<'a> {
             output: Mutex::new(None),
             empty_dirs: Mutex::new(Vec::new()),
             deleted_paths: Mutex::new(Vec::new()),
+            single: None,
         })
+    }
+
+    /// This engine runs the one pair `src` (and `dst`, if the destination has the object)
+    /// instead of walking both trees: each entry's path is the destination's name relative
+    /// to the destination root; the source is the source root itself
+    /// ([`Sides::src_one`]). No hash cache is kept.
+    pub(crate) fn one(mut self, src: Entry, dst: Option<Entry>) -> Engine<'a> {
+        self.single = Some((src, dst));
+        self.cache_file = None;
+        self
     }
 
     fn report(&self) -> MutexGuard<'_, Report> {
@@ -304,7 +317,11 @@ impl<'a> Engine<'a> {
                 emptied,
             );
         }
-        if self.mode == Mode::Move && self.opts.delete_empty_src_dirs && !self.opts.dry_run {
+        if self.mode == Mode::Move
+            && self.opts.delete_empty_src_dirs
+            && !self.opts.dry_run
+            && self.single.is_none()
+        {
             super::dirs::remove_empty(self.sides.src, self.sides.src_root);
         }
     }
@@ -327,64 +344,54 @@ impl<'a> Engine<'a> {
         let with_excluded = self.mode == Mode::Sync && self.opts.delete_excluded;
         let checks = Gate::new(4 * self.opts.checkers + 64);
         let copy_gate = Gate::new(2 * self.opts.transfers + 8);
-        std::thread::scope(|threads| {
-            let (stx, srx) = sync_channel::<Batch>(8);
-            let (dtx, drx) = sync_channel::<Batch>(8);
-            let sides = &self.sides;
-            // A real sync notes the destination's directories with nothing below them, to
-            // remove those the source lacks afterwards (as rclone does).
-            let empty_dirs = (self.mode == Mode::Sync && pass == Pass::Main && !self.opts.dry_run)
-                .then_some(&self.empty_dirs);
-            threads.spawn(move || {
-                Walk {
-                    backend: sides.src,
-                    root: sides.src_root,
-                    filter,
-                    with_excluded: false,
-                    cancel,
-                    empty_dirs: None,
-                }
-                .run(&stx);
-            });
-            threads.spawn(move || {
-                Walk {
-                    backend: sides.dst,
-                    root: sides.dst_root,
-                    filter,
-                    with_excluded,
-                    cancel,
-                    empty_dirs,
-                }
-                .run(&dtx);
-            });
-            let merge = Merge::new(srx.into_iter().flatten(), drx.into_iter().flatten());
-            // Copies decided on a checker come back here to be handed to the transfers.
-            let (decided, copies) = std::sync::mpsc::channel::<Decided>();
-            let gates = Gates {
-                checks: &checks,
-                copies: &copy_gate,
-                decided,
+        if let Some((src, dst)) = &self.single {
+            let pair = Pair::Objects {
+                src: Some(src.clone()),
+                dst: dst.clone(),
             };
-            self.transfers.in_place_scope(|ts| {
-                self.checkers.in_place_scope(|cs| {
-                    for pair in merge {
-                        if self.stopping() {
-                            break;
-                        }
-                        self.plan(pass, pair, ts, cs, &gates, &mut extras);
-                        while let Ok((reason, src, seen)) = copies.try_recv() {
-                            self.spawn_copy(reason, src, seen, ts, &copy_gate);
-                        }
+            self.drive(
+                pass,
+                std::iter::once(pair),
+                &checks,
+                &copy_gate,
+                &mut extras,
+            );
+        } else {
+            std::thread::scope(|threads| {
+                let (stx, srx) = sync_channel::<Batch>(8);
+                let (dtx, drx) = sync_channel::<Batch>(8);
+                let sides = &self.sides;
+                // A real sync notes the destination's directories with nothing below them, to
+                // remove those the source lacks afterwards (as rclone does).
+                let empty_dirs =
+                    (self.mode == Mode::Sync && pass == Pass::Main && !self.opts.dry_run)
+                        .then_some(&self.empty_dirs);
+                threads.spawn(move || {
+                    Walk {
+                        backend: sides.src,
+                        root: sides.src_root,
+                        filter,
+                        with_excluded: false,
+                        cancel,
+                        empty_dirs: None,
                     }
-                    // `merge` (and the receivers) dropped: walkers still sending stop.
-                    drop(gates);
-                    // Until the last checker is done (each holds a sender).
-                    for (reason, src, seen) in copies.iter() {
-                        self.spawn_copy(reason, src, seen, ts, &copy_gate);
-                    }
+                    .run(&stx);
                 });
+                threads.spawn(move || {
+                    Walk {
+                        backend: sides.dst,
+                        root: sides.dst_root,
+                        filter,
+                        with_excluded,
+                        cancel,
+                        empty_dirs,
+                    }
+                    .run(&dtx);
+                });
+                let merge = Merge::new(srx.into_iter().flatten(), drx.into_iter().flatten());
+                self.drive(pass, merge, &checks, &copy_gate, &mut extras);
             });
-        });
+        }
         if pass == Pass::Main {
             self.cursor.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(out) = self.output().take() {
@@ -392,6 +399,44 @@ impl<'a> Engine<'a> {
             }
         }
         extras
+    }
+
+    /// Plans each pair of `pairs` (on this thread), with the checks on the checkers and the
+    /// copies on the transfers, and waits for all of them.
+    fn drive<'s>(
+        &'s self,
+        pass: Pass,
+        pairs: impl Iterator<Item = Pair>,
+        checks: &'s Gate,
+        copy_gate: &'s Gate,
+        extras: &mut Vec<Entry>,
+    ) {
+        // Copies decided on a checker come back here to be handed to the transfers.
+        let (decided, copies) = std::sync::mpsc::channel::<Decided>();
+        let gates = Gates {
+            checks,
+            copies: copy_gate,
+            decided,
+        };
+        self.transfers.in_place_scope(|ts| {
+            self.checkers.in_place_scope(|cs| {
+                for pair in pairs {
+                    if self.stopping() {
+                        break;
+                    }
+                    self.plan(pass, pair, ts, cs, &gates, extras);
+                    while let Ok((reason, src, seen)) = copies.try_recv() {
+                        self.spawn_copy(reason, src, seen, ts, copy_gate);
+                    }
+                }
+                // `pairs` (and the receivers) dropped: walkers still sending stop.
+                drop(gates);
+                // Until the last checker is done (each holds a sender).
+                for (reason, src, seen) in copies.iter() {
+                    self.spawn_copy(reason, src, seen, ts, copy_gate);
+                }
+            });
+        });
     }
 
     fn plan<'s>(
@@ -458,7 +503,7 @@ impl<'a> Engine<'a> {
                 }
                 let mut src = src;
                 let prior = match self.cached(&mut src, dst.as_ref()) {
-                    Cached::Settled => return,
+                    Cached::Settled => return self.event(Action::Unchanged { path: src.path }),
                     Cached::Prior(known) => known,
                     Cached::Unknown => Known::default(),
                 };

@@ -175,6 +175,9 @@ impl Engine<'_> {
             Verdict::Equal => {
                 self.stats.checked(1);
                 self.report().unchanged += 1;
+                self.event(Action::Unchanged {
+                    path: src.path.clone(),
+                });
                 if self.mode == Mode::Move {
                     self.delete_source(&src.path);
                 } else {

@@ -4,12 +4,15 @@
 mod basics;
 mod config;
 mod listing;
+mod logging;
 mod parity;
 #[cfg(any(feature = "s3", feature = "sftp"))]
 mod remote;
 #[cfg(unix)]
 mod signals;
 mod table;
+#[cfg(unix)]
+mod transfers;
 #[cfg(target_os = "linux")]
 mod wizard;
 

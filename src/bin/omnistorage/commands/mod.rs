@@ -134,6 +134,18 @@ fn on_object(r: Result<u8, Error>) -> Result<Outcome, Usage> {
     })
 }
 
+/// The end of a command that rclone ends with a plain failure (exit 1) when what it names
+/// is missing (`deletefile`, `move`, `moveto`, `rmdirs`), where others say 3 or 4.
+fn missing_fails(out: &Output, r: Result<Outcome, Usage>) -> Result<Outcome, Usage> {
+    match r {
+        Ok(Outcome::Failed(e, _)) if e.kind() == omnistorage::ErrorKind::NotFound => {
+            out.error(None, &e.to_string());
+            Ok(Outcome::Code(crate::exit::USAGE))
+        }
+        other => other,
+    }
+}
+
 /// The end of a command on a tree: a missing one is "directory not found" (exit 3).
 fn on_tree(r: Result<u8, Error>) -> Result<Outcome, Usage> {
     Ok(Outcome::from(r))

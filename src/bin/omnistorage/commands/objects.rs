@@ -120,8 +120,14 @@ pub(super) fn rcat(args: &Args, cancel: &Cancel) -> Result<u8, Error> {
         .modified(SystemTime::now())
         .cancel(cancel);
     let mut writer = o.backend.writer(&o.path, &opts)?;
-    let mut input = std::io::stdin().lock();
-    omnistorage::copy_stream(&mut input as &mut dyn Read, &mut writer, Some(cancel))?;
+    let input = std::io::stdin().lock();
+    // --bwlimit holds for this transfer too, through the same throttle as the copy route.
+    let limit = flags::bwlimit(args, true, o.backend.capabilities().local)?;
+    let mut input: Box<dyn Read> = match &limit {
+        Some(limit) => omnistorage::Throttle::limit(limit, Box::new(input), Some(cancel)),
+        None => Box::new(input),
+    };
+    omnistorage::copy_stream(&mut input, &mut writer, Some(cancel))?;
     writer.finish()?;
     Ok(exit::OK)
 }
@@ -143,6 +149,8 @@ pub(super) fn touch(args: &Args) -> Result<u8, Error> {
         Ok(_) => {
             o.backend.set_modified(&o.path, now)?;
         }
+        // rclone: nothing to do, and no error.
+        Err(e) if e.kind() == ErrorKind::NotFound && args.on("no-create") => {}
         Err(e) if e.kind() == ErrorKind::NotFound => {
             let w = o
                 .backend
@@ -239,54 +247,36 @@ pub(super) fn delete(args: &Args) -> Result<u8, Error> {
     })
 }
 
-/// Every directory under `root` (and `root`), deepest first.
-fn dirs_deepest_first(b: &dyn Backend, root: &Path) -> Vec<Path> {
-    let mut dirs = vec![root.clone()];
-    let mut todo = vec![root.clone()];
-    while let Some(d) = todo.pop() {
-        if let Ok(list) = b.list(&d, &ListOptions::new().recursive(false)) {
-            for e in list.flatten().filter(|e| e.is_dir && e.path != d) {
-                todo.push(e.path.clone());
-                dirs.push(e.path);
-            }
-        }
-    }
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.depth()));
-    dirs
+/// `spec` as a directory to remove: opened at its parent, so that it can go too (a
+/// backend's own root, a bucket, is opened as itself and stays).
+fn removable(spec: &str) -> Result<remote::Opened, Error> {
+    let t = remote::object_with(spec, false).or_else(|_| remote::tree(spec))?;
+    require_dir(t.backend.as_ref(), &t.path)?;
+    Ok(t)
 }
 
+/// purge: everything under PATH, and PATH itself (rclone), through the library's prefix
+/// delete ([`omnistorage::remove_all`]: S3 deletes in batches).
 pub(super) fn purge(args: &Args) -> Result<u8, Error> {
-    let t = remote::tree(&args.rest[0])?;
-    require_dir(t.backend.as_ref(), &t.path)?;
-    let mut paths = Vec::new();
-    for item in t.backend.list(&t.path, &ListOptions::new())? {
-        paths.push(item?.path);
-    }
-    if !delete_all(args, &t, &paths)? {
-        return Ok(exit::USAGE);
-    }
-    if !args.on("dry-run") && t.backend.capabilities().directories {
-        for d in dirs_deepest_first(t.backend.as_ref(), &t.path) {
-            if !d.is_root() {
-                t.backend.remove_dir(&d)?;
-            }
+    let t = removable(&args.rest[0])?;
+    if args.on("dry-run") {
+        let mut paths = Vec::new();
+        for item in t.backend.list(&t.path, &ListOptions::new())? {
+            paths.push(item?.path);
         }
+        delete_all(args, &t, &paths)?;
+        return Ok(exit::OK);
     }
+    omnistorage::remove_all(t.backend.as_ref(), &t.path)?;
     Ok(exit::OK)
 }
 
+/// rmdirs: the empty directories under PATH, and PATH too when it ends up empty, unless
+/// `--leave-root` (rclone).
 pub(super) fn rmdirs(args: &Args) -> Result<u8, Error> {
-    let t = remote::tree(&args.rest[0])?;
-    require_dir(t.backend.as_ref(), &t.path)?;
-    for d in dirs_deepest_first(t.backend.as_ref(), &t.path) {
-        if d.is_root() || args.on("dry-run") {
-            continue;
-        }
-        match t.backend.remove_dir(&d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::DirectoryNotEmpty => {}
-            Err(e) => return Err(e),
-        }
+    let t = removable(&args.rest[0])?;
+    if !args.on("dry-run") {
+        omnistorage::remove_empty_dirs(t.backend.as_ref(), &t.path, args.on("leave-root"))?;
     }
     Ok(exit::OK)
 }

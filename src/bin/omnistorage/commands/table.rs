@@ -4,7 +4,10 @@
 
 use omnistorage::HashKind;
 
-use super::{Call, Command, about, configcmd, help, list, objects, on_object, on_tree, transfer};
+use super::{
+    Call, Command, about, configcmd, help, list, missing_fails, objects, on_object, on_tree,
+    transfer,
+};
 use crate::args::{Kind, Spec, flag, short};
 use crate::{Outcome, exit};
 
@@ -139,6 +142,18 @@ const CAT: &[Spec] = &[
     flag("tail", Kind::Value, "only print the last N bytes"),
 ];
 
+const RMDIRS: &[Spec] = &[flag(
+    "leave-root",
+    Kind::Switch,
+    "do not remove PATH itself",
+)];
+
+const TOUCH: &[Spec] = &[flag(
+    "no-create",
+    Kind::Switch,
+    "do not create the file if it does not exist",
+)];
+
 const DELETE_EMPTY_SRC_DIRS: Spec = flag(
     "delete-empty-src-dirs",
     Kind::Switch,
@@ -206,7 +221,12 @@ pub const COMMANDS: &[Command] = &[
         (2, 2),
         "move files from SRC to DST",
         &[DELETE_EMPTY_SRC_DIRS],
-        |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+        |c| {
+            missing_fails(
+                c.out,
+                transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
+            )
+        },
     ),
     cmd(
         "copyto",
@@ -222,7 +242,12 @@ pub const COMMANDS: &[Command] = &[
         (2, 2),
         "move one file (or a tree) to exactly DST",
         &[DELETE_EMPTY_SRC_DIRS],
-        |c| transfer::one_transfer(c.name, c.args, c.cancel, c.out),
+        |c| {
+            missing_fails(
+                c.out,
+                transfer::one_transfer(c.name, c.args, c.cancel, c.out),
+            )
+        },
     ),
     cmd(
         "check",
@@ -257,12 +282,15 @@ pub const COMMANDS: &[Command] = &[
             "dedupe",
             "[MODE] PATH",
             (1, 2),
-            "find files with identical content",
-            &[flag(
-                "dedupe-mode",
-                Kind::Value,
-                "list|first|newest|oldest|rename",
-            )],
+            "find duplicate names (with --by-hash: identical content)",
+            &[
+                flag(
+                    "dedupe-mode",
+                    Kind::Value,
+                    "skip|first|newest|oldest|largest|smallest|rename|list",
+                ),
+                flag("by-hash", Kind::Switch, "find identical content, not names"),
+            ],
             |c| transfer::dedupe(c.args, c.cancel, c.out),
         )
     },
@@ -307,7 +335,8 @@ pub const COMMANDS: &[Command] = &[
         (1, 1),
         "print a file (or the files under a directory)",
         CAT,
-        |c| on_object(objects::cat(c.args, c.cancel)),
+        // rclone lists a missing file's parent for it: "directory not found" (exit 3).
+        |c| on_tree(objects::cat(c.args, c.cancel)),
     ),
     cmd(
         "rcat",
@@ -326,13 +355,13 @@ pub const COMMANDS: &[Command] = &[
         |c| on_tree(objects::delete(c.args)),
     ),
     cmd("deletefile", "FILE", (1, 1), "delete one file", &[], |c| {
-        on_object(objects::deletefile(c.args))
+        missing_fails(c.out, on_object(objects::deletefile(c.args)))
     }),
     cmd(
         "purge",
         "PATH",
         (1, 1),
-        "delete everything under PATH, directories too",
+        "delete PATH and everything under it",
         &[],
         |c| on_tree(objects::purge(c.args)),
     ),
@@ -351,16 +380,16 @@ pub const COMMANDS: &[Command] = &[
         "rmdirs",
         "PATH",
         (1, 1),
-        "remove the empty directories under PATH",
-        &[],
-        |c| on_tree(objects::rmdirs(c.args)),
+        "remove the empty directories under PATH (and PATH)",
+        RMDIRS,
+        |c| missing_fails(c.out, on_tree(objects::rmdirs(c.args))),
     ),
     cmd(
         "touch",
         "FILE",
         (1, 1),
         "create a file or set its time",
-        &[],
+        TOUCH,
         |c| on_object(objects::touch(c.args)),
     ),
     cmd(

@@ -176,6 +176,12 @@ impl Output {
         self.log(Level::Debug, object, msg, Location::caller());
     }
 
+    /// Logs a line at `level`.
+    #[track_caller]
+    pub fn at(&self, level: Level, object: Option<&str>, msg: &str) {
+        self.log(level, object, msg, Location::caller());
+    }
+
     fn log(&self, level: Level, object: Option<&str>, msg: &str, at: &Location<'_>) {
         if !self.enabled(level) {
             return;
