@@ -57,6 +57,21 @@ fn read_file(flag: &str, name: &str) -> Result<String, Error> {
     text.map_err(|e| Error::from(e).with_message(format!("--{flag} {name}: cannot read it")))
 }
 
+/// A depth flag as rclone reads `--max-depth N`: `None` if not given, `Some(None)` for all
+/// the way (0 or less), else the number of levels.
+pub fn depth(args: &Args, flag: &str) -> Result<Option<Option<usize>>, Error> {
+    let Some(v) = args.value(flag) else {
+        return Ok(None);
+    };
+    let n: i64 = v.trim().parse().map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("invalid value {v:?} for --{flag}: not a number"),
+        )
+    })?;
+    Ok(Some(usize::try_from(n).ok().filter(|&n| n > 0)))
+}
+
 /// The filter the flags describe, or `None` without filter flags.
 pub fn filter(args: &Args) -> Result<Option<Filter>, Error> {
     let mut b = Filter::builder();
@@ -108,6 +123,11 @@ pub fn filter(args: &Args) -> Result<Option<Filter>, Error> {
     }
     if args.on("ignore-case") {
         b = b.ignore_case(true);
+    }
+    // Listings also walk only so deep (`walk::depth`); the filter says the same of objects.
+    if let Some(Some(n)) = depth(args, "max-depth")? {
+        b = b.max_depth(n);
+        any = true;
     }
     if !any {
         return Ok(None);

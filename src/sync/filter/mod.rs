@@ -118,6 +118,8 @@ struct Inner {
     not_after: Option<Option<SystemTime>>,
     /// Files modified before this are excluded (`max_age`).
     not_before: Option<SystemTime>,
+    /// Objects deeper than this many levels are excluded (`max_depth`).
+    max_depth: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -142,6 +144,7 @@ impl fmt::Debug for Filter {
             .field("max_size", &inner.max_size)
             .field("not_after", &inner.not_after)
             .field("not_before", &inner.not_before)
+            .field("max_depth", &inner.max_depth)
             .finish()
     }
 }
@@ -156,6 +159,9 @@ impl Filter {
     /// separated by `/`) with this size and modification time takes part.
     pub fn include_file(&self, path: &str, size: u64, modified: Option<SystemTime>) -> bool {
         let inner = &*self.inner;
+        if inner.max_depth.is_some_and(|max| depth(path) > max) {
+            return false;
+        }
         if let Some(list) = &inner.files_from {
             return contains(&list.files, path);
         }
@@ -189,6 +195,9 @@ impl Filter {
         if path.is_empty() {
             return true;
         }
+        if inner.max_depth.is_some_and(|max| depth(path) > max) {
+            return false;
+        }
         if let Some(list) = &inner.files_from {
             return contains(&list.dirs, path);
         }
@@ -212,6 +221,7 @@ impl Filter {
             && inner.max_size.is_none()
             && inner.not_after.is_none()
             && inner.not_before.is_none()
+            && inner.max_depth.is_none()
     }
 
     /// Whether some directory may be pruned ([`include_dir`](Filter::include_dir) can answer
@@ -220,6 +230,7 @@ impl Filter {
     pub fn prunes_dirs(&self) -> bool {
         let inner = &*self.inner;
         inner.files_from.is_some()
+            || inner.max_depth.is_some()
             || !(inner.rules.dirs.is_empty() || inner.rules.dirs.first_includes_all())
     }
 
@@ -227,6 +238,11 @@ impl Filter {
     pub fn files_from_list(&self) -> Option<&[String]> {
         self.inner.files_from.as_ref().map(|f| f.files.as_slice())
     }
+}
+
+/// How many levels down `path` is: `a` is 1, `a/b` 2.
+fn depth(path: &str) -> usize {
+    path.trim_matches('/').split('/').count()
 }
 
 fn contains(sorted: &[String], path: &str) -> bool {
@@ -252,6 +268,7 @@ pub struct FilterBuilder {
     max_age: Option<Duration>,
     now: Option<SystemTime>,
     ignore_case: bool,
+    max_depth: Option<usize>,
 }
 
 impl FilterBuilder {
@@ -321,6 +338,25 @@ impl FilterBuilder {
     /// `--max-age`: only files modified at most this long before [`now`](Self::now).
     pub fn max_age(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
+        self
+    }
+
+    /// `--max-depth N`: only objects at most `N` levels down take part (`1`: the root's
+    /// own objects), and no directory deeper than that is descended into; `0` is no limit,
+    /// as rclone's. Like any filter, what it leaves out is not deleted by a sync unless
+    /// [`delete_excluded`](crate::sync::Options::delete_excluded) says so.
+    ///
+    /// ```
+    /// use omnistorage::sync::filter::Filter;
+    ///
+    /// let f = Filter::builder().max_depth(2).build()?;
+    /// assert!(f.include_file("a/b", 1, None));
+    /// assert!(!f.include_file("a/b/c", 1, None));
+    /// assert!(f.include_dir("a/b") && !f.include_dir("a/b/c"));
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    pub fn max_depth(mut self, levels: usize) -> Self {
+        self.max_depth = (levels > 0).then_some(levels);
         self
     }
 
@@ -431,6 +467,7 @@ impl FilterBuilder {
                 max_size: self.max_size,
                 not_after,
                 not_before,
+                max_depth: self.max_depth,
             }),
         })
     }

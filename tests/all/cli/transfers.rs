@@ -456,3 +456,107 @@ fn one_object_transfers_on_sftp() {
     let at = |rel: &str| super::remote::sftp_url(&env, &format!("{}/{rel}", root.display()));
     one_object_on_a_server(&at);
 }
+
+/// `--max-depth` on the transfer, check, hash and delete commands, side by side with
+/// rclone: objects deeper than the limit take no part, and a sync deletes none of them.
+#[test]
+fn max_depth_limits_transfers_checks_sums_and_deletes_as_rclone() {
+    if rclone().is_none() {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let make = || {
+        let (src, dst) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+        for (p, data) in [("a.txt", "a"), ("d/b.txt", "bb"), ("d/e/c.txt", "ccc")] {
+            let f = src.path().join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, data).unwrap();
+        }
+        for (p, data) in [("z", "extra"), ("d/e/deep", "extra")] {
+            let f = dst.path().join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, data).unwrap();
+        }
+        (src, dst)
+    };
+    for (command, depth) in [("copy", "1"), ("sync", "2"), ("sync", "1"), ("move", "2")] {
+        let ((src_o, ours), (src_r, theirs)) = (make(), make());
+        let o = run(
+            &[
+                command,
+                "--max-depth",
+                depth,
+                &s(src_o.path()),
+                &s(ours.path()),
+            ],
+            None,
+            home.path(),
+        );
+        assert_eq!(code(&o), 0, "{command} {depth}: {}", stderr(&o));
+        let r = run_rclone(&[
+            command,
+            "--max-depth",
+            depth,
+            &s(src_r.path()),
+            &s(theirs.path()),
+        ]);
+        assert!(r.status.success(), "{command} {depth}: rclone failed");
+        assert_eq!(
+            contents(ours.path()),
+            contents(theirs.path()),
+            "{command} {depth}"
+        );
+        assert_eq!(
+            contents(src_o.path()),
+            contents(src_r.path()),
+            "{command} {depth}: source"
+        );
+    }
+    let (src, dst) = make();
+    for line in [
+        &["md5sum", "--max-depth", "2"][..],
+        &["sha1sum", "--max-depth", "1"],
+        &["check", "--max-depth", "1"],
+    ] {
+        let mut ours: Vec<String> = line.iter().map(|a| a.to_string()).collect();
+        ours.push(s(src.path()));
+        if line[0] == "check" {
+            // The same depth-1 file on both sides, a difference below.
+            std::fs::write(dst.path().join("a.txt"), "a").unwrap();
+            std::fs::remove_file(dst.path().join("z")).unwrap();
+            ours.push(s(dst.path()));
+        }
+        let args: Vec<&str> = ours.iter().map(String::as_str).collect();
+        let o = run(&args, None, home.path());
+        let r = run_rclone(&args);
+        assert_eq!(
+            code(&o),
+            r.status.code().unwrap(),
+            "{line:?}: {}",
+            stderr(&o)
+        );
+        if line[0] != "check" {
+            let mut a: Vec<_> = String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            let mut b: Vec<_> = String::from_utf8_lossy(&r.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{line:?}");
+        }
+    }
+    let (tree, _) = make();
+    let o = run(
+        &["delete", "--max-depth", "1", &s(tree.path())],
+        None,
+        home.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (files, _) = snapshot(tree.path());
+    let left: Vec<_> = files.keys().cloned().collect();
+    assert_eq!(left, ["d/b.txt", "d/e/c.txt"]);
+}

@@ -14,7 +14,7 @@ use crate::{Outcome, exit};
 /// Any number of arguments: the command checks them itself.
 const ANY: (usize, usize) = (0, usize::MAX);
 
-/// `check` and `cryptcheck`: where the report files go, and one-way.
+/// `check` and `cryptcheck`: where the report files go, one-way, and the depth.
 const CHECK: &[Spec] = &[
     flag(
         "one-way",
@@ -39,6 +39,7 @@ const CHECK: &[Spec] = &[
     flag("match", Kind::Value, "report matching files here"),
     flag("differ", Kind::Value, "report differing files here"),
     flag("error", Kind::Value, "report files with errors here"),
+    MAX_DEPTH,
 ];
 
 /// `check` alone: the reports, and `--download`.
@@ -50,6 +51,7 @@ const CHECK_DOWNLOAD: &[Spec] = &[
     CHECK[4],
     CHECK[5],
     CHECK[6],
+    CHECK[7],
     flag(
         "download",
         Kind::Switch,
@@ -73,6 +75,8 @@ const MAX_DEPTH: Spec = flag(
 
 /// ls, lsl, size: how deep.
 const DEPTH: &[Spec] = &[MAX_DEPTH];
+/// `move` and `moveto`'s own flag, and the depth for `move`.
+const MOVE: &[Spec] = &[DELETE_EMPTY_SRC_DIRS, MAX_DEPTH];
 
 const LSD: &[Spec] = &[RECURSIVE, MAX_DEPTH];
 
@@ -204,7 +208,7 @@ pub const COMMANDS: &[Command] = &[
         "SRC DST",
         (2, 2),
         "make DST identical to SRC (deletes extras at DST)",
-        &[],
+        DEPTH,
         |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
     ),
     cmd(
@@ -212,7 +216,7 @@ pub const COMMANDS: &[Command] = &[
         "SRC DST",
         (2, 2),
         "copy new and changed files from SRC to DST",
-        &[],
+        DEPTH,
         |c| transfer::tree_transfer(c.name, c.args, c.cancel, c.out),
     ),
     cmd(
@@ -220,7 +224,7 @@ pub const COMMANDS: &[Command] = &[
         "SRC DST",
         (2, 2),
         "move files from SRC to DST",
-        &[DELETE_EMPTY_SRC_DIRS],
+        MOVE,
         |c| {
             missing_fails(
                 c.out,
@@ -351,7 +355,7 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "delete the files under PATH (filters apply)",
-        &[],
+        DEPTH,
         |c| on_tree(objects::delete(c.args)),
     ),
     cmd("deletefile", "FILE", (1, 1), "delete one file", &[], |c| {
@@ -397,7 +401,7 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "the MD5 of every file under PATH",
-        &[],
+        DEPTH,
         |c| {
             on_tree(objects::sums(
                 c.args,
@@ -412,7 +416,7 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "the SHA-1 of every file under PATH",
-        &[],
+        DEPTH,
         |c| {
             on_tree(objects::sums(
                 c.args,
@@ -427,7 +431,7 @@ pub const COMMANDS: &[Command] = &[
         "PATH",
         (1, 1),
         "the SHA-256 of every file under PATH",
-        &[],
+        DEPTH,
         |c| {
             on_tree(objects::sums(
                 c.args,
@@ -442,7 +446,7 @@ pub const COMMANDS: &[Command] = &[
         "HASH PATH",
         (2, 2),
         "the hash of every file under PATH (md5, sha1, sha256, crc32c)",
-        &[],
+        DEPTH,
         |c| objects::hashsum(c.args, c.cancel),
     ),
     cmd(

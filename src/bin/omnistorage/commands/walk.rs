@@ -22,22 +22,12 @@ pub type Depth = Option<usize>;
 /// all the way; `--level` is `tree`'s name for it), else all the way for a recursive listing
 /// and one level for the others.
 pub fn depth(args: &Args, recursive: bool) -> Result<Depth, Error> {
-    let given = ["max-depth", "level"]
-        .iter()
-        .find_map(|flag| args.value(flag).map(|v| (flag, v)));
-    match given {
-        Some((flag, v)) => {
-            let n: i64 = v.trim().parse().map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("invalid value {v:?} for --{flag}: not a number"),
-                )
-            })?;
-            Ok(usize::try_from(n).ok().filter(|&n| n > 0))
+    for flag in ["max-depth", "level"] {
+        if let Some(given) = crate::flags::depth(args, flag)? {
+            return Ok(given);
         }
-        None if recursive => Ok(None),
-        None => Ok(Some(1)),
     }
+    Ok(if recursive { None } else { Some(1) })
 }
 
 /// What a walk found.
