@@ -44,10 +44,18 @@ pub enum ErrorKind {
     /// The operation took longer than allowed. Temporary.
     TimedOut,
     /// The service cannot be reached and has not been for longer than the configured bound
-    /// (the S3 backend's [`endpoint_down_after`](crate::backends::s3::S3Builder::endpoint_down_after)
-    /// on every endpoint): the request was not sent. Temporary, but not worth retrying
-    /// within the operation: the sync engine stops the run with it once instead of recording
-    /// it for every file.
+    /// (the S3 backend's [`endpoint_down_after`] on every endpoint): the request was not
+    /// sent. Temporary, but not worth retrying within the operation: the sync engine stops
+    /// the run with it once instead of recording it for every file.
+    ///
+    #[cfg_attr(
+        feature = "s3",
+        doc = "\n[`endpoint_down_after`]: crate::backends::s3::S3Builder::endpoint_down_after"
+    )]
+    #[cfg_attr(
+        not(feature = "s3"),
+        doc = "\n[`endpoint_down_after`]: crate#crate-features"
+    )]
     Unavailable,
     /// The backend, writer or stream was closed.
     Closed,
