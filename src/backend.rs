@@ -69,10 +69,12 @@ pub enum Presign {
 ///   [`capabilities`](Backend::capabilities) says which ones a backend has: one trait, one
 ///   gate, and every operation reachable through `Box<dyn Backend>` (what
 ///   [`open`](crate::open) returns);
-/// - after [`close`](Backend::close), operations answer [`ErrorKind::Closed`].
+/// - after [`close`](Backend::close), operations answer [`ErrorKind::Closed`] (where
+///   [`Capabilities::close`] says so).
 ///
 /// Implement the first six methods for a new store, then the optional ones it can do, and set
-/// its [`Capabilities`] to match; use [`BackendExt`] (implemented for every backend) for the
+/// its [`Capabilities`] to match (a backend of the six alone passes the conformance suite,
+/// which skips what its capabilities deny); use [`BackendExt`] (implemented for every backend) for the
 /// conveniences. A backend that wraps another and changes a few operations (a layer, a test
 /// double) implements [`Wrap`](crate::Wrap) instead, and gets the rest forwarded.
 pub trait Backend: Send + Sync + fmt::Debug {
@@ -132,8 +134,15 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
-    /// Releases what the backend holds. Afterwards every operation answers
-    /// [`ErrorKind::Closed`]. Closing twice is `Ok`.
+    /// Releases what the backend holds. Closing twice is `Ok`.
+    ///
+    /// Behaviour, where [`Capabilities::close`] is set: afterwards every operation answers
+    /// [`ErrorKind::Closed`] ([`Error::closed`]), and a writer opened before fails its
+    /// [`finish`](Writer::finish) with it instead of committing. Implement it with a closed
+    /// flag that every operation checks first, and set the capability.
+    ///
+    /// The default does nothing and the backend keeps working (with `Capabilities::close`
+    /// left `false`): for a backend with nothing to release.
     fn close(&self) -> Result<()> {
         Ok(())
     }

@@ -304,6 +304,7 @@ impl Backend for MemoryBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: false,
+            close: true,
             local: true,
             streams: None,
             version_tags: true,

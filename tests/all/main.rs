@@ -18,6 +18,7 @@ mod fuzz_regressions;
 mod hash;
 mod helpers;
 mod layers;
+mod minimal_backend;
 mod multi;
 mod registry;
 #[cfg(feature = "s3")]

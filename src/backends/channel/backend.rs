@@ -188,6 +188,7 @@ impl Backend for ChannelBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: false,
+            close: true,
             // In this process, but a stream is not re-read for free: reading waits for the
             // writer, or takes the bytes away.
             local: false,

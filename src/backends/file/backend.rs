@@ -127,6 +127,7 @@ impl Backend for FileBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
+            close: true,
             local: true,
             streams: None,
             version_tags: true,

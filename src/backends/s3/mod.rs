@@ -463,6 +463,7 @@ impl Backend for S3Backend {
             },
             presign: true,
             pending_uploads: true,
+            close: true,
             local: false,
             streams: None,
             version_tags: true,

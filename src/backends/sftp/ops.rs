@@ -241,6 +241,7 @@ impl Backend for SftpBackend {
             listed: Fields::ALL,
             presign: false,
             pending_uploads: true,
+            close: true,
             local: false,
             streams: None,
             version_tags: false,
