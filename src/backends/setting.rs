@@ -55,16 +55,9 @@ impl Setting<'_> {
             .map_err(|e| self.invalid(e.message().unwrap_or("not a size")))
     }
 
-    /// `InvalidConfig`: no such option.
-    pub(crate) fn unknown(&self) -> Error {
-        Error::new(
-            ErrorKind::InvalidConfig,
-            format!(
-                "unknown option {:?} for the {} backend",
-                self.key, self.backend
-            ),
-        )
-        .with_backend(self.backend)
+    /// `InvalidConfig`: no such option among `known` (naming the nearest one, for a typo).
+    pub(crate) fn unknown(&self, known: &[&str]) -> Error {
+        super::unknown_key(self.backend, self.key, known)
     }
 }
 

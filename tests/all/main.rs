@@ -28,4 +28,5 @@ mod sftp;
 mod support;
 #[cfg(feature = "sync")]
 mod sync;
+mod unknown_keys;
 mod wrap;

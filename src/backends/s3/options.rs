@@ -69,6 +69,34 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "versions",
 ];
 
+/// The keys [`S3Builder::set`] reads (besides [`RCLONE_IGNORED`]): what a typo is compared with.
+const KEYS: &[&str] = &[
+    "provider",
+    "account_id",
+    "endpoint",
+    "endpoint_down_after",
+    "region",
+    "force_path_style",
+    "path_style",
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "profile",
+    "env_auth",
+    "anonymous",
+    "chunk_size",
+    "part_size",
+    "upload_concurrency",
+    "concurrency",
+    "copy_cutoff",
+    "retries",
+    "read_mtime",
+    "server_modtime",
+    "conditional_writes",
+    "danger_accept_invalid_certs",
+    "upload_journal",
+];
+
 /// The keys [`S3Builder::set`] reads as secrets: never printed, not even in errors.
 const SECRETS: &[&str] = &["secret_access_key", "session_token"];
 
@@ -199,7 +227,7 @@ impl S3Builder {
                 self.ignored.push(ignored.to_owned());
                 self
             }
-            _ => return Err(v.unknown()),
+            _ => return Err(v.unknown(KEYS)),
         })
     }
 
@@ -217,6 +245,27 @@ mod tests {
 
     fn debug(b: &S3Builder) -> String {
         format!("{b:?}")
+    }
+
+    #[test]
+    fn every_listed_key_is_known_and_typos_name_their_key() {
+        for key in KEYS {
+            if let Err(e) = S3Builder::new("b").set(key, "") {
+                assert!(!e.to_string().contains("unknown option"), "{key}: {e}");
+            }
+        }
+        for (typo, key) in [
+            ("regoin", "region"),
+            ("part_sise", "part_size"),
+            ("acess_key_id", "access_key_id"),
+        ] {
+            let e = S3Builder::new("b").set(typo, "x").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            assert!(
+                e.to_string().contains(&format!("did you mean {key:?}?")),
+                "{typo}: {e}"
+            );
+        }
     }
 
     #[test]

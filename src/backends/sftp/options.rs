@@ -49,6 +49,38 @@ pub const RCLONE_IGNORED: &[&str] = &[
     "xxh3sum_command",
 ];
 
+/// The keys [`SftpBuilder::set`] reads (besides [`RCLONE_IGNORED`]): what a typo is compared with.
+const KEYS: &[&str] = &[
+    "host",
+    "user",
+    "port",
+    "password",
+    "passphrase",
+    "pass",
+    "key_file_pass",
+    "key_pem",
+    "key_file",
+    "key",
+    "key_use_agent",
+    "agent",
+    "agent_socket",
+    "known_hosts_file",
+    "known_hosts",
+    "host_key_check",
+    "fingerprint",
+    "ssh_config",
+    "connect_timeout",
+    "timeout",
+    "keepalive",
+    "pool",
+    "connections",
+    "max_sessions",
+    "retries",
+    "disable_hashcheck",
+    "hashes",
+    "posix_rename",
+];
+
 /// The keys [`SftpBuilder::set`] reads as secrets: never printed, not even in errors.
 const SECRETS: &[&str] = &["password", "passphrase", "pass", "key_file_pass", "key_pem"];
 
@@ -178,7 +210,7 @@ impl SftpBuilder {
                 self.ignored.push(ignored.to_owned());
                 self
             }
-            _ => return Err(v.unknown()),
+            _ => return Err(v.unknown(KEYS)),
         })
     }
 
@@ -186,5 +218,24 @@ impl SftpBuilder {
     /// ([`RCLONE_IGNORED`]), in the order given.
     pub fn ignored(&self) -> &[String] {
         &self.ignored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_key_is_known_and_typos_name_their_key() {
+        for key in KEYS {
+            if let Err(e) = super::super::SftpBackend::builder("h").set(key, "") {
+                assert!(!e.to_string().contains("unknown option"), "{key}: {e}");
+            }
+        }
+        let e = super::super::SftpBackend::builder("h")
+            .set("pasword", "x")
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert!(e.to_string().contains("did you mean \"password\"?"), "{e}");
     }
 }

@@ -198,6 +198,14 @@ impl Config {
             opts.push((k.clone(), v));
         }
         self.remotes.push((name.to_owned(), opts));
+        // The options are checked now, as a use of the remote checks them (a misspelt key
+        // names the one meant); an alias is checked when used (its target may come later).
+        if kind != "alias"
+            && let Err(e) = resolve(&format!("{name}:bucket"), self)
+        {
+            self.remotes.pop();
+            return Err(e);
+        }
         Ok(())
     }
 
