@@ -28,5 +28,6 @@ mod sftp;
 mod support;
 #[cfg(feature = "sync")]
 mod sync;
+mod text_paths;
 mod unknown_keys;
 mod wrap;
