@@ -207,3 +207,47 @@ fn claiming_close_without_keeping_it_fails_with_what_to_implement() {
     assert!(message.contains("reader after close"), "{message}");
     assert!(message.contains("keep a closed flag"), "{message}");
 }
+
+/// A broken contract is reported at the line of the case that found it, not inside the
+/// suite's helpers (they are `#[track_caller]`).
+#[test]
+fn a_failure_names_the_line_of_the_case() {
+    /// Reads back nothing, whatever was written.
+    #[derive(Debug, Default)]
+    struct Forgets(Minimal);
+    impl omnistorage::Wrap for Forgets {
+        type Inner = Minimal;
+        fn inner(&self) -> &Minimal {
+            &self.0
+        }
+        fn reader(&self, _: &Path, _: &ReadOptions) -> Result<Reader> {
+            Ok(Reader::new(Cursor::new(Vec::new())))
+        }
+    }
+    const THREAD: &str = "a_failure_names_the_line_of_the_case";
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let previous = Arc::new(std::panic::take_hook());
+    let (record, fallback) = (seen.clone(), previous.clone());
+    // Only this test's own thread is recorded; every other panic goes to the usual hook.
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(THREAD) {
+            let place = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            *record.lock().unwrap_or_else(|e| e.into_inner()) = place;
+        } else {
+            fallback(info);
+        }
+    }));
+    let outcome = std::thread::Builder::new()
+        .name(THREAD.into())
+        .spawn(|| conformance::roundtrip_one_byte(&Forgets::default()))
+        .expect("thread")
+        .join();
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    assert!(outcome.is_err(), "the case fails");
+    let place = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let place = place.expect("a panic location");
+    assert!(place.starts_with("src/conformance/write.rs:"), "{place}");
+}
