@@ -70,10 +70,12 @@ pub enum Presign {
 ///   [`capabilities`](Backend::capabilities) says which ones a backend has: one trait, one
 ///   gate, and every operation reachable through `Box<dyn Backend>` (what
 ///   [`open`](crate::open) returns);
-/// - after [`close`](Backend::close), operations answer [`ErrorKind::Closed`].
+/// - after [`close`](Backend::close), operations answer [`ErrorKind::Closed`] (where
+///   [`Capabilities::close`] says so).
 ///
 /// Implement the first six methods for a new store, then the optional ones it can do, and set
-/// its [`Capabilities`] to match; use [`BackendExt`] (implemented for every backend) for the
+/// its [`Capabilities`] to match (a backend of the six alone passes the conformance suite,
+/// which skips what its capabilities deny); use [`BackendExt`] (implemented for every backend) for the
 /// conveniences. A backend that wraps another and changes a few operations (a layer, a test
 /// double) implements [`Wrap`](crate::Wrap) instead, and gets the rest forwarded.
 pub trait Backend: Send + Sync + fmt::Debug {
@@ -133,8 +135,15 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// What this backend can do.
     fn capabilities(&self) -> Capabilities;
 
-    /// Releases what the backend holds. Afterwards every operation answers
-    /// [`ErrorKind::Closed`]. Closing twice is `Ok`.
+    /// Releases what the backend holds. Closing twice is `Ok`.
+    ///
+    /// Behaviour, where [`Capabilities::close`] is set: afterwards every operation answers
+    /// [`ErrorKind::Closed`] ([`Error::closed`]), and a writer opened before fails its
+    /// [`finish`](Writer::finish) with it instead of committing. Implement it with a closed
+    /// flag that every operation checks first, and set the capability.
+    ///
+    /// The default does nothing and the backend keeps working (with `Capabilities::close`
+    /// left `false`): for a backend with nothing to release.
     fn close(&self) -> Result<()> {
         Ok(())
     }
@@ -296,7 +305,21 @@ pub trait Backend: Send + Sync + fmt::Debug {
 /// Conveniences for every [`Backend`] (`dyn Backend` included): text paths, default options,
 /// whole-object reads and writes.
 ///
-/// Paths are anything [`AsPath`]: a [`Path`] or text, validated on the way in.
+/// **One convention for paths:** [`Backend`]'s own methods take `&Path` (they are what a
+/// backend implements, and stay callable on `dyn Backend`); every method here takes
+/// anything [`AsPath`], a [`Path`] or text, validated on the way in, and every operation a
+/// caller names a path for has its form here: `open_reader`, `open_writer`, `contains`,
+/// `remove`, `list_at`, and the `_at` forms of the optional ones ([`stat_at`], [`hash_at`],
+/// [`set_modified_at`], [`create_dir_at`], [`remove_dir_at`], [`presign_at`],
+/// [`pending_uploads_at`]).
+///
+/// [`stat_at`]: BackendExt::stat_at
+/// [`hash_at`]: BackendExt::hash_at
+/// [`set_modified_at`]: BackendExt::set_modified_at
+/// [`create_dir_at`]: BackendExt::create_dir_at
+/// [`remove_dir_at`]: BackendExt::remove_dir_at
+/// [`presign_at`]: BackendExt::presign_at
+/// [`pending_uploads_at`]: BackendExt::pending_uploads_at
 ///
 /// ```
 /// use omnistorage::{BackendExt, MemoryBackend};
@@ -409,6 +432,55 @@ pub trait BackendExt: Backend {
         to: impl AsPath,
     ) -> Result<Entry> {
         helpers::copy_path(self, &*from.as_path()?, dst, &*to.as_path()?)
+    }
+
+    /// [`Backend::stat`] with a text path.
+    ///
+    /// ```
+    /// use omnistorage::{BackendExt, MemoryBackend, Presign};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let store = MemoryBackend::new();
+    /// store.write_all("a/b.txt", b"hi")?;
+    /// assert_eq!(store.stat_at("a/b.txt")?.size, 2);
+    /// store.set_modified_at("a/b.txt", UNIX_EPOCH + Duration::from_secs(7))?;
+    /// // What a backend cannot do answers Unsupported, whatever the path's form.
+    /// let err = store.presign_at("a/b.txt", Presign::Get, Duration::from_secs(60)).unwrap_err();
+    /// assert_eq!(err.kind(), omnistorage::ErrorKind::Unsupported);
+    /// # Ok::<(), omnistorage::Error>(())
+    /// ```
+    fn stat_at(&self, path: impl AsPath) -> Result<Entry> {
+        self.stat(&*path.as_path()?)
+    }
+
+    /// [`Backend::hash`] with a text path, not cancellable.
+    fn hash_at(&self, path: impl AsPath, kind: HashKind) -> Result<Hash> {
+        self.hash(&*path.as_path()?, kind, None)
+    }
+
+    /// [`Backend::set_modified`] with a text path.
+    fn set_modified_at(&self, path: impl AsPath, modified: SystemTime) -> Result<Entry> {
+        self.set_modified(&*path.as_path()?, modified)
+    }
+
+    /// [`Backend::create_dir`] with a text path.
+    fn create_dir_at(&self, path: impl AsPath) -> Result<()> {
+        self.create_dir(&*path.as_path()?)
+    }
+
+    /// [`Backend::remove_dir`] with a text path.
+    fn remove_dir_at(&self, path: impl AsPath) -> Result<()> {
+        self.remove_dir(&*path.as_path()?)
+    }
+
+    /// [`Backend::presign`] with a text path.
+    fn presign_at(&self, path: impl AsPath, method: Presign, expires: Duration) -> Result<String> {
+        self.presign(&*path.as_path()?, method, expires)
+    }
+
+    /// [`Backend::pending_uploads`] with a text prefix.
+    fn pending_uploads_at(&self, prefix: impl AsPath) -> Result<PendingList> {
+        self.pending_uploads(&*prefix.as_path()?)
     }
 }
 

@@ -24,8 +24,8 @@ use crate::options::{ReadOptions, WriteOptions};
 use crate::path::Path;
 
 /// A bandwidth limit, as [`copy_object`] sees it: a wrapper around the source's reader whose
-/// bytes then pass no faster than it allows. The sync engine's
-/// [`BwLimit`](crate::sync::bwlimit::BwLimit) is one (feature `sync`).
+/// bytes then pass no faster than it allows. The sync engine's [`BwLimit`] is one (feature
+/// `sync`).
 ///
 /// ```
 /// use omnistorage::{copy_object, BackendExt, Cancel, CopyOptions, MemoryBackend, Path, Throttle};
@@ -58,6 +58,8 @@ use crate::path::Path;
 /// assert_eq!(reads.into_inner(), 3); // 3 + 3 + 1 bytes
 /// # Ok::<(), omnistorage::Error>(())
 /// ```
+#[cfg_attr(feature = "sync", doc = "\n[`BwLimit`]: crate::sync::bwlimit::BwLimit")]
+#[cfg_attr(not(feature = "sync"), doc = "\n[`BwLimit`]: crate#crate-features")]
 pub trait Throttle: Send + Sync {
     /// Wraps `inner` so that its bytes pass at the allowed rate. A wait that `cancel` stops
     /// should fail the read with an error that converts back ([`Error::from`]) to

@@ -181,6 +181,13 @@ pub struct Capabilities {
     /// [`usage`](crate::Backend::usage) reports the store's space (the file backend on Linux
     /// with feature `openat2`; SFTP on servers with `statvfs@openssh.com`).
     pub usage: bool,
+    /// [`close`](crate::Backend::close) ends the backend: every later operation answers
+    /// [`Closed`](crate::ErrorKind::Closed), and a writer still open fails its
+    /// [`finish`](crate::Writer::finish) with it instead of committing. `false` for a backend
+    /// that keeps `Backend::close`'s default, which does nothing: it has nothing to release
+    /// and keeps working after `close`. The conformance suite holds a backend to the rule
+    /// when this is `true`, and skips it otherwise.
+    pub close: bool,
     /// The data is **on this machine** and reads back at no cost but the reading (a local file
     /// system, memory; not a live stream): no network. The sync engine then hashes by reading where the other side has a hash to
     /// compare with, and treats a "server-side" copy inside the store as this machine's own

@@ -44,10 +44,18 @@ pub enum ErrorKind {
     /// The operation took longer than allowed. Temporary.
     TimedOut,
     /// The service cannot be reached and has not been for longer than the configured bound
-    /// (the S3 backend's [`endpoint_down_after`](crate::backends::s3::S3Builder::endpoint_down_after)
-    /// on every endpoint): the request was not sent. Temporary, but not worth retrying
-    /// within the operation: the sync engine stops the run with it once instead of recording
-    /// it for every file.
+    /// (the S3 backend's [`endpoint_down_after`] on every endpoint): the request was not
+    /// sent. Temporary, but not worth retrying within the operation: the sync engine stops
+    /// the run with it once instead of recording it for every file.
+    ///
+    #[cfg_attr(
+        feature = "s3",
+        doc = "\n[`endpoint_down_after`]: crate::backends::s3::S3Builder::endpoint_down_after"
+    )]
+    #[cfg_attr(
+        not(feature = "s3"),
+        doc = "\n[`endpoint_down_after`]: crate#crate-features"
+    )]
     Unavailable,
     /// The backend, writer or stream was closed.
     Closed,
@@ -457,14 +465,18 @@ impl fmt::Display for DisplayChain<'_> {
 
 impl fmt::Display for Error {
     /// `backend: operation path: kind: message`, leaving out what is unknown, and
-    /// `(retried N times)` after an error given up on after retries. The source is not
-    /// repeated here: see [`Error::display_chain`].
+    /// `(retried N times)` after an error given up on after retries. The root (an empty
+    /// path) shows as `/`. The source is not repeated here: see [`Error::display_chain`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.0;
         if let Some(backend) = &inner.backend {
             write!(f, "{backend}: ")?;
         }
-        match (inner.operation, &inner.path) {
+        let path = inner
+            .path
+            .as_deref()
+            .map(|p| if p.is_empty() { "/" } else { p });
+        match (inner.operation, path) {
             (Some(op), Some(path)) => write!(f, "{op} {path}: ")?,
             (Some(op), None) => write!(f, "{op}: ")?,
             (None, Some(path)) => write!(f, "{path}: ")?,
@@ -526,6 +538,20 @@ impl From<Error> for io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_root_shows_as_a_slash() {
+        let root = Error::new(ErrorKind::InvalidPath, "the root is not an object")
+            .context("read", "", "mem");
+        assert_eq!(
+            root.to_string(),
+            "mem: read /: invalid path: the root is not an object"
+        );
+        let bare = Error::new(ErrorKind::NotFound, "gone").with_path("");
+        assert_eq!(bare.to_string(), "/: not found: gone");
+        let other = Error::new(ErrorKind::NotFound, "gone").with_path("a/b");
+        assert_eq!(other.to_string(), "a/b: not found: gone");
+    }
     use std::error::Error as _;
 
     #[test]

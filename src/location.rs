@@ -23,7 +23,8 @@ use crate::path::Path;
 /// assert!(a.same_store(&b));
 /// assert_ne!(a, b);
 /// assert_eq!(b.key(&Path::parse("x.jpg")?), "2026/raw/x.jpg");
-/// assert_eq!(b.to_string(), "s3://http://127.0.0.1:3900/photos/2026/raw");
+/// // Shown for people, and not as a URL: `open` takes URLs, and a location is not one.
+/// assert_eq!(b.to_string(), "s3 store \"http://127.0.0.1:3900/photos\", root \"2026/raw\"");
 /// # Ok::<(), omnistorage::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -93,11 +94,13 @@ impl Location {
 }
 
 impl fmt::Display for Location {
-    /// `scheme://store/root`.
+    /// `scheme store "store", root "root"` (`, root ...` left out for the whole store): for
+    /// messages, and clearly not a URL (a location has no credentials or options, so there is
+    /// no URL to give back that [`open`](crate::open) would take in every case).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme, self.store)?;
+        write!(f, "{} store {:?}", self.scheme, self.store)?;
         if !self.root.is_empty() {
-            write!(f, "/{}", self.root)?;
+            write!(f, ", root {:?}", self.root)?;
         }
         Ok(())
     }
@@ -106,6 +109,21 @@ impl fmt::Display for Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_is_for_people_and_not_a_url() {
+        let l = Location::new("s3", "http://127.0.0.1:3900/photos", "2026/raw");
+        let shown = l.to_string();
+        assert_eq!(
+            shown,
+            "s3 store \"http://127.0.0.1:3900/photos\", root \"2026/raw\""
+        );
+        assert!(!shown.starts_with("s3://"), "{shown}");
+        let mem = crate::Backend::location(&crate::MemoryBackend::new())
+            .unwrap()
+            .to_string();
+        assert!(mem.starts_with("mem store \"@"), "{mem}");
+    }
 
     #[test]
     fn overlap_is_by_segment() {

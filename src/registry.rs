@@ -163,10 +163,22 @@ fn open_file(url: &Url) -> Result<Box<dyn Backend>> {
                 .with_path(url.to_string()),
         );
     }
+    no_options("file", url)?;
     Ok(Box::new(FileBackend::new(&url.path)?))
 }
 
+/// A backend that takes no options: any query parameter is an unknown option.
+fn no_options(backend: &'static str, url: &Url) -> Result<()> {
+    match url.query.first() {
+        Some((key, _)) => {
+            Err(crate::backends::unknown_key(backend, key, &[]).with_path(url.to_string()))
+        }
+        None => Ok(()),
+    }
+}
+
 fn open_mem(url: &Url) -> Result<Box<dyn Backend>> {
+    no_options("mem", url)?;
     let store = if url.host.is_empty() {
         MemoryBackend::new()
     } else {

@@ -305,6 +305,7 @@ impl Backend for MemoryBackend {
             presign: false,
             pending_uploads: false,
             usage: false,
+            close: true,
             local: true,
             streams: None,
             version_tags: true,

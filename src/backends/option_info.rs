@@ -96,6 +96,20 @@ impl OptionInfo {
     pub fn find<'a>(options: &'a [OptionInfo], key: &str) -> Option<&'a OptionInfo> {
         options.iter().find(|o| o.is(key))
     }
+
+    /// Every key of `options`: each one's name, then its aliases.
+    ///
+    /// ```
+    /// use omnistorage::backends::OptionInfo;
+    /// use omnistorage::backends::sftp::SftpBuilder;
+    ///
+    /// assert!(OptionInfo::keys(SftpBuilder::OPTIONS).any(|k| k == "known_hosts"));
+    /// ```
+    pub fn keys(options: &[OptionInfo]) -> impl Iterator<Item = &'static str> + '_ {
+        options
+            .iter()
+            .flat_map(|o| std::iter::once(o.name).chain(o.aliases.iter().copied()))
+    }
 }
 
 /// Checks a backend's list against its `set` (`accepts(key, value)`: whether `set` took

@@ -55,16 +55,18 @@ impl Setting<'_> {
             .map_err(|e| self.invalid(e.message().unwrap_or("not a size")))
     }
 
-    /// `InvalidConfig`: no such option.
-    pub(crate) fn unknown(&self) -> Error {
-        Error::new(
-            ErrorKind::InvalidConfig,
-            format!(
-                "unknown option {:?} for the {} backend",
-                self.key, self.backend
-            ),
-        )
-        .with_backend(self.backend)
+    /// `InvalidConfig`: no such option among `known` (naming the nearest one, for a typo).
+    pub(crate) fn unknown(&self, known: &[&str]) -> Error {
+        super::unknown_key(self.backend, self.key, known)
+    }
+
+    /// [`unknown`](Self::unknown), the key compared with every key of `options` and `more`.
+    pub(crate) fn unknown_in(&self, options: &[super::OptionInfo], more: &[&str]) -> Error {
+        let mut known: Vec<&str> = more.to_vec();
+        for key in super::OptionInfo::keys(options) {
+            known.push(key);
+        }
+        self.unknown(&known)
     }
 }
 

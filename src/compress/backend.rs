@@ -66,8 +66,7 @@ enum Mode {
 ///
 /// - The writers end each object with a small **size trailer** that records the uncompressed
 ///   size and the compressed length it covers (an empty gzip member with an extra field, a zstd
-///   skippable frame; see [`gzip`](super::gzip#the-size-trailer) and
-///   [`zstd`](super::zstd#the-size-trailer)). Listing or `stat`ing an object reads its last 42
+///   skippable frame; see [`gzip`][gzip-trailer] and [`zstd`][zstd-trailer]). Listing or `stat`ing an object reads its last 42
 ///   (gzip) or 28 (zstd) bytes in one range read of the inner backend: exact for any size.
 /// - An object without a trailer that describes all of it (written by another tool, or by
 ///   concatenating two of ours) is **decompressed to count its bytes**: exact, but a full
@@ -97,6 +96,17 @@ enum Mode {
 /// [`location`](Backend::location) is the inner backend's, marked with the mode
 /// (`compress+gzip:…`, `compress+ext:…`), so that copies between this layer and its inner
 /// backend are never mistaken for copies within one store.
+///
+#[cfg_attr(
+    feature = "gzip",
+    doc = "\n[gzip-trailer]: super::gzip#the-size-trailer"
+)]
+#[cfg_attr(not(feature = "gzip"), doc = "\n[gzip-trailer]: crate#crate-features")]
+#[cfg_attr(
+    feature = "zstd",
+    doc = "\n[zstd-trailer]: super::zstd#the-size-trailer"
+)]
+#[cfg_attr(not(feature = "zstd"), doc = "\n[zstd-trailer]: crate#crate-features")]
 pub struct CompressBackend<B> {
     inner: Arc<B>,
     mode: Mode,
@@ -150,8 +160,17 @@ impl<B: Backend + 'static> CompressBackend<B> {
         self
     }
 
-    /// zstd worker threads per writer (see [`zstd::Options::workers`](super::zstd::Options::workers)).
+    /// zstd worker threads per writer (see [`zstd::Options::workers`]).
     /// Default 0: compress on the writing thread.
+    ///
+    #[cfg_attr(
+        feature = "zstd",
+        doc = "\n[`zstd::Options::workers`]: super::zstd::Options::workers"
+    )]
+    #[cfg_attr(
+        not(feature = "zstd"),
+        doc = "\n[`zstd::Options::workers`]: crate#crate-features"
+    )]
     pub fn zstd_workers(mut self, workers: u32) -> CompressBackend<B> {
         self.settings.zstd_workers = workers;
         self

@@ -11,6 +11,10 @@
 //! - [`CompressBackend`]: a layer that is itself a [`Backend`](crate::Backend), compressing
 //!   on write and decompressing on read, transparently.
 //!
+// A link to a module whose feature is off leads to the list of features.
+#![cfg_attr(not(feature = "gzip"), doc = "\n[`gzip`]: crate#crate-features")]
+#![cfg_attr(not(feature = "zstd"), doc = "\n[`zstd`]: crate#crate-features")]
+//!
 //! ```
 //! use omnistorage::compress::{CompressBackend, Compression};
 //! use omnistorage::{BackendExt, MemoryBackend};
@@ -144,6 +148,15 @@ impl Compression {
     /// A writer that compresses into `inner` at the default level (see
     /// [`gzip::writer`] and [`zstd::writer`] for what `finish` and `abort` do). For
     /// [`Compression::None`], `inner` itself.
+    ///
+    #[cfg_attr(
+        not(feature = "gzip"),
+        doc = "\n[`gzip::writer`]: crate#crate-features"
+    )]
+    #[cfg_attr(
+        not(feature = "zstd"),
+        doc = "\n[`zstd::writer`]: crate#crate-features"
+    )]
     pub fn writer(self, inner: Writer) -> Result<Writer> {
         self.writer_with(inner, &Settings::default())
     }
@@ -212,6 +225,15 @@ impl Compression {
 
     /// A reader that decompresses what `inner` yields (see [`gzip::Reader`] and
     /// [`zstd::Reader`] for the errors). For [`Compression::None`], `inner` as it is.
+    ///
+    #[cfg_attr(
+        not(feature = "gzip"),
+        doc = "\n[`gzip::Reader`]: crate#crate-features"
+    )]
+    #[cfg_attr(
+        not(feature = "zstd"),
+        doc = "\n[`zstd::Reader`]: crate#crate-features"
+    )]
     pub fn reader(self, inner: impl Read + Send + 'static) -> Result<Reader> {
         match self {
             Compression::None => Ok(Reader::new(inner)),

@@ -5,10 +5,9 @@ use crate::{Backend, BackendExt, ErrorKind, Path};
 
 /// `delete` removes the object: it no longer exists, reads (a reader of a stream would wait
 /// for a new writer) or lists.
-pub fn delete_removes_object(b: &dyn Backend) {
-    if !rw(b) || !caps(b).delete {
-        return;
-    }
+pub fn delete_removes_object(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
+    need(caps(b).delete, "Capabilities::delete")?;
     put(b, "d/x", b"1");
     put(b, "d/y", b"2");
     b.remove("d/x").expect("delete");
@@ -23,13 +22,12 @@ pub fn delete_removes_object(b: &dyn Backend) {
     if caps(b).list {
         assert_eq!(names(b, ""), ["d/y"]);
     }
+    Ok(())
 }
 
 /// Deleting a missing object is `Ok`, and so is deleting twice.
-pub fn delete_missing_is_ok(b: &dyn Backend) {
-    if !caps(b).delete {
-        return;
-    }
+pub fn delete_missing_is_ok(b: &dyn Backend) -> Outcome {
+    need(caps(b).delete, "Capabilities::delete")?;
     b.remove("never-there").expect("delete missing");
     b.remove("no/such/dir/x")
         .expect("delete missing in missing dir");
@@ -38,26 +36,25 @@ pub fn delete_missing_is_ok(b: &dyn Backend) {
         b.remove("twice").expect("first delete");
         b.remove("twice").expect("second delete");
     }
+    Ok(())
 }
 
 /// `exists` is true for objects, false for missing paths and for directories.
-pub fn exists_reports_objects_only(b: &dyn Backend) {
-    if !rw(b) {
-        return;
-    }
+pub fn exists_reports_objects_only(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
     assert!(!b.contains("e/x").expect("exists before"));
     put(b, "e/x", b"1");
     assert!(b.contains("e/x").expect("exists after"));
     assert!(!b.contains("e").expect("exists(dir)"));
     assert!(!b.contains("e/x/y").expect("exists(below object)"));
+    Ok(())
 }
 
 /// `delete_many` answers one result per path, in order, as `delete` would: existing and
 /// missing paths are `Ok` (and gone afterwards), the root is `InvalidPath`.
-pub fn delete_many_answers_each_path(b: &dyn Backend) {
-    if !rw(b) || !caps(b).delete {
-        return;
-    }
+pub fn delete_many_answers_each_path(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
+    need(caps(b).delete, "Capabilities::delete")?;
     for path in ["dm/a", "dm/b", "dm/sub/c", "dm/keep"] {
         put(b, path, b"x");
     }
@@ -83,14 +80,14 @@ pub fn delete_many_answers_each_path(b: &dyn Backend) {
     }
     assert!(b.contains("dm/keep").expect("exists"), "dm/keep untouched");
     assert!(b.delete_many(&[]).is_empty());
+    Ok(())
 }
 
 /// `remove_all` deletes the objects at and under a prefix, matched by segment (a sibling
 /// sharing its first letters stays), and the directories there; a missing prefix is `Ok(0)`.
-pub fn remove_all_removes_the_prefix(b: &dyn Backend) {
-    if !rw(b) || !caps(b).delete || !caps(b).list {
-        return;
-    }
+pub fn remove_all_removes_the_prefix(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
+    need(caps(b).delete, "Capabilities::delete")?;
     put(b, "ra/x", b"1");
     put(b, "ra/sub/y", b"2");
     put(b, "ra/sub/deeper/z", b"3");
@@ -107,15 +104,15 @@ pub fn remove_all_removes_the_prefix(b: &dyn Backend) {
     }
     assert_eq!(b.remove_all("ra").expect("remove_all again"), 0);
     assert_eq!(b.remove_all("never/there").expect("missing prefix"), 0);
+    Ok(())
 }
 
 /// `remove_empty_dirs` removes the empty directories below a root, deepest first, and the
 /// root when asked; a directory holding an object stays, with its parents; a backend
 /// without directories has none to remove.
-pub fn remove_empty_dirs_leaves_the_full_ones(b: &dyn Backend) {
-    if !rw(b) || !caps(b).delete || !caps(b).list {
-        return;
-    }
+pub fn remove_empty_dirs_leaves_the_full_ones(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
+    need(caps(b).delete, "Capabilities::delete")?;
     let p = |s: &str| Path::parse(s).expect("path");
     if !caps(b).directories {
         put(b, "re/x", b"1");
@@ -124,7 +121,7 @@ pub fn remove_empty_dirs_leaves_the_full_ones(b: &dyn Backend) {
             0
         );
         assert_eq!(names(b, "re"), ["re/x"]);
-        return;
+        return Ok(());
     }
     b.create_dir(&p("re/empty/deeper")).expect("create_dir");
     b.create_dir(&p("re/kept")).expect("create_dir");
@@ -142,4 +139,5 @@ pub fn remove_empty_dirs_leaves_the_full_ones(b: &dyn Backend) {
     assert!(b.stat(&p("re/full/sub")).expect("full dir").is_dir);
     assert!(b.stat(&p("re")).expect("the root, not empty").is_dir);
     assert_eq!(names(b, "re"), ["re/full/sub/x"]);
+    Ok(())
 }

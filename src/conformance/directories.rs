@@ -5,10 +5,8 @@ use crate::{Backend, BackendExt, ErrorKind};
 
 /// With real directories: `create_dir` makes one (`stat` says so, `list` shows no object),
 /// `remove_dir` refuses a non-empty one and removes an empty one. Without: both are `Ok`.
-pub fn directories(b: &dyn Backend) {
-    if !caps(b).stat {
-        return;
-    }
+pub fn directories(b: &dyn Backend) -> Outcome {
+    need(caps(b).stat, "Capabilities::stat")?;
     if !caps(b).directories {
         b.create_dir(&p("d/e"))
             .expect("create_dir is Ok without directories");
@@ -17,7 +15,7 @@ pub fn directories(b: &dyn Backend) {
         if caps(b).list {
             assert!(names(b, "").is_empty(), "create_dir made no object");
         }
-        return;
+        return Ok(());
     }
     b.create_dir(&p("d/e")).expect("create_dir");
     b.create_dir(&p("d/e")).expect("create_dir again");
@@ -53,4 +51,5 @@ pub fn directories(b: &dyn Backend) {
     if caps(b).stat {
         expect_kind(b.stat(&p("d/e")), ErrorKind::NotFound, "stat removed dir");
     }
+    Ok(())
 }

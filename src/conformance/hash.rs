@@ -12,10 +12,8 @@ fn computed(data: &[u8], kind: HashKind) -> Hash {
 /// Every kind this build can compute: `hash` answers what [`Hasher`] computes over the
 /// object's bytes (read from the store, or stored by it); a kind neither stored nor
 /// computable is `Unsupported`.
-pub fn hash_equals_hasher_over_the_bytes(b: &dyn Backend) {
-    if !rw(b) {
-        return;
-    }
+pub fn hash_equals_hasher_over_the_bytes(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
     let data = pattern(100_003, 11);
     put(b, "hashed/x", &data);
     for kind in HashKind::ALL {
@@ -33,15 +31,15 @@ pub fn hash_equals_hasher_over_the_bytes(b: &dyn Backend) {
         .hash(&p("hashed/empty"), HashKind::Crc32c, None)
         .expect("hash of an empty object");
     assert_eq!(crc, computed(empty, HashKind::Crc32c));
+    Ok(())
 }
 
 /// A hash the backend stores (`Capabilities::hashes`) is the one `stat` reports and the one
 /// computed over the bytes.
-pub fn stored_hash_equals_computed(b: &dyn Backend) {
+pub fn stored_hash_equals_computed(b: &dyn Backend) -> Outcome {
     let stored = caps(b).hashes;
-    if stored.is_empty() || !rw(b) {
-        return;
-    }
+    need(!stored.is_empty(), "Capabilities::hashes")?;
+    need_rw(b)?;
     let data = pattern(70_001, 5);
     put(b, "stored-hash", &data);
     for kind in stored.iter() {
@@ -54,13 +52,16 @@ pub fn stored_hash_equals_computed(b: &dyn Backend) {
             assert_eq!(answered, computed(&data, kind), "stored {kind}");
         }
     }
+    Ok(())
 }
 
 /// The hash of a missing object is `NotFound`.
-pub fn hash_missing_is_not_found(b: &dyn Backend) {
-    if !caps(b).read || streams(b) {
-        return;
-    }
+pub fn hash_missing_is_not_found(b: &dyn Backend) -> Outcome {
+    need(caps(b).read, "Capabilities::read")?;
+    need(
+        !streams(b),
+        "stored objects, not live streams (Capabilities::streams)",
+    )?;
     let kinds = Hasher::available().union(caps(b).hashes);
     for kind in kinds.union(caps(b).server_hashes).iter() {
         expect_kind(
@@ -69,4 +70,5 @@ pub fn hash_missing_is_not_found(b: &dyn Backend) {
             &format!("{kind} hash of a missing object"),
         );
     }
+    Ok(())
 }

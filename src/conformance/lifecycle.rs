@@ -10,10 +10,8 @@ use crate::{
 };
 
 /// Eight threads writing 25 objects each, in interleaved pieces, never interfere.
-pub fn concurrent_writers_on_distinct_paths(b: &dyn Backend) {
-    if !rw(b) {
-        return;
-    }
+pub fn concurrent_writers_on_distinct_paths(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
     std::thread::scope(|s| {
         for t in 0..8u64 {
             s.spawn(move || {
@@ -41,14 +39,13 @@ pub fn concurrent_writers_on_distinct_paths(b: &dyn Backend) {
         let listed: BTreeSet<String> = names(b, "c").into_iter().collect();
         assert_eq!(listed.len(), 200);
     }
+    Ok(())
 }
 
 /// `usage`, where the capabilities grant it, answers, and what it knows adds up: `used` and
 /// `free` are each at most `total`.
-pub fn usage_adds_up(b: &dyn Backend) {
-    if !caps(b).usage {
-        return;
-    }
+pub fn usage_adds_up(b: &dyn Backend) -> Outcome {
+    need(caps(b).usage, "Capabilities::usage")?;
     let u = b.usage().expect("usage");
     if let Some(total) = u.total {
         for (name, value) in [("used", u.used), ("free", u.free)] {
@@ -57,13 +54,14 @@ pub fn usage_adds_up(b: &dyn Backend) {
             }
         }
     }
+    Ok(())
 }
 
 /// What the capabilities deny answers `Unsupported`; what they grant does not. The optional
 /// operations included: `stat` (and the directory operations that need it), server-side
 /// `copy` / `rename` and their `_from` forms, `set_modified`, `presign`, and
 /// `pending_uploads` / `abort_upload`, and `usage`.
-pub fn capabilities_tell_the_truth(b: &dyn Backend) {
+pub fn capabilities_tell_the_truth(b: &dyn Backend) -> Outcome {
     let c = caps(b);
     if !c.read {
         unsupported(b.open_reader("x").map(drop), "reader");
@@ -151,16 +149,39 @@ pub fn capabilities_tell_the_truth(b: &dyn Backend) {
     if c.directories {
         assert!(c.stat, "directories without stat");
     }
+    Ok(())
 }
 
-/// After `close`, every operation answers `Closed`; closing twice is `Ok`.
-pub fn close_then_use_is_closed(b: &dyn Backend) {
+/// What a backend that says it closes ([`Capabilities::close`]) must do, for the failure
+/// messages.
+///
+/// [`Capabilities::close`]: crate::Capabilities::close
+/// Why the `close` cases skip a backend that keeps `Backend::close`'s default.
+const CLOSE_NEEDS: &str = "Capabilities::close (Backend::close's default does nothing: \
+    implement close to make later operations answer Closed, and set the capability)";
+
+const CLOSE_RULE: &str = "Capabilities::close is set, so after close every operation must \
+    answer ErrorKind::Closed: keep a closed flag, set it in close, check it first in every \
+    operation and in Writer::finish (Error::closed); or leave Capabilities::close false";
+
+/// Closing twice is `Ok`. Where [`Capabilities::close`] is set, every operation after
+/// `close` answers `Closed`.
+///
+/// [`Capabilities::close`]: crate::Capabilities::close
+pub fn close_then_use_is_closed(b: &dyn Backend) -> Outcome {
     if rw(b) {
         put(b, "before-close", b"x");
     }
     b.close().expect("close");
     b.close().expect("close twice");
-    let closed = |r: Result<()>, what: &str| expect_kind(r, ErrorKind::Closed, what);
+    need(caps(b).close, CLOSE_NEEDS)?;
+    let closed = |r: Result<()>, what: &str| {
+        expect_kind(
+            r,
+            ErrorKind::Closed,
+            &format!("{what} after close ({CLOSE_RULE})"),
+        );
+    };
     if caps(b).read {
         closed(b.open_reader("before-close").map(|_| ()), "reader");
     }
@@ -180,15 +201,23 @@ pub fn close_then_use_is_closed(b: &dyn Backend) {
     if caps(b).stat {
         closed(b.stat(&p("before-close")).map(drop), "stat");
     }
+    Ok(())
 }
 
-/// A writer finished after `close` fails with `Closed` instead of committing.
-pub fn finish_after_close_fails(b: &dyn Backend) {
-    if !rw(b) {
-        return;
-    }
+/// Where [`Capabilities::close`] is set, a writer finished after `close` fails with
+/// `Closed` instead of committing.
+///
+/// [`Capabilities::close`]: crate::Capabilities::close
+pub fn finish_after_close_fails(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
+    need(caps(b).close, CLOSE_NEEDS)?;
     let mut w = b.open_writer("late").expect("writer");
     w.write_all(b"late data").expect("write");
     b.close().expect("close");
-    expect_kind(w.finish(), ErrorKind::Closed, "finish after close");
+    expect_kind(
+        w.finish(),
+        ErrorKind::Closed,
+        &format!("finish after close ({CLOSE_RULE})"),
+    );
+    Ok(())
 }

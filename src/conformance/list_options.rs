@@ -24,10 +24,8 @@ fn one_level() -> ListOptions {
 
 /// `start_after` lists only what sorts strictly after it: not the path itself, nothing
 /// before it; a start that names no object works the same.
-pub fn list_start_after_is_strict(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_start_after_is_strict(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     plant(b);
     let names = |opts| keys(&listing(b, "", &opts));
     assert_eq!(
@@ -41,14 +39,13 @@ pub fn list_start_after_is_strict(b: &dyn Backend) {
     assert_eq!(names(after("top")), Vec::<String>::new());
     assert_eq!(names(after("zzz")), Vec::<String>::new());
     assert_eq!(names(after("0")), TREE);
+    Ok(())
 }
 
 /// Resuming a listing after any entry it yielded gives exactly the rest, at the root and
 /// under a prefix.
-pub fn list_start_after_resumes(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_start_after_resumes(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     plant(b);
     for prefix in ["", "t", "t/b"] {
         let all = keys(&listing(b, prefix, &ListOptions::new()));
@@ -58,14 +55,13 @@ pub fn list_start_after_resumes(b: &dyn Backend) {
             assert_eq!(rest, all[i + 1..], "list {prefix:?} after {start:?}");
         }
     }
+    Ok(())
 }
 
 /// Under a prefix, `start_after` before the prefix lists all of it, after it nothing, and
 /// inside a subtree what follows there (the prefix still bounds the listing).
-pub fn list_start_after_under_a_prefix(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_start_after_under_a_prefix(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     plant(b);
     let names = |prefix, opts| keys(&listing(b, prefix, &opts));
     let all_b = ["t/b/1", "t/b/2", "t/b/d/3"];
@@ -80,14 +76,13 @@ pub fn list_start_after_under_a_prefix(b: &dyn Backend) {
     // A prefix naming an object: starting after it leaves it out.
     assert_eq!(names("t/a", after("t/a")), Vec::<String>::new());
     assert_eq!(names("t/a", after("t")), ["t/a"]);
+    Ok(())
 }
 
 /// Not recursive: the objects directly under the prefix and one directory entry per
 /// directory, in order with a directory sorting as `name/`.
-pub fn list_one_level(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_one_level(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     plant(b);
     let entries = listing(b, "t", &one_level());
     assert_eq!(
@@ -107,29 +102,27 @@ pub fn list_one_level(b: &dyn Backend) {
         ["t/b/1", "t/b/2", "t/b/d/"]
     );
     assert_eq!(keys(&listing(b, "t/b/d", &one_level())), ["t/b/d/3"]);
+    Ok(())
 }
 
 /// Not recursive, a prefix naming an object lists that object (and what is under it, if the
 /// store allows both); a missing prefix lists nothing.
-pub fn list_one_level_prefix_itself_and_missing(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_one_level_prefix_itself_and_missing(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     plant(b);
     assert_eq!(keys(&listing(b, "t/a", &one_level())), ["t/a"]);
     assert_eq!(keys(&listing(b, "top", &one_level())), ["top"]);
     assert!(listing(b, "absent", &one_level()).is_empty());
     assert!(listing(b, "t/b/absent", &one_level()).is_empty());
     assert!(listing(b, "t/a/below-an-object", &one_level()).is_empty());
+    Ok(())
 }
 
 /// Not recursive, with `start_after`: only the entries that sort strictly after it, a
 /// directory as `name/`. A start inside a directory's subtree leaves that directory out
 /// (it sorts before the start); resuming after an object gives exactly the rest.
-pub fn list_one_level_start_after(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_one_level_start_after(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     plant(b);
     let names = |prefix, start| keys(&listing(b, prefix, &one_level().start_after(p(start))));
     assert_eq!(names("t", "t/b.c"), ["t/b/", "t/b0", "t/c/"]);
@@ -146,14 +139,13 @@ pub fn list_one_level_start_after(b: &dyn Backend) {
             entry.path
         );
     }
+    Ok(())
 }
 
 /// A listing whose token is cancelled yields one `Cancelled` error, then ends: when
 /// cancelled before it starts, and in the middle (more objects than a page).
-pub fn list_cancelled_ends_with_one_error(b: &dyn Backend) {
-    if !rwl(b) {
-        return;
-    }
+pub fn list_cancelled_ends_with_one_error(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
     for i in 0..300 {
         put(b, &format!("cx/{i:03}"), b"");
     }
@@ -181,4 +173,5 @@ pub fn list_cancelled_ends_with_one_error(b: &dyn Backend) {
         );
         assert!(list.next().is_none(), "the listing ends after Cancelled");
     }
+    Ok(())
 }

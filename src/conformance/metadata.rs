@@ -7,10 +7,9 @@ use super::support::*;
 use crate::{Backend, BackendExt, ErrorKind, Fields, ListOptions, WriteOptions, lookup};
 
 /// `stat` agrees with `list` on path, size, and every field both filled.
-pub fn stat_agrees_with_list(b: &dyn Backend) {
-    if !rwl(b) || !caps(b).stat {
-        return;
-    }
+pub fn stat_agrees_with_list(b: &dyn Backend) -> Outcome {
+    need_rwl(b)?;
+    need(caps(b).stat, "Capabilities::stat")?;
     put(b, "st/a", b"abc");
     put(b, "st/b/c", &[0u8; 4096]);
     let listed = b.list_all("st").expect("list");
@@ -20,29 +19,29 @@ pub fn stat_agrees_with_list(b: &dyn Backend) {
         assert!(!stat.is_dir);
         assert_agrees(&entry, &stat, "stat vs list");
     }
+    Ok(())
 }
 
 /// `stat` of a missing path is `NotFound`.
-pub fn stat_missing_is_not_found(b: &dyn Backend) {
-    if !caps(b).stat {
-        return;
-    }
+pub fn stat_missing_is_not_found(b: &dyn Backend) -> Outcome {
+    need(caps(b).stat, "Capabilities::stat")?;
     expect_kind(b.stat(&p("missing")), ErrorKind::NotFound, "stat missing");
     expect_kind(
         b.stat(&p("missing/deeper")),
         ErrorKind::NotFound,
         "stat missing",
     );
+    Ok(())
 }
 
 /// With [`Capabilities::version_tags`](crate::Capabilities::version_tags), a rewrite with other
 /// bytes of the same size and the same modification time gives a new tag, and `list`, when
 /// it gives one (s3s-fs lists none), gives the same as `stat`.
-pub fn version_tags_move_with_the_content(b: &dyn Backend) {
+pub fn version_tags_move_with_the_content(b: &dyn Backend) -> Outcome {
     let c = caps(b);
-    if !rw(b) || !c.stat || !c.version_tags {
-        return;
-    }
+    need_rw(b)?;
+    need(c.stat, "Capabilities::stat")?;
+    need(c.version_tags, "Capabilities::version_tags")?;
     let opts = WriteOptions::new().modified(UNIX_EPOCH + Duration::from_secs(1_650_000_000));
     put_with(b, "tags/x", b"aaaa", &opts);
     let before = b.stat(&p("tags/x")).expect("stat").etag;
@@ -61,15 +60,14 @@ pub fn version_tags_move_with_the_content(b: &dyn Backend) {
             assert_eq!(entries[0].etag, after.etag, "list and stat: the same tag");
         }
     }
+    Ok(())
 }
 
 /// Entries say what they filled, truthfully: a listing fills at least
 /// [`Capabilities::listed`](crate::Capabilities::listed); `stat` fills every field the
 /// backend stores; `finish` fills what it knows; and what two of them filled agrees.
-pub fn entries_say_what_they_filled(b: &dyn Backend) {
-    if !rw(b) {
-        return;
-    }
+pub fn entries_say_what_they_filled(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
     let c = caps(b);
     let mut opts = WriteOptions::new().modified(UNIX_EPOCH + Duration::from_secs(1_650_000_000));
     if c.metadata {
@@ -93,7 +91,7 @@ pub fn entries_say_what_they_filled(b: &dyn Backend) {
         None
     };
     if !c.stat {
-        return;
+        return Ok(());
     }
     let stat = b.stat(&p("filled/x")).expect("stat");
     let mut stored = Fields::NONE;
@@ -121,17 +119,16 @@ pub fn entries_say_what_they_filled(b: &dyn Backend) {
             "the backend stores {kind} hashes, stat has none"
         );
     }
+    Ok(())
 }
 
 /// A modification time given to the writer is kept to the backend's precision, in `finish`,
 /// `list` (where listed) and `stat`.
-pub fn modified_time_is_kept(b: &dyn Backend) {
-    let Some(precision) = caps(b).modified_time else {
-        return;
-    };
-    if !rw(b) {
-        return;
-    }
+pub fn modified_time_is_kept(b: &dyn Backend) -> Outcome {
+    let precision = caps(b).modified_time;
+    need(precision.is_some(), "Capabilities::modified_time")?;
+    let precision = precision.unwrap_or_default();
+    need_rw(b)?;
     let when = UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
     let entry = put_with(b, "timed", b"t", &WriteOptions::new().modified(when));
     assert_time(entry.modified, when, precision, "finish");
@@ -143,13 +140,13 @@ pub fn modified_time_is_kept(b: &dyn Backend) {
         let stat = b.stat(&p("timed")).expect("stat");
         assert_time(stat.modified, when, precision, "stat");
     }
+    Ok(())
 }
 
 /// Content type and user metadata given to the writer come back from `stat` (or `lookup`).
-pub fn metadata_is_kept(b: &dyn Backend) {
-    if !caps(b).metadata || !rw(b) {
-        return;
-    }
+pub fn metadata_is_kept(b: &dyn Backend) -> Outcome {
+    need(caps(b).metadata, "Capabilities::metadata")?;
+    need_rw(b)?;
     let opts = WriteOptions::new()
         .content_type("text/plain; charset=utf-8")
         .metadata("owner", "ops team")
@@ -165,15 +162,15 @@ pub fn metadata_is_kept(b: &dyn Backend) {
         Some("ops team")
     );
     assert_eq!(entry.metadata.get("build").map(String::as_str), Some("42"));
+    Ok(())
 }
 
 /// `set_modified` changes the stored time (kept to the backend's precision) and returns the
 /// new entry, which `stat` and `list` agree with; content, content type and metadata stay.
-pub fn set_modified_changes_only_the_time(b: &dyn Backend) {
+pub fn set_modified_changes_only_the_time(b: &dyn Backend) -> Outcome {
     let c = caps(b);
-    if !c.set_modified || !rw(b) {
-        return;
-    }
+    need(c.set_modified, "Capabilities::set_modified")?;
+    need_rw(b)?;
     let Some(precision) = c.modified_time else {
         panic!("set_modified without modified_time: there is no time to set");
     };
@@ -215,17 +212,17 @@ pub fn set_modified_changes_only_the_time(b: &dyn Backend) {
             "list after set_modified",
         );
     }
+    Ok(())
 }
 
 /// `set_modified` of a missing object is `NotFound` and creates nothing.
-pub fn set_modified_missing_is_not_found(b: &dyn Backend) {
-    if !caps(b).set_modified {
-        return;
-    }
+pub fn set_modified_missing_is_not_found(b: &dyn Backend) -> Outcome {
+    need(caps(b).set_modified, "Capabilities::set_modified")?;
     expect_kind(
         b.set_modified(&p("ghost"), SystemTime::now()),
         ErrorKind::NotFound,
         "set_modified missing",
     );
     assert!(!b.contains("ghost").expect("exists"));
+    Ok(())
 }

@@ -1,11 +1,20 @@
 //! The shared conformance suite: one function per contract of [`Backend`], for every backend.
 //!
 //! Each case takes a `&dyn Backend` that starts **empty** and panics (as a test does) when the
-//! backend breaks a contract. Cases read [`Capabilities`] first and skip what a backend says
-//! it cannot do; [`capabilities_tell_the_truth`] checks that all of that answers
-//! [`ErrorKind::Unsupported`]. The few cases that need a second backend on the same store
-//! ([`copy_from_sibling`], [`rename_from_sibling`]) take the whole [`Fixture`] and skip when
-//! it has no [sibling](Fixture::with_sibling).
+//! backend breaks a contract, and returns an [`Outcome`]: `Ok(())` when it ran, or
+//! [`Skipped`] with the reason (`needs Capabilities::stat`). Cases read [`Capabilities`]
+//! first and skip what a backend says it cannot do; [`capabilities_tell_the_truth`] checks
+//! that all of that answers [`ErrorKind::Unsupported`]. The few cases that need a second
+//! backend on the same store ([`copy_from_sibling`], [`rename_from_sibling`]) take the whole
+//! [`Fixture`] and skip when it has no [sibling](Fixture::with_sibling).
+//!
+//! A backend of the six required methods of [`Backend`] (with the capabilities it has set)
+//! passes the suite; the cases of what it lacks skip, `close`'s among them until it
+//! implements [`close`](crate::Backend::close) and sets [`Capabilities::close`]. Skipped
+//! cases are never reported as passed in silence: the tests of
+//! [`conformance_tests!`](crate::conformance_tests) print `conformance case NAME skipped:
+//! REASON` (`cargo test` shows it; nextest with `--success-output final`), and [`run`]
+//! counts them.
 //!
 //! Backends of live streams ([`Capabilities::streams`]) differ in three documented ways, and
 //! the few cases they touch check the streaming behaviour instead: a reader of a path not yet
@@ -31,9 +40,15 @@
 //! use omnistorage::MemoryBackend;
 //!
 //! for (name, case) in conformance::CASES {
-//!     case(&Fixture::new(MemoryBackend::new()));
+//!     if let Err(skipped) = case(&Fixture::new(MemoryBackend::new())) {
+//!         println!("{name} {skipped}"); // stored_hash_equals_computed skipped: needs ...
+//!     }
 //! }
-//! conformance::list_one_level(&MemoryBackend::new());
+//! conformance::list_one_level(&MemoryBackend::new())?;
+//! // All of them, counted:
+//! let report = conformance::run(|| Fixture::new(MemoryBackend::new()));
+//! println!("{report}"); // 80 cases: 77 passed, 3 skipped, then why, one line each
+//! # Ok::<(), conformance::Skipped>(())
 //! ```
 //!
 //! This module is behind the `conformance` feature. Its files, one contract each: `write`,
@@ -43,6 +58,7 @@
 //! [`Backend`]: crate::Backend
 //! [`Capabilities`]: crate::Capabilities
 //! [`Capabilities::streams`]: crate::Capabilities::streams
+//! [`Capabilities::close`]: crate::Capabilities::close
 //! [`ErrorKind::Unsupported`]: crate::ErrorKind::Unsupported
 //! [`StreamDelivery::Consume`]: crate::StreamDelivery::Consume
 
@@ -56,6 +72,7 @@ mod list;
 mod list_options;
 mod metadata;
 mod names;
+mod outcome;
 mod read;
 mod server_side;
 mod support;
@@ -71,6 +88,7 @@ pub use list::*;
 pub use list_options::*;
 pub use metadata::*;
 pub use names::*;
+pub use outcome::{Outcome, Skipped};
 pub use read::*;
 pub use server_side::*;
 pub use write::*;
@@ -105,7 +123,7 @@ macro_rules! __conformance_test_fns {
         $(
             #[test]
             fn $case() {
-                $crate::conformance::__run(stringify!($case), ($setup)(), |f| {
+                $crate::conformance::__test(stringify!($case), ($setup)(), |f| {
                     $crate::conformance::$case(f.backend())
                 });
             }
@@ -113,7 +131,7 @@ macro_rules! __conformance_test_fns {
         $(
             #[test]
             fn $fcase() {
-                $crate::conformance::__run(
+                $crate::conformance::__test(
                     stringify!($fcase),
                     ($setup)(),
                     $crate::conformance::$fcase,
@@ -129,21 +147,97 @@ macro_rules! __conformance_cases_table {
     (; backend: [$($case:ident,)*] fixture: [$($fcase:ident,)*]) => {
         /// Every case, by name: the ones on one backend in the order they are listed, then the
         /// ones that need the whole fixture.
-        pub const CASES: &[(&str, fn(&Fixture))] = &[
+        pub const CASES: &[(&str, fn(&Fixture) -> Outcome)] = &[
             $((stringify!($case), |f: &Fixture| $case(f.backend())),)*
             $((stringify!($fcase), $fcase),)*
         ];
     };
 }
 
-/// Runs `case` on `fixture` unless the fixture skips it (then says why, on stderr).
-#[doc(hidden)]
-pub fn __run(name: &str, fixture: Fixture, case: fn(&Fixture)) {
+/// Runs `case` on `fixture` unless the fixture skips it.
+fn run_case(name: &str, fixture: &Fixture, case: fn(&Fixture) -> Outcome) -> Outcome {
     if let Some(reason) = fixture.skip_reason(name) {
-        eprintln!("SKIPPED {name}: {reason}");
-        return;
+        return Err(Skipped::new(reason));
     }
-    case(&fixture);
+    case(fixture)
+}
+
+/// The test [`conformance_tests!`](crate::conformance_tests) makes of a case: runs it, and
+/// when it is skipped says so where the test runner shows it, as
+/// `conformance case NAME skipped: needs Capabilities::list`. That line goes to the process's
+/// standard error itself, which `cargo test` does not capture (nextest keeps a passing
+/// test's output, and shows it with `--success-output final`).
+#[doc(hidden)]
+pub fn __test(name: &str, fixture: Fixture, case: fn(&Fixture) -> Outcome) {
+    if let Err(skipped) = run_case(name, &fixture, case) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "conformance case {name} {skipped}");
+    }
+}
+
+/// Runs every case, each on a fresh fixture from `setup`, and reports which ran and which
+/// were skipped (and why). A case that finds a broken contract panics, as in a test.
+///
+/// ```
+/// use omnistorage::conformance::{self, Fixture};
+/// use omnistorage::MemoryBackend;
+///
+/// let report = conformance::run(|| Fixture::new(MemoryBackend::new()));
+/// assert_eq!(report.passed().len(), conformance::CASES.len() - report.skipped().len());
+/// // The memory backend stores no hashes, and no sibling store was given:
+/// let skipped: Vec<&str> = report.skipped().iter().map(|(name, _)| *name).collect();
+/// assert_eq!(
+///     skipped,
+///     ["stored_hash_equals_computed", "copy_from_sibling", "rename_from_sibling"]
+/// );
+/// println!("{report}"); // 80 cases: 77 passed, 3 skipped, and one line per skipped case
+/// ```
+pub fn run(setup: impl Fn() -> Fixture) -> Report {
+    let mut report = Report::default();
+    for (name, case) in CASES {
+        match run_case(name, &setup(), *case) {
+            Ok(()) => report.passed.push(name),
+            Err(skipped) => report.skipped.push((name, skipped)),
+        }
+    }
+    report
+}
+
+/// What [`run`] found: the cases that ran and passed, and the ones skipped with their
+/// reasons. Its `Display` is a summary line (`80 cases: 62 passed, 18 skipped`) and one line
+/// per skipped case.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    passed: Vec<&'static str>,
+    skipped: Vec<(&'static str, Skipped)>,
+}
+
+impl Report {
+    /// The cases that ran, in the order of [`CASES`].
+    pub fn passed(&self) -> &[&'static str] {
+        &self.passed
+    }
+
+    /// The cases that were skipped, and why, in the order of [`CASES`].
+    pub fn skipped(&self) -> &[(&'static str, Skipped)] {
+        &self.skipped
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cases: {} passed, {} skipped",
+            self.passed.len() + self.skipped.len(),
+            self.passed.len(),
+            self.skipped.len()
+        )?;
+        for (name, skipped) in &self.skipped {
+            write!(f, "\n  {name}: {skipped}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The one list of cases; [`CASES`] and [`conformance_tests!`](crate::conformance_tests) are

@@ -4,10 +4,8 @@
 use super::support::*;
 use crate::{Backend, BackendExt};
 
-fn names_roundtrip(b: &dyn Backend, paths: &[&str]) {
-    if !rw(b) {
-        return;
-    }
+fn names_roundtrip(b: &dyn Backend, paths: &[&str]) -> Outcome {
+    need_rw(b)?;
     for path in paths {
         roundtrip(b, path, path.as_bytes());
         assert!(b.contains(*path).expect("exists"), "{path}");
@@ -17,33 +15,34 @@ fn names_roundtrip(b: &dyn Backend, paths: &[&str]) {
         expected.sort();
         assert_eq!(names(b, ""), expected);
     }
+    Ok(())
 }
 
 /// Spaces (leading, trailing, inner) are kept byte for byte.
-pub fn names_with_spaces(b: &dyn Backend) {
-    names_roundtrip(b, &["with space", "dir with space/ lead", "trail /x "]);
+pub fn names_with_spaces(b: &dyn Backend) -> Outcome {
+    names_roundtrip(b, &["with space", "dir with space/ lead", "trail /x "])
 }
 
 /// `%` is kept, never decoded: `%20` stays three characters.
-pub fn names_with_percent(b: &dyn Backend) {
-    names_roundtrip(b, &["100%", "a%20b", "%2F/%zz"]);
+pub fn names_with_percent(b: &dyn Backend) -> Outcome {
+    names_roundtrip(b, &["100%", "a%20b", "%2F/%zz"])
 }
 
 /// `#`, `?`, `&`, `=` and `+` are kept.
-pub fn names_with_hash_and_query_characters(b: &dyn Backend) {
-    names_roundtrip(b, &["a#b", "q?x=1&y=2", "plus+sign"]);
+pub fn names_with_hash_and_query_characters(b: &dyn Backend) -> Outcome {
+    names_roundtrip(b, &["a#b", "q?x=1&y=2", "plus+sign"])
 }
 
 /// Unicode is kept byte for byte (no normalization: `é` precomposed and decomposed differ).
-pub fn names_with_unicode(b: &dyn Backend) {
+pub fn names_with_unicode(b: &dyn Backend) -> Outcome {
     names_roundtrip(
         b,
         &["日本語/ファイル", "caf\u{e9}", "cafe\u{301}", "🦀/ünï"],
-    );
+    )
 }
 
 /// Other punctuation is kept.
-pub fn names_with_punctuation(b: &dyn Backend) {
+pub fn names_with_punctuation(b: &dyn Backend) -> Outcome {
     names_roundtrip(
         b,
         &[
@@ -58,17 +57,16 @@ pub fn names_with_punctuation(b: &dyn Backend) {
             "back\\slash",
             "...dots",
         ],
-    );
+    )
 }
 
 /// Twelve levels deep works.
-pub fn deep_paths(b: &dyn Backend) {
-    if !rw(b) {
-        return;
-    }
+pub fn deep_paths(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
     let path = "1/2/3/4/5/6/7/8/9/10/11/12";
     roundtrip(b, path, b"deep");
     if caps(b).list {
         assert_eq!(names(b, "1/2/3"), [path]);
     }
+    Ok(())
 }

@@ -9,10 +9,9 @@ use crate::{Backend, BackendExt, Entry, ErrorKind, Path, Result, WriteOptions};
 
 /// Server-side copy duplicates the object, keeps the source, replaces the target, creates
 /// missing directories and keeps the modification time.
-pub fn server_side_copy(b: &dyn Backend) {
-    if !rw(b) || !caps(b).server_side_copy {
-        return;
-    }
+pub fn server_side_copy(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
+    need(caps(b).server_side_copy, "Capabilities::server_side_copy")?;
     let when = UNIX_EPOCH + Duration::from_secs(1_600_000_000);
     put_with(b, "src", b"payload", &WriteOptions::new().modified(when));
     put(b, "dst/copy", b"to be replaced");
@@ -33,6 +32,7 @@ pub fn server_side_copy(b: &dyn Backend) {
             "copy keeps mtime",
         );
     }
+    Ok(())
 }
 
 /// Checks the entry a server-side copy or rename returned against the object at its path.
@@ -68,58 +68,68 @@ const COPY: Op = ("copy", |b, from, to| b.copy(from, to));
 const RENAME: Op = ("rename", |b, from, to| b.rename(from, to));
 
 /// The operation returns the new object's entry, and it agrees with `stat` (and `list`).
-fn returns_the_new_entry(b: &dyn Backend, able: bool, (name, op): Op) {
-    if !rw(b) || !able {
-        return;
-    }
+fn returns_the_new_entry(b: &dyn Backend, able: (bool, &str), (name, op): Op) -> Outcome {
+    need_rw(b)?;
+    need(able.0, able.1)?;
     let size = written_with_metadata(b, "n/src");
     let entry = op(b, &p("n/src"), &p("n/dst")).unwrap_or_else(|e| panic!("{name}: {e}"));
     check_new_entry(b, &entry, "n/dst", size, &format!("{name}'s entry"));
+    Ok(())
 }
 
 /// The operation on a missing source is `NotFound` and creates nothing.
-fn missing_source(b: &dyn Backend, able: bool, (name, op): Op) {
-    if !able {
-        return;
-    }
+fn missing_source(b: &dyn Backend, able: (bool, &str), (name, op): Op) -> Outcome {
+    need(able.0, able.1)?;
     expect_kind(
         op(b, &p("ghost"), &p("target")),
         ErrorKind::NotFound,
         &format!("{name} missing"),
     );
     assert!(!b.contains("target").expect("exists"));
+    Ok(())
 }
 
 /// The operation from an object onto itself keeps it.
-fn onto_itself(b: &dyn Backend, able: bool, (name, op): Op) {
-    if !rw(b) || !able {
-        return;
-    }
+fn onto_itself(b: &dyn Backend, able: (bool, &str), (name, op): Op) -> Outcome {
+    need_rw(b)?;
+    need(able.0, able.1)?;
     put(b, "self", b"precious");
     op(b, &p("self"), &p("self")).unwrap_or_else(|e| panic!("{name} onto itself: {e}"));
     assert_eq!(get(b, "self"), b"precious");
+    Ok(())
 }
 
 /// `copy` returns the new object's entry, and it agrees with `stat` (and `list`).
-pub fn server_side_copy_returns_the_new_entry(b: &dyn Backend) {
-    returns_the_new_entry(b, caps(b).server_side_copy, COPY);
+pub fn server_side_copy_returns_the_new_entry(b: &dyn Backend) -> Outcome {
+    returns_the_new_entry(
+        b,
+        (caps(b).server_side_copy, "Capabilities::server_side_copy"),
+        COPY,
+    )
 }
 
 /// Server-side copy of a missing source is `NotFound` and creates nothing.
-pub fn server_side_copy_missing_source(b: &dyn Backend) {
-    missing_source(b, caps(b).server_side_copy, COPY);
+pub fn server_side_copy_missing_source(b: &dyn Backend) -> Outcome {
+    missing_source(
+        b,
+        (caps(b).server_side_copy, "Capabilities::server_side_copy"),
+        COPY,
+    )
 }
 
 /// Server-side copy of an object onto itself keeps it.
-pub fn server_side_copy_onto_itself(b: &dyn Backend) {
-    onto_itself(b, caps(b).server_side_copy, COPY);
+pub fn server_side_copy_onto_itself(b: &dyn Backend) -> Outcome {
+    onto_itself(
+        b,
+        (caps(b).server_side_copy, "Capabilities::server_side_copy"),
+        COPY,
+    )
 }
 
 /// Server-side rename moves the object and replaces the target.
-pub fn server_side_rename(b: &dyn Backend) {
-    if !rw(b) || !caps(b).server_side_move {
-        return;
-    }
+pub fn server_side_rename(b: &dyn Backend) -> Outcome {
+    need_rw(b)?;
+    need(caps(b).server_side_move, "Capabilities::server_side_move")?;
     put(b, "from", b"moving");
     put(b, "to/here", b"old");
     b.rename(&p("from"), &p("to/here")).expect("rename");
@@ -128,46 +138,67 @@ pub fn server_side_rename(b: &dyn Backend) {
     b.rename(&p("to/here"), &p("a/new/dir/there"))
         .expect("rename into new dir");
     assert_eq!(get(b, "a/new/dir/there"), b"moving");
+    Ok(())
 }
 
 /// `rename` returns the new object's entry, and it agrees with `stat` (and `list`).
-pub fn server_side_rename_returns_the_new_entry(b: &dyn Backend) {
-    returns_the_new_entry(b, caps(b).server_side_move, RENAME);
+pub fn server_side_rename_returns_the_new_entry(b: &dyn Backend) -> Outcome {
+    returns_the_new_entry(
+        b,
+        (caps(b).server_side_move, "Capabilities::server_side_move"),
+        RENAME,
+    )
 }
 
 /// Server-side rename of a missing source is `NotFound` and creates nothing.
-pub fn server_side_rename_missing_source(b: &dyn Backend) {
-    missing_source(b, caps(b).server_side_move, RENAME);
+pub fn server_side_rename_missing_source(b: &dyn Backend) -> Outcome {
+    missing_source(
+        b,
+        (caps(b).server_side_move, "Capabilities::server_side_move"),
+        RENAME,
+    )
 }
 
 /// Renaming an object onto itself keeps it.
-pub fn server_side_rename_onto_itself(b: &dyn Backend) {
-    onto_itself(b, caps(b).server_side_move, RENAME);
+pub fn server_side_rename_onto_itself(b: &dyn Backend) -> Outcome {
+    onto_itself(
+        b,
+        (caps(b).server_side_move, "Capabilities::server_side_move"),
+        RENAME,
+    )
 }
 
 /// The fixture's backend and a sibling on the same store, when the case can run: the
 /// backend reads and writes, has `able`, and the fixture opens siblings.
-fn with_sibling(f: &Fixture, able: bool) -> Option<(&dyn Backend, Box<dyn Backend>)> {
+fn with_sibling<'f>(
+    f: &'f Fixture,
+    able: (bool, &str),
+) -> Result<(&'f dyn Backend, Box<dyn Backend>), Skipped> {
     let b = f.backend();
-    if !rw(b) || !able {
-        return None;
-    }
-    let sibling = f.sibling()?;
+    need_rw(b)?;
+    need(able.0, able.1)?;
+    let sibling = f
+        .sibling()
+        .ok_or_else(|| Skipped::needs("a sibling store (Fixture::with_sibling)"))?;
     let (Some(here), Some(there)) = (b.location(), sibling.location()) else {
         panic!("a backend and its sibling need locations");
     };
     assert!(here.same_store(&there), "{here} and {there}: not one store");
     assert_ne!(here, there, "a sibling has a root of its own");
-    Some((b, sibling))
+    Ok((b, sibling))
 }
 
 /// `copy_from` a sibling on the same store copies server-side: the object appears here, the
 /// source stays, the entry returned agrees with `stat`; a missing source is `NotFound` and
 /// creates nothing.
-pub fn copy_from_sibling(f: &Fixture) {
-    let Some((b, sibling)) = with_sibling(f, caps(f.backend()).server_side_copy) else {
-        return;
-    };
+pub fn copy_from_sibling(f: &Fixture) -> Outcome {
+    let (b, sibling) = with_sibling(
+        f,
+        (
+            caps(f.backend()).server_side_copy,
+            "Capabilities::server_side_copy",
+        ),
+    )?;
     let src = sibling.location().expect("location");
     let size = written_with_metadata(&*sibling, "sib/x");
     put(b, "here/x", b"to be replaced");
@@ -184,14 +215,19 @@ pub fn copy_from_sibling(f: &Fixture) {
         "copy_from missing",
     );
     assert!(!b.contains("here/ghost").expect("exists"));
+    Ok(())
 }
 
 /// `rename_from` a sibling on the same store moves server-side: the object appears here and
 /// is gone there; a missing source is `NotFound` and changes nothing.
-pub fn rename_from_sibling(f: &Fixture) {
-    let Some((b, sibling)) = with_sibling(f, caps(f.backend()).server_side_move) else {
-        return;
-    };
+pub fn rename_from_sibling(f: &Fixture) -> Outcome {
+    let (b, sibling) = with_sibling(
+        f,
+        (
+            caps(f.backend()).server_side_move,
+            "Capabilities::server_side_move",
+        ),
+    )?;
     let src = sibling.location().expect("location");
     let size = written_with_metadata(&*sibling, "sib/y");
     let entry = b
@@ -209,4 +245,5 @@ pub fn rename_from_sibling(f: &Fixture) {
         "rename_from missing",
     );
     assert!(!b.contains("here/ghost").expect("exists"));
+    Ok(())
 }

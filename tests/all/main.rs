@@ -18,6 +18,7 @@ mod fuzz_regressions;
 mod hash;
 mod helpers;
 mod layers;
+mod minimal_backend;
 mod multi;
 mod registry;
 #[cfg(feature = "s3")]
@@ -27,4 +28,6 @@ mod sftp;
 mod support;
 #[cfg(feature = "sync")]
 mod sync;
+mod text_paths;
+mod unknown_keys;
 mod wrap;

@@ -189,6 +189,7 @@ impl Backend for ChannelBackend {
             presign: false,
             pending_uploads: false,
             usage: false,
+            close: true,
             // In this process, but a stream is not re-read for free: reading waits for the
             // writer, or takes the bytes away.
             local: false,

@@ -286,7 +286,7 @@ impl ChannelBuilder {
                 .capacity(usize::try_from(v.count()?).map_err(|_| v.invalid("too many messages"))?),
             "timeout" => self.timeout(v.duration()?),
             "persistent" => self.persistent(v.flag()?),
-            _ => return Err(v.unknown()),
+            _ => return Err(v.unknown_in(Self::OPTIONS, &[])),
         })
     }
 

@@ -129,6 +129,7 @@ impl Backend for FileBackend {
             presign: false,
             pending_uploads: true,
             usage: cfg!(all(feature = "openat2", target_os = "linux")),
+            close: true,
             local: true,
             streams: None,
             version_tags: true,

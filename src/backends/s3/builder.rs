@@ -261,7 +261,9 @@ impl S3Builder {
         self
     }
 
-    /// The endpoint URL (`http://127.0.0.1:3900`). Default: the provider's. See also
+    /// The endpoint URL (`http://127.0.0.1:3900`). Default: `AWS_ENDPOINT_URL_S3`, then
+    /// `AWS_ENDPOINT_URL` (as the AWS SDKs read them; neither when
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), then the provider's. See also
     /// [`endpoints`](Self::endpoints).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> S3Builder {
         self.endpoint = Some(endpoint.into());
@@ -536,6 +538,9 @@ impl S3Builder {
             return Err(bad("concurrency must be at least 1".into()));
         }
         let env = ProcessEnv;
+        if self.endpoint.is_none() {
+            self.endpoint = creds::env_endpoint(&env);
+        }
         // Without a provider: AWS unless an endpoint says otherwise (then a generic store).
         let provider = match (&self.provider, &self.endpoint) {
             (Some(p), _) => p.clone(),

@@ -185,6 +185,20 @@ pub(crate) fn resolve(cfg: &CredsConfig, env: &dyn Env) -> Result<Option<Creds>>
     .with_backend("s3"))
 }
 
+/// The endpoint from the environment, as the AWS SDKs read it: `AWS_ENDPOINT_URL_S3` (the
+/// service's own) before `AWS_ENDPOINT_URL` (every service's); none when
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+pub(crate) fn env_endpoint(env: &dyn Env) -> Option<String> {
+    if env
+        .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return None;
+    }
+    env.var("AWS_ENDPOINT_URL_S3")
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+}
+
 /// The region from the environment or the shared config file, if any.
 pub(crate) fn env_region(cfg: &CredsConfig, env: &dyn Env) -> Option<String> {
     if let Some(r) = env
@@ -213,6 +227,26 @@ mod tests {
         fn var(&self, name: &str) -> Option<String> {
             self.0.get(name).cloned()
         }
+    }
+
+    #[test]
+    fn the_endpoint_from_the_environment_prefers_the_s3_one() {
+        let env = |pairs: &[(&'static str, &str)]| {
+            MapEnv(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect())
+        };
+        assert_eq!(env_endpoint(&env(&[])), None);
+        let all = env(&[("AWS_ENDPOINT_URL", "http://all:1")]);
+        assert_eq!(env_endpoint(&all).as_deref(), Some("http://all:1"));
+        let both = env(&[
+            ("AWS_ENDPOINT_URL", "http://all:1"),
+            ("AWS_ENDPOINT_URL_S3", "http://s3:2"),
+        ]);
+        assert_eq!(env_endpoint(&both).as_deref(), Some("http://s3:2"));
+        let ignored = env(&[
+            ("AWS_ENDPOINT_URL_S3", "http://s3:2"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        assert_eq!(env_endpoint(&ignored), None);
     }
 
     fn env(pairs: &[(&'static str, &str)]) -> MapEnv {

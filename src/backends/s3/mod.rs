@@ -464,6 +464,7 @@ impl Backend for S3Backend {
             presign: true,
             pending_uploads: true,
             usage: false,
+            close: true,
             local: false,
             streams: None,
             version_tags: true,

@@ -333,7 +333,7 @@ impl S3Builder {
                 self.ignored.push(ignored.to_owned());
                 self
             }
-            _ => return Err(v.unknown()),
+            _ => return Err(v.unknown_in(Self::OPTIONS, RCLONE_IGNORED)),
         })
     }
 
@@ -358,6 +358,27 @@ mod tests {
         crate::backends::option_info::check_list(S3Builder::OPTIONS, |k, v| {
             S3Builder::new("b").set(k, v).is_ok()
         });
+    }
+
+    #[test]
+    fn every_listed_key_is_known_and_typos_name_their_key() {
+        for key in crate::backends::OptionInfo::keys(S3Builder::OPTIONS) {
+            if let Err(e) = S3Builder::new("b").set(key, "") {
+                assert!(!e.to_string().contains("unknown option"), "{key}: {e}");
+            }
+        }
+        for (typo, key) in [
+            ("regoin", "region"),
+            ("part_sise", "part_size"),
+            ("acess_key_id", "access_key_id"),
+        ] {
+            let e = S3Builder::new("b").set(typo, "x").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            assert!(
+                e.to_string().contains(&format!("did you mean {key:?}?")),
+                "{typo}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -243,6 +243,7 @@ impl Backend for SftpBackend {
             presign: false,
             pending_uploads: true,
             usage: self.inner.statvfs,
+            close: true,
             local: false,
             streams: None,
             version_tags: false,

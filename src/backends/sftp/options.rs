@@ -321,7 +321,7 @@ impl SftpBuilder {
                 self.ignored.push(ignored.to_owned());
                 self
             }
-            _ => return Err(v.unknown()),
+            _ => return Err(v.unknown_in(Self::OPTIONS, RCLONE_IGNORED)),
         })
     }
 
@@ -351,5 +351,19 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(e.as_deref().is_some_and(|e| !e.contains("HIDDEN")), "{e:?}");
+    }
+
+    #[test]
+    fn every_listed_key_is_known_and_typos_name_their_key() {
+        for key in crate::backends::OptionInfo::keys(SftpBuilder::OPTIONS) {
+            if let Err(e) = super::super::SftpBackend::builder("h").set(key, "") {
+                assert!(!e.to_string().contains("unknown option"), "{key}: {e}");
+            }
+        }
+        let e = super::super::SftpBackend::builder("h")
+            .set("pasword", "x")
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert!(e.to_string().contains("did you mean \"password\"?"), "{e}");
     }
 }

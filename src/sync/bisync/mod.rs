@@ -178,7 +178,7 @@ pub use options::{BisyncOptions, Conflict};
 pub use report::{BisyncFailure, BisyncOp, BisyncReport, ConflictRecord, Resolution, Side};
 
 use super::walk::{self, Item, Walk};
-use crate::{Backend, Error, ErrorKind, HashKind, Location, Path, Result};
+use crate::{Backend, Error, ErrorKind, HashKind, Path, Result};
 use state::{Files, Listing, Rec};
 
 /// Synchronizes two trees both ways: `root1` on `path1` and `root2` on `path2`. See the
@@ -325,9 +325,14 @@ fn state_key(
         }
         return Ok(name.clone());
     }
+    // `scheme://store/root`: the text state keys were made of from the start (it was
+    // `Location`'s `Display` then), kept so that existing states are found again.
     let id = |b: &dyn Backend, root: &Path| {
-        b.location()
-            .map(|l| Location::new(l.scheme(), l.store(), l.key(root)).to_string())
+        b.location().map(|l| {
+            let key = l.key(root);
+            let slash = if key.is_empty() { "" } else { "/" };
+            format!("{}://{}{slash}{key}", l.scheme(), l.store())
+        })
     };
     match (id(path1, root1), id(path2, root2)) {
         (Some(a), Some(b)) => Ok(state::key(&a, &b)),
@@ -449,4 +454,29 @@ fn guard_deletes(prev: &[Listing; 2], deleted: &[u64; 2], percent: u8) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state key is made of `scheme://store/root` for each side, as it always was, so
+    /// that a state written before is found again whatever `Location`'s `Display` says.
+    #[test]
+    fn the_state_key_keeps_its_text() {
+        let store = crate::MemoryBackend::new();
+        let a = store.scoped("a").unwrap();
+        let loc = store.location().unwrap();
+        let key = state_key(
+            &a,
+            &Path::parse("x").unwrap(),
+            &store,
+            &Path::root(),
+            &BisyncOptions::default(),
+        )
+        .unwrap();
+        let side1 = format!("mem://{}/a/x", loc.store());
+        let side2 = format!("mem://{}", loc.store());
+        assert_eq!(key, state::key(&side1, &side2));
+    }
 }

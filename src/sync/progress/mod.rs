@@ -14,7 +14,7 @@
 //! let stats = Stats::new();
 //! stats.add_planned(1, 11);
 //! let ticker = Ticker::start(&stats, Duration::from_millis(500), |s| {
-//!     println!("{}/{} bytes, {:.0} B/s, ETA {:?}", s.bytes, s.total_bytes, s.speed, s.eta);
+//!     println!("{s}"); // 11 of 11 bytes planned so far (100%), 1 of 1 transfers, ...
 //! })?;
 //! let transfer = stats.start("hello.txt", 11);
 //! let mut body = String::new();
@@ -59,9 +59,9 @@ struct Inner {
     bytes: AtomicU64,
     /// Every byte moved, failed transfers' too: what the speed measures.
     moved: AtomicU64,
-    total_bytes: AtomicU64,
+    planned_bytes: AtomicU64,
     transfers: AtomicU64,
-    total_transfers: AtomicU64,
+    planned_transfers: AtomicU64,
     checks: AtomicU64,
     deletes: AtomicU64,
     renames: AtomicU64,
@@ -78,9 +78,9 @@ impl Default for Inner {
             started: Instant::now(),
             bytes: AtomicU64::new(0),
             moved: AtomicU64::new(0),
-            total_bytes: AtomicU64::new(0),
+            planned_bytes: AtomicU64::new(0),
             transfers: AtomicU64::new(0),
-            total_transfers: AtomicU64::new(0),
+            planned_transfers: AtomicU64::new(0),
             checks: AtomicU64::new(0),
             deletes: AtomicU64::new(0),
             renames: AtomicU64::new(0),
@@ -110,10 +110,12 @@ impl Stats {
         Stats::default()
     }
 
-    /// Adds `files` transfers of `bytes` in all to the totals (they grow as planning goes).
+    /// Adds `files` transfers of `bytes` in all to what is planned (it grows as planning
+    /// goes on, while transfers run: a snapshot's `planned_*` numbers are what was planned
+    /// so far, not a final total).
     pub fn add_planned(&self, files: u64, bytes: u64) {
-        self.0.total_transfers.fetch_add(files, Relaxed);
-        self.0.total_bytes.fetch_add(bytes, Relaxed);
+        self.0.planned_transfers.fetch_add(files, Relaxed);
+        self.0.planned_bytes.fetch_add(bytes, Relaxed);
     }
 
     /// Starts a transfer of `name` (`size` bytes): it is in the in-flight list until it is
@@ -171,20 +173,20 @@ impl Stats {
             })
             .collect();
         let bytes = inner.bytes.load(Relaxed);
-        let total_bytes = inner.total_bytes.load(Relaxed);
+        let planned_bytes = inner.planned_bytes.load(Relaxed);
         let speed = lock(&inner.meter).sample(elapsed, inner.moved.load(Relaxed));
         Snapshot {
             bytes,
-            total_bytes,
+            planned_bytes,
             transfers: inner.transfers.load(Relaxed),
-            total_transfers: inner.total_transfers.load(Relaxed),
+            planned_transfers: inner.planned_transfers.load(Relaxed),
             checks: inner.checks.load(Relaxed),
             deletes: inner.deletes.load(Relaxed),
             renames: inner.renames.load(Relaxed),
             errors: inner.errors.load(Relaxed),
             elapsed,
             speed,
-            eta: eta(bytes, total_bytes, speed),
+            eta: eta(bytes, planned_bytes, speed),
             transferring,
         }
     }
@@ -195,9 +197,9 @@ impl fmt::Debug for Stats {
         let inner = &*self.0;
         f.debug_struct("Stats")
             .field("bytes", &inner.bytes.load(Relaxed))
-            .field("total_bytes", &inner.total_bytes.load(Relaxed))
+            .field("planned_bytes", &inner.planned_bytes.load(Relaxed))
             .field("transfers", &inner.transfers.load(Relaxed))
-            .field("total_transfers", &inner.total_transfers.load(Relaxed))
+            .field("planned_transfers", &inner.planned_transfers.load(Relaxed))
             .field("errors", &inner.errors.load(Relaxed))
             .finish_non_exhaustive()
     }
@@ -299,17 +301,35 @@ impl<R: Read> Read for Counted<'_, R> {
 }
 
 /// The numbers of a run at one moment; made by [`Stats::snapshot`].
+///
+/// The `planned_*` numbers are what was **planned so far**: the sync engine plans while it
+/// transfers, so they grow until planning ends, and a percentage of them can go down.
+///
+/// Its `Display` is one line for a log:
+///
+/// ```
+/// use omnistorage::sync::progress::Stats;
+///
+/// let stats = Stats::new();
+/// stats.add_planned(2, 300);
+/// stats.start("a", 100).finish(true);
+/// let line = stats.snapshot().to_string();
+/// assert!(
+///     line.starts_with("0 of 300 bytes planned so far (0%), 1 of 2 transfers, 0 checks, "),
+///     "{line}"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Snapshot {
     /// Bytes of the transfers done or in flight.
     pub bytes: u64,
-    /// Bytes planned so far.
-    pub total_bytes: u64,
+    /// Bytes planned **so far** (planning goes on while transfers run).
+    pub planned_bytes: u64,
     /// Transfers done.
     pub transfers: u64,
-    /// Transfers planned so far.
-    pub total_transfers: u64,
+    /// Transfers planned **so far** (planning goes on while transfers run).
+    pub planned_transfers: u64,
     /// Objects compared.
     pub checks: u64,
     /// Objects deleted.
@@ -327,6 +347,39 @@ pub struct Snapshot {
     pub eta: Option<Duration>,
     /// The transfers in flight, in the order they started.
     pub transferring: Vec<InFlight>,
+}
+
+impl std::fmt::Display for Snapshot {
+    /// `B of P bytes planned so far (N%), T of U transfers, C checks, D deletes, R renames,
+    /// E errors, S B/s, ETA Xs, Ys elapsed` (`ETA -` when there is none; `-` for the
+    /// percentage of nothing planned).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} bytes planned so far (",
+            self.bytes, self.planned_bytes
+        )?;
+        match (self.bytes as f64 * 100.0 / self.planned_bytes as f64).floor() {
+            _ if self.planned_bytes == 0 => f.write_str("-")?,
+            percent => write!(f, "{percent}%")?,
+        }
+        write!(
+            f,
+            "), {} of {} transfers, {} checks, {} deletes, {} renames, {} errors, {:.0} B/s, ETA ",
+            self.transfers,
+            self.planned_transfers,
+            self.checks,
+            self.deletes,
+            self.renames,
+            self.errors,
+            self.speed.max(0.0)
+        )?;
+        match self.eta {
+            Some(eta) => write!(f, "{}s", eta.as_secs())?,
+            None => f.write_str("-")?,
+        }
+        write!(f, ", {:.1}s elapsed", self.elapsed.as_secs_f64())
+    }
 }
 
 /// A transfer in flight, in a [`Snapshot`].

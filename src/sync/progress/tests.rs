@@ -19,8 +19,8 @@ fn counters_add_up() {
     let s = stats.snapshot();
     assert_eq!(
         (
-            s.total_transfers,
-            s.total_bytes,
+            s.planned_transfers,
+            s.planned_bytes,
             s.checks,
             s.deletes,
             s.renames,
@@ -203,4 +203,28 @@ fn is_send_and_sync() {
     check::<Transfer>();
     check::<Ticker>();
     check::<Snapshot>();
+}
+
+#[test]
+fn a_snapshot_reads_as_one_line_that_says_planned_so_far() {
+    let stats = Stats::new();
+    stats.add_planned(4, 1000);
+    let t = stats.start("a", 250);
+    t.add(250);
+    t.finish(true);
+    let line = stats.snapshot().to_string();
+    assert!(
+        line.starts_with(
+            "250 of 1000 bytes planned so far (25%), 1 of 4 transfers, 0 checks, 0 deletes, \
+             0 renames, 0 errors, "
+        ),
+        "{line}"
+    );
+    assert!(line.ends_with("s elapsed"), "{line}");
+    let empty = Stats::new().snapshot().to_string();
+    assert!(
+        empty.starts_with("0 of 0 bytes planned so far (-), 0 of 0 transfers"),
+        "{empty}"
+    );
+    assert!(empty.contains(" B/s, ETA -, "), "{empty}");
 }

@@ -183,3 +183,43 @@ fn an_rclone_s3_remote_reaches_the_server() {
     assert_eq!(stdout(&ls), "a/\na/b.txt\n", "{}", stderr(&ls));
     crate::s3::cleanup(&env, &prefix);
 }
+
+/// A misspelt option of a configured remote is an error naming the option meant, when the
+/// remote is created and when a config file with it is used.
+#[test]
+fn a_misspelt_remote_option_names_the_one_meant() {
+    let home = TempDir::new().unwrap();
+    let h = home.path();
+    let create = run(
+        &[
+            "config",
+            "create",
+            "typo",
+            "s3",
+            "provider=Other",
+            "regoin=eu-west-1",
+        ],
+        None,
+        h,
+    );
+    assert_ne!(code(&create), 0);
+    assert!(
+        stderr(&create).contains("did you mean \"region\"?"),
+        "{}",
+        stderr(&create)
+    );
+    let file = h.join("typo.conf");
+    std::fs::write(
+        &file,
+        "[typo]\ntype = s3\nprovider = Other\npart_sise = 16M\n",
+    )
+    .unwrap();
+    let f = file.to_string_lossy().into_owned();
+    let ls = run(&["--config", &f, "lsf", "typo:bucket"], None, h);
+    assert_ne!(code(&ls), 0);
+    assert!(
+        stderr(&ls).contains("did you mean \"part_size\"?"),
+        "{}",
+        stderr(&ls)
+    );
+}

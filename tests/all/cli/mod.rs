@@ -1,6 +1,7 @@
 //! The `omnistorage` binary, end to end: it is run as a user runs it, and its output, exit
 //! codes and the resulting trees are checked.
 
+mod aws_env;
 mod basics;
 mod config;
 mod listing;

@@ -499,7 +499,7 @@ fn progress_ends_with_the_totals() {
     let _ = run_sync(&src, &dst, &opts);
     let s = last.lock().unwrap().clone().expect("called at the end");
     assert_eq!(
-        (s.transfers, s.total_transfers, s.bytes, s.total_bytes),
+        (s.transfers, s.planned_transfers, s.bytes, s.planned_bytes),
         (3, 3, 11, 11)
     );
 }
@@ -594,5 +594,5 @@ fn server_side_copies_count_their_bytes_in_progress() {
     });
     let _ = run_sync(&src, &dst, &opts);
     let s = last.lock().unwrap().clone().expect("called at the end");
-    assert_eq!((s.transfers, s.bytes, s.total_bytes), (2, 8, 8));
+    assert_eq!((s.transfers, s.bytes, s.planned_bytes), (2, 8, 8));
 }

@@ -167,6 +167,14 @@ impl Config {
         }
         let opts = stored(kind, pairs)?;
         self.remotes.push((name.to_owned(), opts));
+        // The options are checked now, as a use of the remote checks them (a misspelt key
+        // names the one meant); an alias is checked when used (its target may come later).
+        if kind != "alias"
+            && let Err(e) = resolve(&format!("{name}:bucket"), self)
+        {
+            self.remotes.pop();
+            return Err(e);
+        }
         Ok(())
     }
 

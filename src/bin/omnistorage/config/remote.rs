@@ -414,10 +414,9 @@ fn remote(
                     continue;
                 }
                 if !LOCAL_IGNORED.contains(&k.as_str()) {
-                    return Err(Error::new(
-                        ErrorKind::InvalidConfig,
-                        format!("remote {name:?}: unknown option {k:?} for the local backend"),
-                    ));
+                    let e = omnistorage::backends::unknown_key("local", k, LOCAL_IGNORED);
+                    let msg = format!("remote {name:?}: {}", e.message().unwrap_or(""));
+                    return Err(e.with_message(msg));
                 }
                 ignored.push(k.clone());
             }

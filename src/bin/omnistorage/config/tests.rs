@@ -167,7 +167,7 @@ fn create_delete_save_round_trip() {
     cfg.create(
         "my s3",
         "s3",
-        &[kv("provider", "Minio"), kv("note", "a \"quoted\"\nline")],
+        &[kv("provider", "Minio"), kv("profile", "a \"quoted\"\nline")],
     )
     .unwrap();
     assert_eq!(

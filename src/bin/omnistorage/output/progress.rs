@@ -56,8 +56,8 @@ fn counters(s: &Snapshot) -> Vec<String> {
     let mut lines = vec![format!(
         "Transferred:   {:>10} / {}, {}, {}, ETA {}",
         human::size(s.bytes),
-        human::size(s.total_bytes),
-        human::percent(s.bytes, s.total_bytes),
+        human::size(s.planned_bytes),
+        human::percent(s.bytes, s.planned_bytes),
         human::rate(s.speed),
         human::eta(s.eta)
     )];
@@ -73,12 +73,12 @@ fn counters(s: &Snapshot) -> Vec<String> {
     if s.renames != 0 {
         lines.push(format!("Renamed:       {:>10}", s.renames));
     }
-    if s.transfers != 0 || s.total_transfers != 0 {
+    if s.transfers != 0 || s.planned_transfers != 0 {
         lines.push(format!(
             "Transferred:   {:>10} / {}, {}",
             s.transfers,
-            s.total_transfers,
-            human::percent(s.transfers, s.total_transfers)
+            s.planned_transfers,
+            human::percent(s.transfers, s.planned_transfers)
         ));
     }
     lines
@@ -90,14 +90,14 @@ pub fn stats_line(s: &Snapshot) -> String {
     let mut line = format!(
         "{} / {}, {}, {}, ETA {}",
         human::size(s.bytes),
-        human::size(s.total_bytes),
-        human::percent(s.bytes, s.total_bytes),
+        human::size(s.planned_bytes),
+        human::percent(s.bytes, s.planned_bytes),
         human::rate(s.speed),
         human::eta(s.eta)
     );
     let mut counts = Vec::new();
-    if s.total_transfers != 0 {
-        counts.push(format!("xfr#{}/{}", s.transfers, s.total_transfers));
+    if s.planned_transfers != 0 {
+        counts.push(format!("xfr#{}/{}", s.transfers, s.planned_transfers));
     }
     for (name, n) in [
         ("chk", s.checks),
@@ -132,8 +132,8 @@ pub fn stats_json(s: &Snapshot) -> String {
             .map_or_else(|| "null".to_owned(), |d| d.as_secs().to_string()),
         s.renames,
         json_number(s.speed),
-        s.total_bytes,
-        s.total_transfers,
+        s.planned_bytes,
+        s.planned_transfers,
         s.transfers
     );
     if !s.transferring.is_empty() {

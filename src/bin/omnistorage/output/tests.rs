@@ -84,9 +84,9 @@ fn in_flight(name: &str, size: u64, bytes: u64) -> Vec<InFlight> {
 fn half() -> Snapshot {
     let mut s = Stats::new().snapshot();
     s.bytes = 5 << 20;
-    s.total_bytes = 10 << 20;
+    s.planned_bytes = 10 << 20;
     s.transfers = 3;
-    s.total_transfers = 10;
+    s.planned_transfers = 10;
     s.checks = 2;
     s.deletes = 1;
     s.errors = 1;
