@@ -335,6 +335,7 @@ impl SftpBuilder {
 #[cfg(test)]
 mod tests {
     use super::SftpBuilder;
+    use crate::ErrorKind;
     use crate::backends::sftp::SftpBackend;
 
     #[test]
