@@ -116,7 +116,8 @@ fn a_read_cut_after_the_object_changed_fails() {
     let Some(env) = require_sftp() else { return };
     let dir = root(&env, "cut-changed");
     let t = through(&env, &dir, 2);
-    let data = pattern(4 * MIB, 4);
+    // Big enough that the reader cannot hold the rest in its read-ahead when the cut comes.
+    let data = pattern(16 * MIB, 4);
     t.backend.write_all("obj", &data).unwrap();
     let mut r = t.backend.open_reader("obj").unwrap();
     let mut head = vec![0; MIB];
